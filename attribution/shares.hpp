@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+#pragma once
+
+//! Turning job values into integer ownership shares.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace flywheel::attribution {
+
+//! 10^18: the default total of a job's shares (one whole token with 18 decimals).
+inline constexpr std::uint64_t kDefaultTotalShares = 1'000'000'000'000'000'000ULL;
+
+//! Integer shares proportional to the positive part of `values`, summing exactly to `total`.
+//! Values are first fixed to 1e-12 resolution so the split is exact integer arithmetic and
+//! identical on every machine; the remainder goes by largest remainder, ties to the lower index.
+//! Negative and zero values get 0. When no value is positive, shares are split equally (largest
+//! remainder again). Errc::invalid_argument when `values` is empty or holds a non-finite number.
+Result<std::vector<std::uint64_t>> allocate_shares(std::span<const double> values,
+                                                   std::uint64_t total = kDefaultTotalShares);
+
+}  // namespace flywheel::attribution

@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The Flywheel Authors
+#
+# flywheel_library(<folder-target> PUBLIC_DEPS ... PRIVATE_DEPS ...)
+#
+# One folder = one library target = one namespace. Sources are the folder's *.cpp and
+# internal/*.cpp; every *_test.cpp becomes part of the folder's test binary <target>_test, whose
+# GoogleTest cases are registered with CTest one by one. Headers are included from the repository
+# root, e.g. #include "common/result.hpp".
+function(flywheel_library target)
+  cmake_parse_arguments(ARG "" "" "PUBLIC_DEPS;PRIVATE_DEPS;TEST_DEPS" ${ARGN})
+  file(GLOB sources CONFIGURE_DEPENDS
+       ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp ${CMAKE_CURRENT_SOURCE_DIR}/internal/*.cpp)
+  set(tests ${sources})
+  list(FILTER sources EXCLUDE REGEX "_(test|bench)\\.cpp$")
+  list(FILTER tests INCLUDE REGEX "_test\\.cpp$")
+  add_library(${target} STATIC ${sources})
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${target} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  target_compile_definitions(${target} PRIVATE
+    FLYWHEEL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  if(FLYWHEEL_TESTS AND tests)
+    add_executable(${target}_test ${tests})
+    target_link_libraries(${target}_test PRIVATE ${target} ${ARG_PRIVATE_DEPS} ${ARG_TEST_DEPS}
+                          GTest::gtest_main)
+    target_compile_definitions(${target}_test PRIVATE
+      FLYWHEEL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+    gtest_discover_tests(${target}_test DISCOVERY_TIMEOUT 60
+                         PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+  endif()
+endfunction()
