@@ -14,11 +14,18 @@ function(flywheel_library target)
   set(tests ${sources})
   list(FILTER sources EXCLUDE REGEX "_(test|bench)\\.cpp$")
   list(FILTER tests INCLUDE REGEX "_test\\.cpp$")
-  add_library(${target} STATIC ${sources})
-  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
-  target_link_libraries(${target} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
-  target_compile_definitions(${target} PRIVATE
-    FLYWHEEL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  if(NOT sources)
+    # A header-only folder.
+    add_library(${target} INTERFACE)
+    target_include_directories(${target} INTERFACE ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${target} INTERFACE ${ARG_PUBLIC_DEPS})
+  else()
+    add_library(${target} STATIC ${sources})
+    target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${target} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+    target_compile_definitions(${target} PRIVATE
+      FLYWHEEL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  endif()
   if(FLYWHEEL_TESTS AND tests)
     add_executable(${target}_test ${tests})
     target_link_libraries(${target}_test PRIVATE ${target} ${ARG_PRIVATE_DEPS} ${ARG_TEST_DEPS}
