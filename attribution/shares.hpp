@@ -18,8 +18,8 @@ inline constexpr std::uint64_t kDefaultTotalShares = 1'000'000'000'000'000'000UL
 //! Integer shares proportional to the positive part of `values`, summing exactly to `total`.
 //! Values are first fixed to 1e-12 resolution so the split is exact integer arithmetic and
 //! identical on every machine; the remainder goes by largest remainder, ties to the lower index.
-//! Negative and zero values get 0. When no value is positive, shares are split equally (largest
-//! remainder again). Errc::invalid_argument when `values` is empty or holds a non-finite number.
+//! Negative and zero values get 0. Errc::invalid_argument when `values` is empty, holds a
+//! non-finite number or a magnitude above 1e6, or has no positive value.
 Result<std::vector<std::uint64_t>> allocate_shares(std::span<const double> values,
                                                    std::uint64_t total = kDefaultTotalShares);
 
