@@ -56,8 +56,8 @@ Result<Address> recover_address(const Hash32& digest, const Signature& signature
 //! EIP-55 mixed-case checksum form of an address, with 0x.
 std::string to_checksum(const Address& address);
 
-//! Parses an address from hex with 0x. Accepts all-lower or all-upper case; mixed case must carry a
-//! valid EIP-55 checksum. Errc::parse otherwise.
+//! Parses an address from 40 hex digits, with or without 0x. Accepts all-lower or all-upper
+//! case; mixed case must carry a valid EIP-55 checksum. Errc::parse otherwise.
 Result<Address> parse_address(std::string_view text);
 
 //! EIP-191 personal-message digest: keccak256("\x19Ethereum Signed Message:\n" + len + message).
