@@ -1,3 +1,40 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
-int main() { return 0; }
+//
+// The `flywheel` command: subcommand groups register themselves (cli/commands.hpp); main parses
+// the command line and runs what was chosen.
+
+#include <exception>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"flywheel: federated training with on-chain attribution"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("flywheel ") + FLYWHEEL_VERSION);
+
+  flywheel::cli::Action action;
+  flywheel::cli::add_job_commands(app, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (!action) return 0;
+  try {
+    auto result = action();
+    if (!result) {
+      std::cerr << "flywheel: error: " << result.error().message << "\n";
+      return 1;
+    }
+  } catch (const std::exception& e) {
+    // Libraries return errors; anything thrown up to here is a bug, reported without a stack dump.
+    std::cerr << "flywheel: internal error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

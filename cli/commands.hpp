@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+#pragma once
+
+//! How subcommands plug into the `flywheel` command: each group adds its subcommands to the app
+//! and, when one is chosen, stores what to run in `action`. main() parses, then runs the action.
+//! A new group is one file with one add_*_commands function, called from main.cpp.
+
+#include <functional>
+
+#include "common/result.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace flywheel::cli {
+
+//! What the chosen subcommand does once the command line is parsed.
+using Action = std::function<Result<void>()>;
+
+//! `simulate` and `demo`.
+void add_job_commands(CLI::App& app, Action& action);
+
+}  // namespace flywheel::cli

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+//
+// JSON (RFC 8259) configuration of a simulated job, read with nlohmann::json. Exceptions from the
+// JSON library stop here and become Errc::config.
+#include "fedtrain/config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "attribution/shapley.hpp"
+#include "common/keccak.hpp"
+
+namespace flywheel::fedtrain {
+namespace {
+
+using Json = nlohmann::json;
+
+// The participants.profiles default when the key is absent (the quickstart job's free rider);
+// entries beyond participants.count are dropped.
+const std::map<std::size_t, Profile> kDefaultProfiles{{5, Profile::shuffled_labels}};
+
+std::string join(std::initializer_list<const char*> names) {
+  std::string out;
+  for (const char* name : names) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+// A JSON object at `path` ("" for the root) and the keys it may hold.
+class Section {
+ public:
+  Section(const Json* object, std::string path) : object_(object), path_(std::move(path)) {}
+
+  // The child object `key`, or an absent section when the key is missing.
+  Result<Section> child(const char* key) const {
+    const Json* value = find(key);
+    if (value != nullptr && !value->is_object()) {
+      return fail(Errc::config, name(key) + " must be a JSON object");
+    }
+    return Section(value, name(key));
+  }
+
+  Result<void> only(std::initializer_list<const char*> allowed) const {
+    if (object_ == nullptr) return {};
+    for (const auto& item : object_->items()) {
+      const bool known = std::any_of(allowed.begin(), allowed.end(),
+                                     [&](const char* a) { return item.key() == a; });
+      if (!known) {
+        return fail(Errc::config, "unknown key \"" + name(item.key().c_str()) + "\"; " +
+                                      (path_.empty() ? std::string("the top level") : path_) +
+                                      " accepts: " + join(allowed));
+      }
+    }
+    return {};
+  }
+
+  Result<void> read_uint(const char* key, std::uint64_t& out, std::uint64_t min = 0) const {
+    const Json* value = find(key);
+    if (value == nullptr) return {};
+    if (!value->is_number_unsigned()) {
+      return fail(Errc::config, name(key) + " must be a non-negative integer, got " + value->dump());
+    }
+    const auto v = value->get<std::uint64_t>();
+    if (v < min) {
+      return fail(Errc::config, name(key) + " must be >= " + std::to_string(min) + ", got " +
+                                    std::to_string(v));
+    }
+    out = v;
+    return {};
+  }
+
+  Result<void> read_size(const char* key, std::size_t& out, std::size_t min = 0) const {
+    std::uint64_t v = out;
+    FLYWHEEL_TRY(read_uint(key, v, min));
+    out = static_cast<std::size_t>(v);
+    return {};
+  }
+
+  Result<void> read_number(const char* key, double& out) const {
+    const Json* value = find(key);
+    if (value == nullptr) return {};
+    if (!value->is_number()) {
+      return fail(Errc::config, name(key) + " must be a number, got " + value->dump());
+    }
+    out = value->get<double>();
+    return {};
+  }
+
+  Result<void> read_string(const char* key, std::string& out) const {
+    const Json* value = find(key);
+    if (value == nullptr) return {};
+    if (!value->is_string()) {
+      return fail(Errc::config, name(key) + " must be a string, got " + value->dump());
+    }
+    out = value->get<std::string>();
+    return {};
+  }
+
+  // A string restricted to `choices`.
+  Result<void> read_choice(const char* key, std::string& out,
+                           std::initializer_list<const char*> choices) const {
+    FLYWHEEL_TRY(read_string(key, out));
+    const bool ok = std::any_of(choices.begin(), choices.end(),
+                                [&](const char* c) { return out == c; });
+    if (!ok) {
+      return fail(Errc::config, name(key) + " \"" + out + "\" is not supported; use one of: " +
+                                    join(choices));
+    }
+    return {};
+  }
+
+  [[nodiscard]] const Json* find(const char* key) const {
+    if (object_ == nullptr) return nullptr;
+    auto it = object_->find(key);
+    return it == object_->end() ? nullptr : &*it;
+  }
+
+  [[nodiscard]] std::string name(const char* key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + key;
+  }
+
+ private:
+  const Json* object_;
+  std::string path_;
+};
+
+Result<std::uint64_t> parse_total_shares(const Json& value) {
+  const char* field = "shares.total";
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<std::uint64_t>();
+    if (v == 0) return fail(Errc::config, std::string(field) + " must be > 0");
+    return v;
+  }
+  if (!value.is_string()) {
+    return fail(Errc::config, std::string(field) +
+                                  " must be a decimal string such as \"1000000000000000000\", got " +
+                                  value.dump());
+  }
+  const auto text = value.get<std::string>();
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return fail(Errc::config, std::string(field) + " must hold only decimal digits, got \"" + text + "\"");
+  }
+  std::uint64_t v = 0;
+  for (char c : text) {
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (v > (UINT64_MAX - digit) / 10) {
+      return fail(Errc::config, std::string(field) + " \"" + text +
+                                    "\" exceeds 18446744073709551615, the largest total supported");
+    }
+    v = v * 10 + digit;
+  }
+  if (v == 0) return fail(Errc::config, std::string(field) + " must be > 0");
+  return v;
+}
+
+Result<SimulationConfig> parse_object(const Json& root) {
+  SimulationConfig config;
+  if (!root.is_object()) return fail(Errc::config, "the configuration must be a JSON object");
+  const Section top(&root, "");
+  FLYWHEEL_TRY(top.only({"job", "data", "model", "training", "strategy", "participants",
+                         "attribution", "shares", "chain"}));
+
+  // job
+  auto job = top.child("job");
+  if (!job) return tl::unexpected(job.error());
+  FLYWHEEL_TRY(job->only({"name", "seed", "rounds"}));
+  FLYWHEEL_TRY(job->read_string("name", config.job.name));
+  if (config.job.name.empty()) return fail(Errc::config, "job.name must not be empty");
+  FLYWHEEL_TRY(job->read_uint("seed", config.job.seed));
+  FLYWHEEL_TRY(job->read_uint("rounds", config.job.rounds, 1));
+
+  // data
+  auto data = top.child("data");
+  if (!data) return tl::unexpected(data.error());
+  FLYWHEEL_TRY(data->only({"root", "partition", "alpha", "validation_size", "train_limit"}));
+  std::string root_dir = config.data.root.string();
+  FLYWHEEL_TRY(data->read_string("root", root_dir));
+  if (root_dir.empty()) return fail(Errc::config, "data.root must not be empty");
+  config.data.root = root_dir;
+  std::string partition = "dirichlet";
+  FLYWHEEL_TRY(data->read_choice("partition", partition, {"dirichlet", "iid"}));
+  config.data.partition = partition == "iid" ? PartitionKind::iid : PartitionKind::dirichlet;
+  FLYWHEEL_TRY(data->read_number("alpha", config.data.alpha));
+  if (!(config.data.alpha > 0) || !std::isfinite(config.data.alpha)) {
+    return fail(Errc::config, "data.alpha must be > 0 (smaller is more skewed; 0.5 is typical)");
+  }
+  FLYWHEEL_TRY(data->read_size("validation_size", config.data.validation_size, 1));
+  FLYWHEEL_TRY(data->read_size("train_limit", config.data.train_limit));
+
+  // model
+  auto model = top.child("model");
+  if (!model) return tl::unexpected(model.error());
+  FLYWHEEL_TRY(model->only({"name", "hidden"}));
+  FLYWHEEL_TRY(model->read_choice("name", config.model.name, {"mlp"}));
+  if (const Json* hidden = model->find("hidden")) {
+    if (!hidden->is_array()) {
+      return fail(Errc::config, "model.hidden must be an array of layer widths, e.g. [200, 200]");
+    }
+    config.model.hidden.clear();
+    for (std::size_t i = 0; i < hidden->size(); ++i) {
+      const Json& width = (*hidden)[i];
+      if (!width.is_number_unsigned() || width.get<std::uint64_t>() == 0 ||
+          width.get<std::uint64_t>() > 65536) {
+        return fail(Errc::config, "model.hidden[" + std::to_string(i) +
+                                      "] must be an integer in 1..65536, got " + width.dump());
+      }
+      config.model.hidden.push_back(width.get<std::size_t>());
+    }
+  }
+
+  // training
+  auto training = top.child("training");
+  if (!training) return tl::unexpected(training.error());
+  FLYWHEEL_TRY(training->only({"local_epochs", "batch_size", "learning_rate", "momentum"}));
+  FLYWHEEL_TRY(training->read_size("local_epochs", config.training.local_epochs, 1));
+  FLYWHEEL_TRY(training->read_size("batch_size", config.training.batch_size, 1));
+  FLYWHEEL_TRY(training->read_number("learning_rate", config.training.learning_rate));
+  if (!(config.training.learning_rate > 0) || !std::isfinite(config.training.learning_rate)) {
+    return fail(Errc::config, "training.learning_rate must be > 0");
+  }
+  FLYWHEEL_TRY(training->read_number("momentum", config.training.momentum));
+  if (!(config.training.momentum >= 0 && config.training.momentum < 1)) {
+    return fail(Errc::config, "training.momentum must lie in [0, 1)");
+  }
+
+  // strategy
+  auto strategy = top.child("strategy");
+  if (!strategy) return tl::unexpected(strategy.error());
+  FLYWHEEL_TRY(strategy->only({"name"}));
+  FLYWHEEL_TRY(strategy->read_choice("name", config.strategy, {"fedavg"}));
+
+  // attribution (before participants: the method bounds the count)
+  auto attribution = top.child("attribution");
+  if (!attribution) return tl::unexpected(attribution.error());
+  FLYWHEEL_TRY(attribution->only({"method", "utility"}));
+  FLYWHEEL_TRY(attribution->read_choice("method", config.attribution.method, {"exact"}));
+  std::string utility = "accuracy";
+  FLYWHEEL_TRY(attribution->read_choice("utility", utility, {"accuracy", "negative-loss"}));
+  config.attribution.utility =
+      utility == "accuracy" ? UtilityMetric::accuracy : UtilityMetric::negative_loss;
+
+  // participants
+  auto participants = top.child("participants");
+  if (!participants) return tl::unexpected(participants.error());
+  FLYWHEEL_TRY(participants->only({"count", "profiles", "private_keys"}));
+  std::size_t count = 6;
+  FLYWHEEL_TRY(participants->read_size("count", count, 1));
+  if (count > attribution::kMaxExactParticipants) {
+    return fail(Errc::config, "participants.count (" + std::to_string(count) +
+                                  ") exceeds " + std::to_string(attribution::kMaxExactParticipants) +
+                                  ", the most that attribution.method \"exact\" can evaluate (2^n "
+                                  "coalitions per round)");
+  }
+  config.participants.profiles.assign(count, Profile::honest);
+  if (const Json* profiles = participants->find("profiles")) {
+    if (!profiles->is_object()) {
+      return fail(Errc::config, "participants.profiles must be an object mapping a participant "
+                                "index to a profile, e.g. {\"5\": \"shuffled-labels\"}");
+    }
+    for (const auto& item : profiles->items()) {
+      const std::string path = "participants.profiles." + item.key();
+      const auto& key = item.key();
+      const bool digits = !key.empty() && key.size() <= 6 &&
+                          std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (!digits || std::stoul(key) >= count) {
+        return fail(Errc::config, path + ": \"" + key + "\" is not a participant index (0.." +
+                                      std::to_string(count - 1) + ")");
+      }
+      if (!item.value().is_string()) {
+        return fail(Errc::config, path + " must be a profile name string");
+      }
+      auto profile = parse_profile(item.value().get<std::string>());
+      if (!profile) return tl::unexpected(with_context(profile.error(), path));
+      config.participants.profiles[std::stoul(key)] = *profile;
+    }
+  } else {
+    for (const auto& [index, profile] : kDefaultProfiles) {
+      if (index < count) config.participants.profiles[index] = profile;
+    }
+  }
+  if (const Json* keys = participants->find("private_keys"); keys != nullptr && !keys->empty()) {
+    if (!keys->is_array()) {
+      return fail(Errc::config, "participants.private_keys must be an array of hex private keys");
+    }
+    if (keys->size() != count) {
+      return fail(Errc::config, "participants.private_keys holds " + std::to_string(keys->size()) +
+                                    " keys but participants.count is " + std::to_string(count) +
+                                    "; give one key per participant or none");
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::string path = "participants.private_keys[" + std::to_string(i) + "]";
+      const Json& hex = (*keys)[i];
+      if (!hex.is_string()) return fail(Errc::config, path + " must be a hex string");
+      auto key = PrivateKey::from_hex(hex.get<std::string>());
+      if (!key) {
+        return fail(Errc::config, path + " is not a valid secp256k1 private key: " +
+                                      key.error().message);
+      }
+      for (std::size_t j = 0; j < i; ++j) {
+        if (config.participants.keys[j].secret() == key->secret()) {
+          return fail(Errc::config, path + " repeats the key of participant " + std::to_string(j) +
+                                        "; every participant needs its own key");
+        }
+      }
+      config.participants.keys.push_back(*key);
+    }
+  } else if (keys != nullptr && !keys->is_array()) {
+    return fail(Errc::config, "participants.private_keys must be an array of hex private keys");
+  } else {
+    for (std::size_t i = 0; i < count; ++i) {
+      auto key = simulated_participant_key(config.job.seed, i);
+      if (!key) return tl::unexpected(key.error());
+      config.participants.keys.push_back(*key);
+    }
+  }
+
+  // shares
+  auto shares = top.child("shares");
+  if (!shares) return tl::unexpected(shares.error());
+  FLYWHEEL_TRY(shares->only({"total"}));
+  if (const Json* total = shares->find("total")) {
+    auto parsed = parse_total_shares(*total);
+    if (!parsed) return tl::unexpected(parsed.error());
+    config.total_shares = *parsed;
+  }
+
+  // chain: the CLI's
+  if (const Json* chain = top.find("chain")) {
+    if (!chain->is_object()) return fail(Errc::config, "chain must be a JSON object");
+    config.chain_json = chain->dump();
+  }
+  return config;
+}
+
+}  // namespace
+
+Result<SimulationConfig> parse_simulation_config(std::string_view json_text) {
+  try {
+    const Json root = Json::parse(json_text);
+    return parse_object(root);
+  } catch (const Json::exception& e) {
+    return fail(Errc::config, std::string("configuration is not valid JSON: ") + e.what());
+  }
+}
+
+Result<SimulationConfig> load_simulation_config(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(Errc::io, "cannot read configuration file " + file.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return fail(Errc::io, "error reading configuration file " + file.string());
+  auto config = parse_simulation_config(text.str());
+  if (!config) return tl::unexpected(with_context(config.error(), file.string()));
+  return config;
+}
+
+Result<PrivateKey> simulated_participant_key(std::uint64_t seed, std::size_t index) {
+  const std::string label = "flywheel/simulated-participant/" + std::to_string(seed) + "/" +
+                            std::to_string(index);
+  const Hash32 secret = keccak256(as_bytes(label));
+  return PrivateKey::from_bytes(secret.view());
+}
+
+std::string_view utility_name(UtilityMetric metric) {
+  return metric == UtilityMetric::accuracy ? "accuracy" : "negative-loss";
+}
+
+std::string_view partition_name(PartitionKind kind) {
+  return kind == PartitionKind::iid ? "iid" : "dirichlet";
+}
+
+}  // namespace flywheel::fedtrain

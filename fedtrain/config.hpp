@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+#pragma once
+
+//! The configuration of a simulated federated job, read from JSON. Every section and key is
+//! optional and has a default (see docs of each field); unknown keys are rejected so that typos
+//! fail loudly. Schema, with defaults:
+//!
+//!   { "job": {"name": "quickstart", "seed": 42, "rounds": 5},
+//!     "data": {"root": "/usr/share/datasets/fashion-mnist", "partition": "dirichlet",
+//!              "alpha": 0.5, "validation_size": 5000, "train_limit": 0},
+//!     "model": {"name": "mlp", "hidden": [200, 200]},
+//!     "training": {"local_epochs": 1, "batch_size": 32, "learning_rate": 0.05, "momentum": 0},
+//!     "strategy": {"name": "fedavg"},
+//!     "participants": {"count": 6, "profiles": {"5": "shuffled-labels"}, "private_keys": []},
+//!     "attribution": {"method": "exact", "utility": "accuracy"},
+//!     "shares": {"total": "1000000000000000000"},
+//!     "chain": {...} }
+//!
+//! "chain" belongs to the CLI: it is kept as JSON text, unread here.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/keys.hpp"
+#include "common/result.hpp"
+#include "fedtrain/dataset.hpp"
+#include "fedtrain/model.hpp"
+#include "fedtrain/profile.hpp"
+
+namespace flywheel::fedtrain {
+
+//! How the training pool is split among participants.
+enum class PartitionKind { iid, dirichlet };
+
+//! The metric U(S) that attribution measures on the validation set.
+enum class UtilityMetric {
+  accuracy,       //!< "accuracy": fraction correct
+  negative_loss,  //!< "negative-loss": −mean cross-entropy
+};
+
+//! A simulated job, fully resolved: every participant has a profile and a key.
+struct SimulationConfig {
+  struct Job {
+    std::string name = "quickstart";   //!< job.name, non-empty
+    std::uint64_t seed = 42;           //!< job.seed: every random choice of the job derives from it
+    std::uint64_t rounds = 5;          //!< job.rounds ≥ 1
+  } job;
+
+  struct Data {
+    std::filesystem::path root = kDefaultFashionMnistRoot;  //!< data.root: Fashion-MNIST directory
+    PartitionKind partition = PartitionKind::dirichlet;      //!< data.partition: "dirichlet" | "iid"
+    double alpha = 0.5;               //!< data.alpha > 0: Dirichlet concentration
+    std::size_t validation_size = 5000;  //!< data.validation_size ≥ 1: aggregator-held samples
+    std::size_t train_limit = 0;      //!< data.train_limit: use only the first N training samples (0 = all)
+    std::size_t min_partition_size = 10;  //!< smallest participant share of a Dirichlet split (not in JSON)
+  } data;
+
+  ModelConfig model;                  //!< model.name ("mlp"), model.hidden (widths ≥ 1)
+
+  //! training.local_epochs ≥ 1, batch_size ≥ 1, learning_rate > 0, momentum in [0, 1). The seed
+  //! field is unused here: each participant's training seed derives from (job.seed, round, index).
+  TrainConfig training;
+
+  std::string strategy = "fedavg";    //!< strategy.name; only "fedavg"
+
+  struct Participants {
+    std::vector<Profile> profiles;    //!< one per participant (participants.count of them)
+    std::vector<PrivateKey> keys;     //!< one per participant: given, or derived from job.seed
+    [[nodiscard]] std::size_t count() const { return profiles.size(); }
+  } participants;
+
+  struct Attribution {
+    std::string method = "exact";     //!< attribution.method; only "exact" (≤ 16 participants)
+    UtilityMetric utility = UtilityMetric::accuracy;  //!< attribution.utility
+  } attribution;
+
+  std::uint64_t total_shares = 1'000'000'000'000'000'000ULL;  //!< shares.total, > 0, fits 64 bits
+
+  std::string chain_json = "{}";      //!< the "chain" section as compact JSON text
+};
+
+//! Parses a configuration from JSON text. Errc::config, naming the JSON path and the fix, when the
+//! text is not JSON, a value has the wrong type or is out of range, a key is unknown, a profile
+//! index is not a participant, a private key is malformed or repeated, or the count of private
+//! keys differs from participants.count.
+Result<SimulationConfig> parse_simulation_config(std::string_view json_text);
+
+//! Reads and parses a configuration file. Errc::io when the file cannot be read; otherwise as
+//! parse_simulation_config, with the file name in the message.
+Result<SimulationConfig> load_simulation_config(const std::filesystem::path& file);
+
+//! The key of simulated participant `index` when none is configured:
+//! PrivateKey::from_bytes(keccak256("flywheel/simulated-participant/<seed>/<index>")), seed and
+//! index in decimal. Errc::crypto in the (negligible) case that the hash is not a valid scalar.
+Result<PrivateKey> simulated_participant_key(std::uint64_t seed, std::size_t index);
+
+//! "accuracy" or "negative-loss".
+std::string_view utility_name(UtilityMetric metric);
+
+//! "iid" or "dirichlet".
+std::string_view partition_name(PartitionKind kind);
+
+}  // namespace flywheel::fedtrain

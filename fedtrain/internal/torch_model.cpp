@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+//
+// The libtorch adapter: the only translation unit that includes <torch/torch.h>. Local training is
+// the ClientUpdate of FedAvg (McMahan et al. 2017): E epochs of minibatch SGD on the participant's
+// samples, starting from the global weights; the result is returned as the update Δ = w − w_global.
+//
+// The MLP's forward and backward passes are written out with libtorch's BLAS-backed matrix
+// products (addmm/mm) rather than through autograd and torch::optim: at batch 32 the graph and
+// optimizer bookkeeping cost as much as the arithmetic. The layout and the maths are those of a
+// torch.nn.Sequential of Linear/ReLU layers trained by torch.optim.SGD with cross-entropy loss.
+//
+// Determinism: minibatch order comes from the portable seeded generator in random.hpp (torch's
+// global generator is shared by all threads and is never used), every call runs its tensor ops on
+// one thread, and BLAS must run single-threaded (OPENBLAS_NUM_THREADS=1), so a participant's result
+// does not depend on which worker ran it or when.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <numeric>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "fedtrain/internal/random.hpp"
+#include "fedtrain/model.hpp"
+
+namespace flywheel::fedtrain {
+namespace {
+
+constexpr std::int64_t kEvalBatch = 2048;
+
+// A worker's copy of the model: one flat float buffer (the documented layout) with tensor views
+// onto each layer's weight (out×in, row-major) and bias, so loading a global model is one memcpy
+// and the update is one subtraction. One per thread and model shape; threads never share one.
+struct Worker {
+  ModelConfig config;
+  std::vector<std::int64_t> widths;      // input, hidden..., classes
+  std::vector<float> flat;
+  std::vector<torch::Tensor> weights;    // views into flat
+  std::vector<torch::Tensor> biases;     // views into flat
+};
+
+Worker& worker_for(const ModelConfig& config) {
+  thread_local std::unique_ptr<Worker> worker;
+  thread_local bool single_threaded = false;
+  if (!single_threaded) {
+    at::set_num_threads(1);
+    single_threaded = true;
+  }
+  if (!worker || worker->config != config) {
+    auto fresh = std::make_unique<Worker>();
+    fresh->config = config;
+    fresh->widths.push_back(static_cast<std::int64_t>(config.inputs));
+    for (auto h : config.hidden) fresh->widths.push_back(static_cast<std::int64_t>(h));
+    fresh->widths.push_back(static_cast<std::int64_t>(config.classes));
+    fresh->flat.assign(parameter_count(config), 0.0F);
+    std::size_t offset = 0;
+    for (std::size_t l = 0; l + 1 < fresh->widths.size(); ++l) {
+      const auto in = fresh->widths[l];
+      const auto out = fresh->widths[l + 1];
+      fresh->weights.push_back(torch::from_blob(fresh->flat.data() + offset, {out, in}));
+      offset += static_cast<std::size_t>(out * in);
+      fresh->biases.push_back(torch::from_blob(fresh->flat.data() + offset, {out}));
+      offset += static_cast<std::size_t>(out);
+    }
+    worker = std::move(fresh);
+  }
+  return *worker;
+}
+
+// Activation buffers for one batch size: acts[0] is the input, acts[l] the output of layer l
+// (post-ReLU for hidden layers, logits for the last); grads[l] is ∂loss/∂acts[l].
+struct Buffers {
+  std::vector<torch::Tensor> acts;
+  std::vector<torch::Tensor> grads;
+
+  Buffers(const Worker& worker, std::int64_t rows, bool with_grads) {
+    for (auto width : worker.widths) {
+      acts.push_back(torch::empty({rows, width}));
+      if (with_grads) grads.push_back(torch::empty({rows, width}));
+    }
+  }
+};
+
+// Forward pass over the first `rows` rows of the buffers: h_{l+1} = ReLU(h_l W_lᵀ + b_l), the last
+// layer without ReLU.
+void forward(Worker& worker, Buffers& buffers, std::int64_t rows) {
+  const std::size_t layers = worker.weights.size();
+  for (std::size_t l = 0; l < layers; ++l) {
+    auto out = buffers.acts[l + 1].narrow(0, 0, rows);
+    at::addmm_out(out, worker.biases[l], buffers.acts[l].narrow(0, 0, rows), worker.weights[l].t());
+    if (l + 1 < layers) out.relu_();
+  }
+}
+
+// Softmax cross-entropy of the logits in acts.back() against `targets`; writes softmax − onehot
+// (the gradient of the summed loss) into grads.back() and returns the summed loss. Also counts
+// correct argmax predictions into `correct` when given.
+double softmax_cross_entropy(const Buffers& buffers, std::int64_t rows, std::int64_t classes,
+                             const std::int64_t* targets, float* gradient, std::int64_t* correct) {
+  const float* logits = buffers.acts.back().data_ptr<float>();
+  double loss = 0;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const float* z = logits + r * classes;
+    std::int64_t best = 0;
+    for (std::int64_t c = 1; c < classes; ++c) {
+      if (z[c] > z[best]) best = c;
+    }
+    double sum = 0;
+    for (std::int64_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(z[c] - z[best]));
+    const double log_sum = std::log(sum) + static_cast<double>(z[best]);
+    loss += log_sum - static_cast<double>(z[targets[r]]);
+    if (correct != nullptr && best == targets[r]) ++*correct;
+    if (gradient != nullptr) {
+      float* g = gradient + r * classes;
+      for (std::int64_t c = 0; c < classes; ++c) {
+        g[c] = static_cast<float>(std::exp(static_cast<double>(z[c]) - log_sum));
+      }
+      g[targets[r]] -= 1.0F;
+    }
+  }
+  return loss;
+}
+
+// grad ← grad ⊙ [act > 0]: the ReLU backward step, on the first `count` floats.
+void relu_backward(float* grad, const float* act, std::int64_t count) {
+  for (std::int64_t i = 0; i < count; ++i) {
+    if (act[i] <= 0.0F) grad[i] = 0.0F;
+  }
+}
+
+// Column sums of a rows×width gradient: the bias gradient.
+void column_sums(const float* grad, std::int64_t rows, std::int64_t width, float* out) {
+  std::fill(out, out + width, 0.0F);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const float* g = grad + r * width;
+    for (std::int64_t c = 0; c < width; ++c) out[c] += g[c];
+  }
+}
+
+// One SGD step on a batch, backpropagating by hand: autograd and the optimizer object cost more
+// than the arithmetic at batch 32. Every layer's input gradient is computed from the weights
+// before that layer is updated, so this is exactly simultaneous minibatch SGD:
+//   W ← W − lr·v,  v ← momentum·v + ∇W  (v ≡ ∇W when momentum is 0; torch.optim.SGD semantics).
+double sgd_step(Worker& worker, Buffers& buffers, std::int64_t rows, const std::int64_t* targets,
+                const TrainConfig& config, std::vector<torch::Tensor>& weight_velocity,
+                std::vector<std::vector<float>>& bias_velocity, std::vector<float>& bias_grad) {
+  forward(worker, buffers, rows);
+  const std::size_t layers = worker.weights.size();
+  const auto classes = worker.widths.back();
+  const double loss = softmax_cross_entropy(buffers, rows, classes, targets,
+                                            buffers.grads.back().data_ptr<float>(), nullptr);
+  // The loss is the batch mean, so every gradient carries 1/rows.
+  const double scale = 1.0 / static_cast<double>(rows);
+  const double lr = config.learning_rate;
+  const bool momentum = config.momentum > 0;
+  for (std::size_t l = layers; l-- > 0;) {
+    const auto width = worker.widths[l + 1];
+    auto grad_out = buffers.grads[l + 1].narrow(0, 0, rows);
+    auto act_in = buffers.acts[l].narrow(0, 0, rows);
+    if (l > 0) {
+      auto grad_in = buffers.grads[l].narrow(0, 0, rows);
+      at::mm_out(grad_in, grad_out, worker.weights[l]);
+      relu_backward(grad_in.data_ptr<float>(), act_in.data_ptr<float>(), rows * worker.widths[l]);
+    }
+    bias_grad.resize(static_cast<std::size_t>(width));
+    column_sums(grad_out.data_ptr<float>(), rows, width, bias_grad.data());
+    float* bias = worker.biases[l].data_ptr<float>();
+    if (!momentum) {
+      worker.weights[l].addmm_(grad_out.t(), act_in, 1.0, -lr * scale);
+      const auto step = static_cast<float>(lr * scale);
+      for (std::int64_t c = 0; c < width; ++c) bias[c] -= step * bias_grad[static_cast<std::size_t>(c)];
+    } else {
+      weight_velocity[l].addmm_(grad_out.t(), act_in, config.momentum, scale);
+      worker.weights[l].add_(weight_velocity[l], -lr);
+      auto& v = bias_velocity[l];
+      const auto m = static_cast<float>(config.momentum);
+      const auto s = static_cast<float>(scale);
+      const auto step = static_cast<float>(lr);
+      for (std::int64_t c = 0; c < width; ++c) {
+        const auto i = static_cast<std::size_t>(c);
+        v[i] = m * v[i] + s * bias_grad[i];
+        bias[c] -= step * v[i];
+      }
+    }
+  }
+  return loss * scale;
+}
+
+Result<void> check_inputs(const ModelConfig& model, std::span<const float> params,
+                          const Dataset& data, std::span<const std::size_t> indices) {
+  if (auto valid = validate(model); !valid) return valid;
+  if (params.size() != parameter_count(model)) {
+    return fail(Errc::invalid_argument, "parameter vector has " + std::to_string(params.size()) +
+                                            " floats, the model needs " +
+                                            std::to_string(parameter_count(model)));
+  }
+  if (model.inputs != Dataset::kFeatures) {
+    return fail(Errc::invalid_argument, "model expects " + std::to_string(model.inputs) +
+                                            " inputs but the dataset has 784 features");
+  }
+  if (indices.empty()) return fail(Errc::invalid_argument, "no samples given");
+  for (auto i : indices) {
+    if (i >= data.size()) {
+      return fail(Errc::invalid_argument, "sample index " + std::to_string(i) +
+                                              " is out of range for a dataset of " +
+                                              std::to_string(data.size()));
+    }
+  }
+  return {};
+}
+
+// Copies the rows indices[order[begin + r]] (or indices[begin + r] when order is empty), r < count,
+// into the first `count` rows of `x`.
+void gather_rows(const Dataset& data, std::span<const std::size_t> indices,
+                 std::span<const std::size_t> order, std::size_t begin, std::size_t count,
+                 float* x) {
+  for (std::size_t r = 0; r < count; ++r) {
+    const std::size_t k = order.empty() ? begin + r : order[begin + r];
+    std::memcpy(x + r * Dataset::kFeatures, data.row(indices[k]).data(),
+                Dataset::kFeatures * sizeof(float));
+  }
+}
+
+Result<LocalResult> train_unchecked(const ModelConfig& model, std::span<const float> global,
+                                    const Dataset& data, std::span<const std::size_t> indices,
+                                    const TrainConfig& config,
+                                    std::span<const std::int64_t> labels) {
+  torch::NoGradGuard no_grad;
+  const auto start = std::chrono::steady_clock::now();
+  Worker& worker = worker_for(model);
+  std::copy(global.begin(), global.end(), worker.flat.begin());
+
+  const auto batch = static_cast<std::int64_t>(config.batch_size);
+  Buffers buffers(worker, batch, /*with_grads=*/true);
+  std::vector<torch::Tensor> weight_velocity;
+  std::vector<std::vector<float>> bias_velocity;
+  if (config.momentum > 0) {
+    for (std::size_t l = 0; l < worker.weights.size(); ++l) {
+      weight_velocity.push_back(torch::zeros_like(worker.weights[l]));
+      bias_velocity.emplace_back(static_cast<std::size_t>(worker.widths[l + 1]), 0.0F);
+    }
+  }
+  std::vector<float> bias_grad;
+  std::vector<std::int64_t> targets(config.batch_size);
+  std::vector<std::size_t> order(indices.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+
+  double last_epoch_loss = 0;
+  for (std::size_t epoch = 0; epoch < config.local_epochs; ++epoch) {
+    internal::Rng rng(internal::derive_seed(config.seed, {0xe70c, epoch}));
+    internal::shuffle(std::span(order), rng);
+    double loss_sum = 0;
+    std::size_t batches = 0;
+    for (std::size_t begin = 0; begin < order.size(); begin += config.batch_size) {
+      const std::size_t count = std::min(config.batch_size, order.size() - begin);
+      gather_rows(data, indices, order, begin, count, buffers.acts[0].data_ptr<float>());
+      for (std::size_t r = 0; r < count; ++r) {
+        const std::size_t k = order[begin + r];
+        targets[r] = labels.empty() ? data.labels[indices[k]] : labels[k];
+      }
+      loss_sum += sgd_step(worker, buffers, static_cast<std::int64_t>(count), targets.data(),
+                           config, weight_velocity, bias_velocity, bias_grad);
+      ++batches;
+    }
+    last_epoch_loss = loss_sum / static_cast<double>(batches);
+  }
+
+  LocalResult result;
+  result.update.resize(global.size());
+  for (std::size_t i = 0; i < global.size(); ++i) result.update[i] = worker.flat[i] - global[i];
+  result.samples = indices.size();
+  result.mean_loss = last_epoch_loss;
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+Result<Evaluation> evaluate_unchecked(const ModelConfig& model, std::span<const float> params,
+                                      const Dataset& data, std::span<const std::size_t> indices) {
+  torch::NoGradGuard no_grad;
+  Worker& worker = worker_for(model);
+  std::copy(params.begin(), params.end(), worker.flat.begin());
+
+  const std::size_t n = indices.size();
+  const auto rows_max = std::min<std::int64_t>(kEvalBatch, static_cast<std::int64_t>(n));
+  Buffers buffers(worker, rows_max, /*with_grads=*/false);
+  std::vector<std::int64_t> targets(static_cast<std::size_t>(rows_max));
+  double loss_sum = 0;
+  std::int64_t correct = 0;
+  for (std::size_t begin = 0; begin < n; begin += static_cast<std::size_t>(rows_max)) {
+    const std::size_t count = std::min(static_cast<std::size_t>(rows_max), n - begin);
+    gather_rows(data, indices, {}, begin, count, buffers.acts[0].data_ptr<float>());
+    for (std::size_t r = 0; r < count; ++r) targets[r] = data.labels[indices[begin + r]];
+    const auto rows = static_cast<std::int64_t>(count);
+    forward(worker, buffers, rows);
+    loss_sum += softmax_cross_entropy(buffers, rows, worker.widths.back(), targets.data(), nullptr,
+                                      &correct);
+  }
+  return Evaluation{.accuracy = static_cast<double>(correct) / static_cast<double>(n),
+                    .loss = loss_sum / static_cast<double>(n),
+                    .samples = n};
+}
+
+}  // namespace
+
+Result<LocalResult> train_local(const ModelConfig& model, std::span<const float> global,
+                                const Dataset& data, std::span<const std::size_t> indices,
+                                const TrainConfig& config, std::span<const std::int64_t> labels) {
+  FLYWHEEL_TRY(check_inputs(model, global, data, indices));
+  if (config.local_epochs == 0 || config.batch_size == 0) {
+    return fail(Errc::invalid_argument, "local_epochs and batch_size must be > 0");
+  }
+  if (!(config.learning_rate > 0) || !std::isfinite(config.learning_rate)) {
+    return fail(Errc::invalid_argument, "learning_rate must be a positive finite number");
+  }
+  if (!(config.momentum >= 0 && config.momentum < 1)) {
+    return fail(Errc::invalid_argument, "momentum must lie in [0, 1)");
+  }
+  if (!labels.empty() && labels.size() != indices.size()) {
+    return fail(Errc::invalid_argument, "labels has " + std::to_string(labels.size()) +
+                                            " entries for " + std::to_string(indices.size()) +
+                                            " samples");
+  }
+  for (auto label : labels) {
+    if (label < 0 || static_cast<std::size_t>(label) >= model.classes) {
+      return fail(Errc::invalid_argument, "label " + std::to_string(label) + " is out of range");
+    }
+  }
+  try {
+    return train_unchecked(model, global, data, indices, config, labels);
+  } catch (const c10::Error& e) {
+    return fail(Errc::internal, std::string("libtorch failed in local training: ") +
+                                    e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    return fail(Errc::internal, std::string("local training failed: ") + e.what());
+  }
+}
+
+Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> params,
+                            const Dataset& data, std::span<const std::size_t> indices) {
+  FLYWHEEL_TRY(check_inputs(model, params, data, indices));
+  try {
+    return evaluate_unchecked(model, params, data, indices);
+  } catch (const c10::Error& e) {
+    return fail(Errc::internal, std::string("libtorch failed in evaluation: ") +
+                                    e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    return fail(Errc::internal, std::string("evaluation failed: ") + e.what());
+  }
+}
+
+Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> params,
+                            const Dataset& data) {
+  std::vector<std::size_t> all(data.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  return evaluate(model, params, data, all);
+}
+
+}  // namespace flywheel::fedtrain

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+//
+// Model shapes and initial weights; the training and evaluation that need libtorch live in
+// internal/torch_model.cpp. Initialisation follows torch.nn.Linear.reset_parameters (PyTorch 1.13):
+// kaiming_uniform_(a=√5) on the weight, which reduces to U(±1/√fan_in), and U(±1/√fan_in) on the
+// bias.
+#include "fedtrain/model.hpp"
+
+#include <cmath>
+
+#include "fedtrain/internal/random.hpp"
+
+namespace flywheel::fedtrain {
+namespace {
+
+// Layer widths from input to output.
+std::vector<std::size_t> widths(const ModelConfig& config) {
+  std::vector<std::size_t> out{config.inputs};
+  out.insert(out.end(), config.hidden.begin(), config.hidden.end());
+  out.push_back(config.classes);
+  return out;
+}
+
+}  // namespace
+
+std::size_t parameter_count(const ModelConfig& config) {
+  const auto w = widths(config);
+  std::size_t count = 0;
+  for (std::size_t i = 0; i + 1 < w.size(); ++i) count += w[i + 1] * w[i] + w[i + 1];
+  return count;
+}
+
+Result<void> validate(const ModelConfig& config) {
+  if (config.name != "mlp") {
+    return fail(Errc::config, "model.name \"" + config.name + "\" is unknown; the only model is \"mlp\"");
+  }
+  for (std::size_t i = 0; i < config.hidden.size(); ++i) {
+    if (config.hidden[i] == 0) {
+      return fail(Errc::config, "model.hidden[" + std::to_string(i) + "] must be > 0");
+    }
+  }
+  if (config.inputs == 0 || config.classes == 0) {
+    return fail(Errc::config, "model inputs and classes must be > 0");
+  }
+  return {};
+}
+
+Result<std::vector<float>> initial_parameters(const ModelConfig& config, std::uint64_t seed) {
+  FLYWHEEL_TRY(validate(config));
+  const auto w = widths(config);
+  std::vector<float> params;
+  params.reserve(parameter_count(config));
+  for (std::size_t layer = 0; layer + 1 < w.size(); ++layer) {
+    internal::Rng rng(internal::derive_seed(seed, {0x1417, layer}));
+    const double bound = 1.0 / std::sqrt(static_cast<double>(w[layer]));
+    const std::size_t count = w[layer + 1] * w[layer] + w[layer + 1];  // weight then bias
+    for (std::size_t i = 0; i < count; ++i) {
+      params.push_back(static_cast<float>((2.0 * internal::uniform01(rng) - 1.0) * bound));
+    }
+  }
+  return params;
+}
+
+}  // namespace flywheel::fedtrain

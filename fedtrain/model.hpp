@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+#pragma once
+
+//! The models fedtrain trains and the local trainer, seen as flat float vectors so that nothing
+//! outside the one libtorch adapter (internal/torch_model.cpp) includes torch. Local training is
+//! FedAvg's ClientUpdate (McMahan et al., "Communication-Efficient Learning of Deep Networks from
+//! Decentralized Data", AISTATS 2017): E epochs of minibatch SGD from the global weights.
+//!
+//! Flat parameter layout: parameters() of the equivalent torch.nn.Sequential(Linear, ReLU, ...,
+//! Linear), in order, each row-major, concatenated: layer 0 weight (h0×784), layer 0 bias (h0),
+//! layer 1 weight (h1×h0), layer 1 bias, ..., last weight (10×h_last), last bias (10). A state_dict
+//! exported from PyTorch in that order loads as-is.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "fedtrain/dataset.hpp"
+
+namespace flywheel::fedtrain {
+
+//! Shape of a model. Only "mlp" (fully connected, ReLU between layers) exists today.
+struct ModelConfig {
+  std::string name = "mlp";
+  std::vector<std::size_t> hidden{200, 200};      //!< hidden layer widths, input to output
+  std::size_t inputs = Dataset::kFeatures;
+  std::size_t classes = Dataset::kClasses;
+  bool operator==(const ModelConfig&) const = default;
+};
+
+//! Number of floats in the flat parameter vector of `config` (199 210 for the default MLP).
+std::size_t parameter_count(const ModelConfig& config);
+
+//! Errc::config unless `config` names a known model with non-zero sizes.
+Result<void> validate(const ModelConfig& config);
+
+//! Fresh weights, PyTorch's default nn.Linear initialisation (weights and biases uniform in
+//! ±1/sqrt(fan_in)) drawn from a portable seeded generator: the same seed gives the same bytes on
+//! every machine. Errc::config as for validate.
+Result<std::vector<float>> initial_parameters(const ModelConfig& config, std::uint64_t seed);
+
+//! Local SGD settings.
+struct TrainConfig {
+  std::size_t local_epochs = 1;
+  std::size_t batch_size = 32;
+  double learning_rate = 0.05;
+  double momentum = 0;        //!< heavy-ball momentum in [0, 1); buffers start at zero per call
+  std::uint64_t seed = 0;     //!< orders the minibatches; same seed, same result
+  bool operator==(const TrainConfig&) const = default;
+};
+
+//! What one participant's local training produced.
+struct LocalResult {
+  std::vector<float> update;   //!< Δ = w_local − w_global, flat layout
+  std::uint64_t samples = 0;   //!< training samples used (per epoch)
+  double mean_loss = 0;        //!< mean cross-entropy over the minibatches of the last epoch
+  double seconds = 0;          //!< wall time spent training
+};
+
+//! Trains from `global` on dataset rows `indices` and returns the update. `labels`, when not empty,
+//! replaces the dataset's labels: labels[k] is the target of row indices[k] (how a participant's
+//! profile alters what it trains on). Deterministic for a config and seed; uses one CPU thread and
+//! is safe to call from several threads at once. Errc::invalid_argument when `global` has the wrong
+//! length, `indices` is empty or out of range, `labels` has the wrong length, or the config is
+//! degenerate; Errc::internal when libtorch fails.
+Result<LocalResult> train_local(const ModelConfig& model, std::span<const float> global,
+                                const Dataset& data, std::span<const std::size_t> indices,
+                                const TrainConfig& config,
+                                std::span<const std::int64_t> labels = {});
+
+//! A model's quality on some samples.
+struct Evaluation {
+  double accuracy = 0;         //!< fraction of samples classified correctly, in [0, 1]
+  double loss = 0;             //!< mean cross-entropy (nats)
+  std::size_t samples = 0;
+};
+
+//! Evaluates `params` on dataset rows `indices` in batches of 2048, without gradients, on one
+//! thread. Errc::invalid_argument when `params` has the wrong length or an index is out of range
+//! or `indices` is empty; Errc::internal when libtorch fails. Thread-safe.
+Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> params,
+                            const Dataset& data, std::span<const std::size_t> indices);
+
+//! Evaluates on every sample of `data`. Errors as above.
+Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> params,
+                            const Dataset& data);
+
+}  // namespace flywheel::fedtrain

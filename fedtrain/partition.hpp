@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+#pragma once
+
+//! Splitting a labelled dataset among federated participants: IID, and the label-skewed Dirichlet
+//! split of Hsu, Qi, Brown, "Measuring the effects of non-identical data distribution for federated
+//! visual classification" (2019): for each class, proportions p ~ Dir(α·1) decide how that class's
+//! samples are divided. Small α gives few classes per participant; large α approaches IID.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace flywheel::fedtrain {
+
+//! Per participant, the positions (indices into the labels given) of the samples it holds, sorted.
+using Partition = std::vector<std::vector<std::size_t>>;
+
+//! A uniformly random split of positions 0..labels.size()-1 into `participants` parts whose sizes
+//! differ by at most one. Deterministic for a seed. Errc::invalid_argument when participants is 0
+//! or exceeds the number of samples.
+Result<Partition> iid_partition(std::span<const std::int64_t> labels, std::size_t participants,
+                                std::uint64_t seed);
+
+//! Label-skewed split: each class's samples (shuffled) are cut by proportions drawn from
+//! Dirichlet(alpha); the whole draw is repeated (up to 1000 times) until every participant holds at
+//! least `min_size` samples. Deterministic for a seed. Errc::invalid_argument naming the argument
+//! when participants is 0, alpha is not a positive finite number, participants exceeds the number of
+//! samples, participants·min_size exceeds it, a label is negative, or no draw met min_size.
+Result<Partition> dirichlet_partition(std::span<const std::int64_t> labels,
+                                      std::size_t participants, double alpha, std::uint64_t seed,
+                                      std::size_t min_size = 10);
+
+//! How many samples of each class every part holds: result[p][c]. Labels must lie in [0, classes).
+std::vector<std::vector<std::size_t>> class_counts(std::span<const std::int64_t> labels,
+                                                   const Partition& parts,
+                                                   std::size_t classes = 10);
+
+}  // namespace flywheel::fedtrain
