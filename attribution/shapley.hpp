@@ -36,6 +36,8 @@ struct ShapleyValues {
 //! Exact Shapley values for n participants: φ_i = Σ_{S ⊆ N∖{i}} |S|!(n−|S|−1)!/n! (U(S∪{i}) − U(S)).
 //! Each coalition's utility is evaluated once. Errc::invalid_argument when n is 0 or exceeds
 //! kMaxExactParticipants. Efficiency holds up to float rounding: Σ φ_i = U(N) − U(∅).
+//! Equivalent to estimate(Method::exact, n, utility, {.threads = 1}) (attribution/estimator.hpp),
+//! which also offers the sampling estimators; `utility` is called from the calling thread only.
 Result<ShapleyValues> exact_shapley(std::size_t n, const Utility& utility);
 
 }  // namespace flywheel::attribution

@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+//
+// Estimators of per-round contribution values: exact Shapley (Shapley 1953), TMC (Ghorbani & Zou,
+// ICML 2019), GTG-Shapley (Liu et al., ACM TIST 2022), leave-one-out and Data Banzhaf with the
+// maximum-sample-reuse estimator (Wang & Jia, AISTATS 2023). See estimator.hpp.
+#include "attribution/estimator.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+#include <string>
+
+#include "attribution/internal/evaluator.hpp"
+#include "attribution/internal/random.hpp"
+#include "common/keccak.hpp"
+
+namespace flywheel::attribution {
+namespace {
+
+using internal::Evaluator;
+using internal::Xoshiro256;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+Coalition full_mask(std::size_t n) {
+  return n >= 64 ? ~Coalition{0} : (Coalition{1} << n) - 1;
+}
+Coalition member(std::size_t i) { return Coalition{1} << i; }
+
+std::string format(const char* fmt, double a, double b = 0) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, fmt, a, b);
+  return buf;
+}
+
+// Per-method defaults resolved and checked once.
+struct Settings {
+  std::size_t max_samples = 0;
+  std::size_t min_samples = 0;
+  double truncation = 0;
+  double round_truncation = 0;
+  double convergence = 0;
+};
+
+Result<Settings> resolve(Method method, std::size_t n, const EstimatorOptions& options) {
+  Settings s;
+  const bool permutations = method == Method::tmc || method == Method::gtg;
+  s.max_samples = options.max_samples.value_or(permutations ? 50 * n : 400 * n);
+  s.min_samples = options.min_samples.value_or(permutations ? 3 * n : 64);
+  s.truncation = options.truncation_tolerance.value_or(permutations ? 0.001 : 0.0);
+  s.round_truncation = options.round_truncation_tolerance.value_or(method == Method::gtg ? 0.001 : 0.0);
+  s.convergence = options.convergence_tolerance.value_or(0.01);
+  if (s.max_samples < 2) {
+    return fail(Errc::invalid_argument, "max_samples must be at least 2 (got " +
+                                            std::to_string(s.max_samples) + ")");
+  }
+  s.min_samples = std::max<std::size_t>(s.min_samples, 2);
+  if (s.min_samples > s.max_samples) {
+    return fail(Errc::invalid_argument,
+                "min_samples (" + std::to_string(s.min_samples) + ") exceeds max_samples (" +
+                    std::to_string(s.max_samples) + "); raise max_samples or lower min_samples");
+  }
+  if (!(s.truncation >= 0) || !(s.round_truncation >= 0) || !(s.convergence >= 0) ||
+      !(options.target_std_error >= 0)) {
+    return fail(Errc::invalid_argument,
+                "truncation, round truncation and convergence tolerances and target_std_error "
+                "must be non-negative numbers");
+  }
+  return s;
+}
+
+// Welford running mean and variance, one per participant.
+class RunningStats {
+ public:
+  explicit RunningStats(std::size_t n) : count_(n, 0), mean_(n, 0.0), m2_(n, 0.0) {}
+  void add(std::size_t i, double x) {
+    ++count_[i];
+    const double delta = x - mean_[i];
+    mean_[i] += delta / static_cast<double>(count_[i]);
+    m2_[i] += delta * (x - mean_[i]);
+  }
+  [[nodiscard]] std::size_t count(std::size_t i) const { return count_[i]; }
+  [[nodiscard]] double mean(std::size_t i) const { return mean_[i]; }
+  // Unbiased sample variance; +inf below two observations (unknown).
+  [[nodiscard]] double variance(std::size_t i) const {
+    return count_[i] < 2 ? kInf : m2_[i] / static_cast<double>(count_[i] - 1);
+  }
+
+ private:
+  std::vector<std::size_t> count_;
+  std::vector<double> mean_;
+  std::vector<double> m2_;
+};
+
+// Decides after each batch whether a sampling estimator may stop, and says why.
+class StopRule {
+ public:
+  StopRule(const Settings& settings, const EstimatorOptions& options, std::string_view unit)
+      : settings_(settings), options_(options), unit_(unit) {}
+
+  // `values` and `errors` are the current estimates after `samples` samples.
+  bool done(std::size_t samples, std::size_t evaluations, const std::vector<double>& values,
+            const std::vector<double>& errors, std::vector<std::string>& notes) {
+    double change = kInf;
+    if (!previous_.empty()) {
+      double moved = 0, size = 0;
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        moved += std::abs(values[i] - previous_[i]);
+        size += std::abs(values[i]);
+      }
+      change = size > 0 ? moved / size : (moved > 0 ? kInf : 0.0);
+    }
+    previous_ = values;
+    stable_ = change < settings_.convergence ? stable_ + 1 : 0;
+    const std::string after = " after " + std::to_string(samples) + " " + std::string(unit_);
+    if (samples >= settings_.max_samples) {
+      notes.push_back("stopped at max_samples" + after);
+      return true;
+    }
+    if (options_.max_evaluations > 0 && evaluations >= options_.max_evaluations) {
+      notes.push_back("stopped at max_evaluations (" + std::to_string(evaluations) + ")" + after);
+      return true;
+    }
+    if (samples < settings_.min_samples) return false;
+    if (options_.target_std_error > 0 &&
+        *std::max_element(errors.begin(), errors.end()) <= options_.target_std_error) {
+      notes.push_back(format("stopped: every standard error <= %g", options_.target_std_error) + after);
+      return true;
+    }
+    if (settings_.convergence > 0 && stable_ >= 2) {
+      notes.push_back(format("stopped: converged (relative change %.3g < %g for two batches)",
+                             change, settings_.convergence) +
+                      after);
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  const Settings& settings_;
+  const EstimatorOptions& options_;
+  std::string_view unit_;
+  std::vector<double> previous_;
+  std::size_t stable_ = 0;
+};
+
+void fill_common(Estimate& out, Method method, std::size_t n, const Evaluator& evaluator,
+                 const EstimatorOptions& options) {
+  out.method = method;
+  out.seed = options.seed;
+  out.empty_utility = evaluator.at(0);
+  out.grand_utility = evaluator.at(full_mask(n));
+  out.evaluations = evaluator.evaluations();
+}
+
+Result<Estimate> run_exact(std::size_t n, Evaluator& evaluator, const EstimatorOptions& options) {
+  const Coalition full = full_mask(n);
+  std::vector<Coalition> all(static_cast<std::size_t>(full) + 1);
+  std::iota(all.begin(), all.end(), Coalition{0});
+  FLYWHEEL_TRY(evaluator.evaluate(all));
+  std::vector<double> u(all.size());
+  for (Coalition s = 0; s <= full; ++s) u[s] = evaluator.at(s);
+
+  // weight[k] = k!(n-k-1)!/n! = 1 / (n * C(n-1, k)), computed without factorial overflow.
+  std::vector<double> weight(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    double binom = 1;
+    for (std::size_t j = 1; j <= k; ++j) {
+      binom = binom * static_cast<double>(n - 1 - k + j) / static_cast<double>(j);
+    }
+    weight[k] = 1.0 / (static_cast<double>(n) * binom);
+  }
+  Estimate out;
+  out.values.assign(n, 0.0);
+  out.std_errors.assign(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Coalition bit = member(i);
+    // Sum marginals grouped by coalition size first, so rounding does not depend on the order of
+    // very different weights.
+    std::vector<double> by_size(n, 0.0);
+    for (Coalition s = 0; s <= full; ++s) {
+      if (s & bit) continue;
+      by_size[static_cast<std::size_t>(std::popcount(s))] += u[s | bit] - u[s];
+    }
+    double phi = 0;
+    for (std::size_t k = 0; k < n; ++k) phi += weight[k] * by_size[k];
+    out.values[i] = phi;
+  }
+  fill_common(out, Method::exact, n, evaluator, options);
+  return out;
+}
+
+Result<Estimate> run_loo(std::size_t n, Evaluator& evaluator, const EstimatorOptions& options) {
+  const Coalition full = full_mask(n);
+  std::vector<Coalition> batch = {0, full};
+  for (std::size_t i = 0; i < n; ++i) batch.push_back(full & ~member(i));
+  FLYWHEEL_TRY(evaluator.evaluate(batch));
+  Estimate out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out.values.push_back(evaluator.at(full) - evaluator.at(full & ~member(i)));
+  }
+  out.std_errors.assign(n, 0.0);
+  fill_common(out, Method::loo, n, evaluator, options);
+  return out;
+}
+
+// TMC and GTG-Shapley: averages of marginal contributions along sampled permutations, with
+// within-round truncation. `guided`: the b-th permutation of each batch puts participant b first
+// and shuffles the rest (GTG-Shapley's guided sampling); otherwise the whole order is shuffled.
+Result<Estimate> run_permutations(Method method, std::size_t n, Evaluator& evaluator,
+                                  const Settings& settings, const EstimatorOptions& options) {
+  const bool guided = method == Method::gtg;
+  const Coalition full = full_mask(n);
+  const double u_full = evaluator.at(full);
+  const double u_empty = evaluator.at(0);
+  Xoshiro256 rng(internal::derive_stream(options.seed, static_cast<std::uint64_t>(method)));
+  RunningStats stats(n);
+  StopRule stop(settings, options, "permutations");
+  Estimate out;
+  std::size_t samples = 0;
+  std::size_t truncated_steps = 0;
+  const std::size_t batch_size = std::max<std::size_t>(n, 2);
+  std::vector<double> values(n), errors(n);
+  for (;;) {
+    const std::size_t batch = std::min(batch_size, settings.max_samples - samples);
+    std::vector<std::vector<std::size_t>> order(batch, std::vector<std::size_t>(n));
+    for (std::size_t b = 0; b < batch; ++b) {
+      std::iota(order[b].begin(), order[b].end(), std::size_t{0});
+      if (guided) {
+        std::swap(order[b][0], order[b][b % n]);
+        rng.shuffle(std::span(order[b]).subspan(1));
+      } else {
+        rng.shuffle(std::span(order[b]));
+      }
+    }
+    // Step all permutations of the batch one position at a time, so each step's coalitions are
+    // evaluated together in parallel; which ones are needed depends only on utilities known.
+    std::vector<Coalition> prefix(batch, 0);
+    std::vector<double> previous(batch, u_empty);
+    std::vector<char> truncated(batch, 0);
+    std::vector<std::vector<double>> marginal(batch, std::vector<double>(n, 0.0));
+    std::vector<Coalition> needed;
+    for (std::size_t k = 0; k < n; ++k) {
+      needed.clear();
+      for (std::size_t b = 0; b < batch; ++b) {
+        if (truncated[b]) continue;
+        if (settings.truncation > 0 && std::abs(u_full - previous[b]) < settings.truncation) {
+          truncated[b] = 1;
+          truncated_steps += n - k;
+          continue;
+        }
+        needed.push_back(prefix[b] | member(order[b][k]));
+      }
+      if (needed.empty()) break;
+      FLYWHEEL_TRY(evaluator.evaluate(needed));
+      for (std::size_t b = 0; b < batch; ++b) {
+        if (truncated[b]) continue;
+        prefix[b] |= member(order[b][k]);
+        const double v = evaluator.at(prefix[b]);
+        marginal[b][order[b][k]] = v - previous[b];
+        previous[b] = v;
+      }
+    }
+    for (std::size_t b = 0; b < batch; ++b) {
+      for (std::size_t i = 0; i < n; ++i) stats.add(i, marginal[b][i]);
+    }
+    samples += batch;
+    for (std::size_t i = 0; i < n; ++i) {
+      values[i] = stats.mean(i);
+      errors[i] = std::sqrt(stats.variance(i) / static_cast<double>(stats.count(i)));
+    }
+    if (stop.done(samples, evaluator.evaluations(), values, errors, out.notes)) break;
+  }
+  out.values = values;
+  out.std_errors = errors;
+  out.samples = samples;
+  if (truncated_steps > 0) {
+    out.notes.push_back(format("within-round truncation (|U(N) - U(prefix)| < %g) skipped %.0f of ",
+                               settings.truncation, static_cast<double>(truncated_steps)) +
+                        std::to_string(samples * n) + " permutation steps");
+  }
+  fill_common(out, method, n, evaluator, options);
+  return out;
+}
+
+// Data Banzhaf by maximum sample reuse: every sampled coalition (each participant in with
+// probability 1/2) informs every participant's "with" or "without" mean.
+Result<Estimate> run_banzhaf(std::size_t n, Evaluator& evaluator, const Settings& settings,
+                             const EstimatorOptions& options) {
+  const Coalition full = full_mask(n);
+  Xoshiro256 rng(internal::derive_stream(options.seed, static_cast<std::uint64_t>(Method::banzhaf)));
+  RunningStats with(n), without(n);
+  StopRule stop(settings, options, "coalitions");
+  Estimate out;
+  std::size_t samples = 0;
+  const std::size_t batch_size = std::max<std::size_t>(32, n);
+  std::vector<double> values(n), errors(n);
+  for (;;) {
+    const std::size_t batch = std::min(batch_size, settings.max_samples - samples);
+    std::vector<Coalition> drawn(batch);
+    for (auto& s : drawn) s = rng.next() & full;  // each bit of a uniform word is a fair coin
+    FLYWHEEL_TRY(evaluator.evaluate(drawn));
+    for (Coalition s : drawn) {
+      const double v = evaluator.at(s);
+      for (std::size_t i = 0; i < n; ++i) ((s & member(i)) ? with : without).add(i, v);
+    }
+    samples += batch;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (with.count(i) == 0 || without.count(i) == 0) {
+        values[i] = 0;
+        errors[i] = kInf;
+        continue;
+      }
+      values[i] = with.mean(i) - without.mean(i);
+      errors[i] = std::sqrt(with.variance(i) / static_cast<double>(with.count(i)) +
+                            without.variance(i) / static_cast<double>(without.count(i)));
+    }
+    if (stop.done(samples, evaluator.evaluations(), values, errors, out.notes)) break;
+  }
+  out.values = values;
+  out.std_errors = errors;
+  out.samples = samples;
+  fill_common(out, Method::banzhaf, n, evaluator, options);
+  return out;
+}
+
+}  // namespace
+
+std::string_view method_name(Method method) {
+  switch (method) {
+    case Method::exact: return "exact";
+    case Method::tmc: return "tmc";
+    case Method::gtg: return "gtg";
+    case Method::loo: return "loo";
+    case Method::banzhaf: return "banzhaf";
+  }
+  return "unknown";
+}
+
+Result<Method> parse_method(std::string_view name) {
+  for (Method m : {Method::exact, Method::tmc, Method::gtg, Method::loo, Method::banzhaf}) {
+    if (name == method_name(m)) return m;
+  }
+  return fail(Errc::invalid_argument, "unknown attribution method \"" + std::string(name) +
+                                          "\"; valid methods: exact, tmc, gtg, loo, banzhaf");
+}
+
+Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUtility& utility,
+                                  const EstimatorOptions& options) {
+  if (n == 0) {
+    return fail(Errc::invalid_argument, std::string(method_name(method)) +
+                                            " attribution needs at least one participant");
+  }
+  if (n > kMaxParticipants) {
+    return fail(Errc::invalid_argument,
+                std::to_string(n) + " participants exceeds the limit of " +
+                    std::to_string(kMaxParticipants) +
+                    " per round (coalitions are 64-bit masks); sample fewer participants per round");
+  }
+  if (method == Method::exact && n > kMaxExactParticipants) {
+    return fail(Errc::invalid_argument,
+                "exact Shapley costs 2^n utility evaluations; n = " + std::to_string(n) +
+                    " exceeds the limit of " + std::to_string(kMaxExactParticipants) +
+                    " participants per round; use gtg, tmc or banzhaf instead");
+  }
+  auto settings = resolve(method, n, options);
+  if (!settings) return tl::unexpected(settings.error());
+
+  Evaluator evaluator(utility, internal::resolve_threads(options.threads));
+  if (method == Method::exact) return run_exact(n, evaluator, options);
+  if (method == Method::loo) return run_loo(n, evaluator, options);
+
+  const Coalition ends[] = {0, full_mask(n)};
+  FLYWHEEL_TRY(evaluator.evaluate(ends));
+  const double gain = evaluator.at(full_mask(n)) - evaluator.at(0);
+  if (settings->round_truncation > 0 && std::abs(gain) < settings->round_truncation) {
+    Estimate out;
+    out.values.assign(n, 0.0);
+    out.std_errors.assign(n, 0.0);
+    out.truncated_round = true;
+    out.notes.push_back(format("round skipped by between-round truncation: |U(N) - U(empty)| = %.6g < %g",
+                               std::abs(gain), settings->round_truncation));
+    fill_common(out, method, n, evaluator, options);
+    return out;
+  }
+  if (method == Method::banzhaf) return run_banzhaf(n, evaluator, *settings, options);
+  return run_permutations(method, n, evaluator, *settings, options);
+}
+
+Result<Estimate> estimate(Method method, std::size_t n, const Utility& utility,
+                          const EstimatorOptions& options) {
+  const CheckedUtility checked = [&utility](Coalition s) -> Result<double> { return utility(s); };
+  return estimate_checked(method, n, checked, options);
+}
+
+std::uint64_t round_seed(ByteView inputs) {
+  const Hash32 h = keccak256(as_bytes("flywheel.attribution.seed"), inputs);
+  std::uint64_t seed = 0;
+  for (std::size_t i = 0; i < 8; ++i) seed = (seed << 8) | h.bytes[i];
+  return seed;
+}
+
+std::uint64_t round_seed(std::uint64_t round, const Hash32& start_model_hash,
+                         std::span<const Address> participants) {
+  Bytes inputs;
+  inputs.reserve(8 + 32 + 20 * participants.size());
+  for (int shift = 56; shift >= 0; shift -= 8) inputs.push_back(static_cast<std::uint8_t>(round >> shift));
+  inputs.insert(inputs.end(), start_model_hash.bytes.begin(), start_model_hash.bytes.end());
+  for (const auto& a : participants) inputs.insert(inputs.end(), a.bytes.begin(), a.bytes.end());
+  return round_seed(inputs);
+}
+
+}  // namespace flywheel::attribution

@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+#include "attribution/estimator.hpp"
+
+#include <atomic>
+#include <bit>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+#include <gtest/gtest.h>
+
+#include "attribution/internal/random.hpp"
+
+namespace flywheel::attribution {
+namespace {
+
+constexpr Method kAllMethods[] = {Method::exact, Method::tmc, Method::gtg, Method::loo,
+                                  Method::banzhaf};
+constexpr Method kPermutationMethods[] = {Method::tmc, Method::gtg};
+
+double additive(const std::vector<double>& w, Coalition s) {
+  double u = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (s >> i & 1) u += w[i];
+  }
+  return u;
+}
+
+// Glove game: player 0 holds the only left glove, players 1 and 2 right gloves; a pair is worth 1.
+double glove(Coalition s) { return (s & 1) && (s & 6) ? 1.0 : 0.0; }
+
+// Weighted majority game: weights (3, 1, 1, 1), quota 4.
+double majority(Coalition s) {
+  const int weights[] = {3, 1, 1, 1};
+  int total = 0;
+  for (int i = 0; i < 4; ++i) total += (s >> i & 1) ? weights[i] : 0;
+  return total >= 4 ? 1.0 : 0.0;
+}
+
+// An FL-like random game over n players: accuracy saturating in the data the coalition holds, a
+// harmful player (negative weight), and per-coalition noise of the size of validation-set noise.
+std::vector<double> random_fl_game(std::size_t n, std::uint64_t seed) {
+  internal::Xoshiro256 rng(seed);
+  std::vector<double> w(n);
+  for (auto& x : w) x = 0.2 + rng.uniform01();
+  w[n - 1] = -0.6;
+  std::vector<double> u(std::size_t{1} << n);
+  for (Coalition s = 0; s < u.size(); ++s) {
+    const double data = std::max(0.0, additive(w, s));
+    u[s] = 0.1 + 0.8 * (1 - std::exp(-1.5 * data)) + 0.01 * (rng.uniform01() - 0.5);
+  }
+  return u;
+}
+
+// Exact Banzhaf values: β_i = 2^-(n-1) Σ_{S ⊆ N∖{i}} U(S ∪ {i}) − U(S).
+std::vector<double> exact_banzhaf(std::size_t n, const std::vector<double>& u) {
+  std::vector<double> beta(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (Coalition s = 0; s < u.size(); ++s) {
+      if (!(s >> i & 1)) beta[i] += u[s | Coalition{1} << i] - u[s];
+    }
+    beta[i] /= static_cast<double>(std::size_t{1} << (n - 1));
+  }
+  return beta;
+}
+
+double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
+
+EstimatorOptions untruncated(std::uint64_t seed, std::size_t permutations) {
+  EstimatorOptions o;
+  o.seed = seed;
+  o.truncation_tolerance = 0;
+  o.round_truncation_tolerance = 0;
+  o.convergence_tolerance = 0;
+  o.max_samples = permutations;
+  o.min_samples = permutations;
+  return o;
+}
+
+// ---- closed-form games -------------------------------------------------------------------------
+
+TEST(Estimate, ExactOnAnAdditiveGameGivesEachPlayerItsWeight) {
+  const std::vector<double> w = {0.1, 0.25, -0.05, 0.4, 0.0};
+  auto r = estimate(Method::exact, w.size(), [&](Coalition s) { return additive(w, s); });
+  ASSERT_TRUE(r) << r.error().to_string();
+  for (std::size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(r->values[i], w[i], 1e-12);
+  EXPECT_EQ(r->evaluations, 32u);
+  EXPECT_EQ(r->method, Method::exact);
+}
+
+TEST(Estimate, ExactOnTheGloveGameMatchesTheClosedForm) {
+  auto r = estimate(Method::exact, 3, glove);
+  ASSERT_TRUE(r);
+  EXPECT_NEAR(r->values[0], 2.0 / 3, 1e-12);
+  EXPECT_NEAR(r->values[1], 1.0 / 6, 1e-12);
+  EXPECT_NEAR(r->values[2], 1.0 / 6, 1e-12);
+}
+
+TEST(Estimate, ExactOnTheWeightedMajorityGameMatchesTheClosedForm) {
+  auto r = estimate(Method::exact, 4, majority);
+  ASSERT_TRUE(r);
+  EXPECT_NEAR(r->values[0], 0.75, 1e-12);
+  for (int i = 1; i < 4; ++i) EXPECT_NEAR(r->values[i], 1.0 / 12, 1e-12);
+}
+
+TEST(Estimate, PermutationEstimatorsOnAnAdditiveGameAreExact) {
+  // Every marginal of player i is w_i, so any permutation sample gives the exact value.
+  const std::vector<double> w = {0.3, 0.1, 0.2, 0.05, 0.15, 0.2};
+  for (Method m : kPermutationMethods) {
+    auto r = estimate(m, w.size(), [&](Coalition s) { return additive(w, s); }, untruncated(5, 12));
+    ASSERT_TRUE(r);
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      EXPECT_NEAR(r->values[i], w[i], 1e-12) << method_name(m);
+      EXPECT_NEAR(r->std_errors[i], 0.0, 1e-12) << method_name(m);
+    }
+  }
+}
+
+TEST(Estimate, LeaveOneOutOnAnAdditiveGameEqualsTheWeights) {
+  const std::vector<double> w = {0.1, 0.25, -0.05, 0.4};
+  auto r = estimate(Method::loo, w.size(), [&](Coalition s) { return additive(w, s); });
+  ASSERT_TRUE(r);
+  for (std::size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(r->values[i], w[i], 1e-12);
+  EXPECT_EQ(r->evaluations, w.size() + 2);
+  for (double se : r->std_errors) EXPECT_EQ(se, 0.0);
+}
+
+TEST(Estimate, LeaveOneOutOnTheGloveGameCreditsOnlyTheScarceGlove) {
+  // Without player 0 no pair exists; without one right glove the other still pairs.
+  auto r = estimate(Method::loo, 3, glove);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->values, (std::vector<double>{1.0, 0.0, 0.0}));
+}
+
+TEST(Estimate, BanzhafOnTheGloveGameConvergesToTheClosedForm) {
+  // β_0 = P(a right glove among a random subset of {1, 2}) = 3/4; β_1 = β_2 = P(0 in, other out) = 1/4.
+  EstimatorOptions o;
+  o.seed = 3;
+  o.max_samples = 40000;
+  o.convergence_tolerance = 0;
+  auto r = estimate(Method::banzhaf, 3, glove, o);
+  ASSERT_TRUE(r);
+  EXPECT_NEAR(r->values[0], 0.75, 0.02);
+  EXPECT_NEAR(r->values[1], 0.25, 0.02);
+  EXPECT_NEAR(r->values[2], 0.25, 0.02);
+  EXPECT_EQ(r->evaluations, 8u);  // memoised: only 2^3 distinct coalitions exist
+  EXPECT_EQ(r->samples, 40000u);
+}
+
+// ---- axioms ------------------------------------------------------------------------------------
+
+TEST(Estimate, ExactValuesSumToGrandMinusEmptyUtility) {
+  for (std::size_t n = 1; n <= 10; ++n) {
+    const auto u = random_fl_game(n, 100 + n);
+    auto r = estimate(Method::exact, n, [&](Coalition s) { return u[s]; });
+    ASSERT_TRUE(r);
+    EXPECT_NEAR(sum(r->values), u.back() - u.front(), 1e-12) << "n = " << n;
+  }
+}
+
+TEST(Estimate, UntruncatedPermutationEstimatesAreEfficient) {
+  // Each permutation's marginals telescope to U(N) − U(∅), so their averages do too.
+  const std::size_t n = 9;
+  const auto u = random_fl_game(n, 21);
+  for (Method m : kPermutationMethods) {
+    auto r = estimate(m, n, [&](Coalition s) { return u[s]; }, untruncated(8, 27));
+    ASSERT_TRUE(r);
+    EXPECT_NEAR(sum(r->values), u.back() - u.front(), 1e-12) << method_name(m);
+  }
+}
+
+TEST(Estimate, TruncatedPermutationEstimatesAreEfficientWithinTheTolerance) {
+  const std::size_t n = 9;
+  const auto u = random_fl_game(n, 22);
+  for (Method m : kPermutationMethods) {
+    EstimatorOptions o = untruncated(8, 27);
+    o.truncation_tolerance = 0.02;
+    auto r = estimate(m, n, [&](Coalition s) { return u[s]; }, o);
+    ASSERT_TRUE(r);
+    EXPECT_LT(std::abs(sum(r->values) - (u.back() - u.front())), 0.02) << method_name(m);
+    EXPECT_NE(sum(r->values), u.back() - u.front()) << "truncation should have happened";
+  }
+}
+
+TEST(Estimate, NullPlayerGetsExactlyZeroFromEveryShapleyEstimator) {
+  const std::size_t n = 6;
+  auto u = random_fl_game(n, 7);
+  for (Coalition s = 0; s < u.size(); ++s) {
+    if (s >> 3 & 1) u[s] = u[s & ~Coalition{8}];  // player 3 adds nothing
+  }
+  for (Method m : {Method::exact, Method::tmc, Method::gtg, Method::loo}) {
+    EstimatorOptions o = untruncated(1, 30);
+    auto r = estimate(m, n, [&](Coalition s) { return u[s]; }, o);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->values[3], 0.0) << method_name(m);
+  }
+}
+
+TEST(Estimate, SymmetricPlayersGetEqualExactValues) {
+  auto u = [](Coalition s) {
+    const double a = static_cast<double>((s >> 1 & 1) + (s >> 4 & 1));
+    return a * a * 0.3 + 0.2 * static_cast<double>(s & 1) +
+           0.7 * static_cast<double>((s >> 2 & 1) * (s >> 3 & 1)) + 0.05 * std::popcount(s);
+  };
+  auto r = estimate(Method::exact, 5, u);
+  ASSERT_TRUE(r);
+  EXPECT_NEAR(r->values[1], r->values[4], 1e-12);
+  EXPECT_NEAR(r->values[2], r->values[3], 1e-12);
+}
+
+TEST(Estimate, PermutationEstimatesAreAdditiveAcrossGamesForTheSameSeed) {
+  // Same seed, same permutations: the estimate of u + v is the sum of the estimates.
+  const std::size_t n = 7;
+  const auto u = random_fl_game(n, 31);
+  const auto v = random_fl_game(n, 32);
+  for (Method m : kPermutationMethods) {
+    const auto o = untruncated(9, 21);
+    auto ru = estimate(m, n, [&](Coalition s) { return u[s]; }, o);
+    auto rv = estimate(m, n, [&](Coalition s) { return v[s]; }, o);
+    auto rs = estimate(m, n, [&](Coalition s) { return u[s] + v[s]; }, o);
+    ASSERT_TRUE(ru && rv && rs);
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_NEAR(rs->values[i], ru->values[i] + rv->values[i], 1e-12) << method_name(m);
+    }
+  }
+}
+
+// ---- convergence -------------------------------------------------------------------------------
+
+TEST(Estimate, SamplingEstimatorsConvergeToExactOnARandomEightPlayerGame) {
+  // Stated tolerance: 0.01 in utility units (values range about 0.02 to 0.2) and 4 standard errors.
+  const std::size_t n = 8;
+  const auto u = random_fl_game(n, 2024);
+  const Utility game = [&](Coalition s) { return u[s]; };
+  auto exact = estimate(Method::exact, n, game);
+  ASSERT_TRUE(exact);
+  for (Method m : kPermutationMethods) {
+    auto r = estimate(m, n, game, untruncated(77, 4000));
+    ASSERT_TRUE(r);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double error = std::abs(r->values[i] - exact->values[i]);
+      EXPECT_LT(error, 0.01) << method_name(m) << " player " << i;
+      EXPECT_LT(error, 4 * r->std_errors[i] + 1e-9) << method_name(m) << " player " << i;
+    }
+  }
+  const auto beta = exact_banzhaf(n, u);
+  EstimatorOptions o;
+  o.seed = 77;
+  o.max_samples = 40000;
+  o.convergence_tolerance = 0;
+  auto r = estimate(Method::banzhaf, n, game, o);
+  ASSERT_TRUE(r);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double error = std::abs(r->values[i] - beta[i]);
+    EXPECT_LT(error, 0.01) << "banzhaf player " << i;
+    EXPECT_LT(error, 4 * r->std_errors[i] + 1e-9) << "banzhaf player " << i;
+  }
+}
+
+TEST(Estimate, GtgWithDefaultsIsCloseToExactWithFewerEvaluations) {
+  const std::size_t n = 8;
+  const auto u = random_fl_game(n, 2025);
+  const Utility game = [&](Coalition s) { return u[s]; };
+  auto exact = estimate(Method::exact, n, game);
+  EstimatorOptions o;
+  o.seed = 4;
+  auto r = estimate(Method::gtg, n, game, o);
+  ASSERT_TRUE(exact && r);
+  for (std::size_t i = 0; i < n; ++i) EXPECT_NEAR(r->values[i], exact->values[i], 0.02) << i;
+  EXPECT_LT(r->evaluations, exact->evaluations);
+  EXPECT_FALSE(r->notes.empty());
+}
+
+// ---- truncation --------------------------------------------------------------------------------
+
+TEST(Estimate, GtgSkipsARoundWhoseGainIsBelowTheBetweenRoundTolerance) {
+  std::atomic<int> calls = 0;
+  auto flat = [&](Coalition s) { ++calls; return 0.8 + 0.0001 * std::popcount(s); };
+  EstimatorOptions o;
+  o.round_truncation_tolerance = 0.005;
+  auto r = estimate(Method::gtg, 10, flat, o);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->truncated_round);
+  EXPECT_EQ(r->values, std::vector<double>(10, 0.0));
+  EXPECT_EQ(r->evaluations, 2u);
+  EXPECT_EQ(calls.load(), 2);
+  ASSERT_FALSE(r->notes.empty());
+  EXPECT_NE(r->notes[0].find("between-round truncation"), std::string::npos);
+}
+
+TEST(Estimate, GtgDoesNotSkipARoundWithAGainAboveTheTolerance) {
+  EstimatorOptions o;
+  o.round_truncation_tolerance = 0.0005;
+  auto r = estimate(Method::gtg, 10, [](Coalition s) { return 0.8 + 0.0001 * std::popcount(s); }, o);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->truncated_round);
+}
+
+TEST(Estimate, WithinRoundTruncationSavesEvaluationsOnASaturatingGame) {
+  // Any two members already reach the grand coalition's utility.
+  auto saturating = [](Coalition s) { return std::min(2, std::popcount(s)) * 0.4; };
+  auto full = estimate(Method::gtg, 12, saturating, untruncated(1, 48));
+  EstimatorOptions o = untruncated(1, 48);
+  o.truncation_tolerance = 0.001;
+  auto truncated = estimate(Method::gtg, 12, saturating, o);
+  ASSERT_TRUE(full && truncated);
+  EXPECT_LT(truncated->evaluations * 4, full->evaluations);
+  // Truncation only drops marginals that are 0 here, so the values agree.
+  for (std::size_t i = 0; i < 12; ++i) EXPECT_NEAR(truncated->values[i], full->values[i], 1e-12);
+}
+
+// ---- determinism, memoisation, parallelism -----------------------------------------------------
+
+TEST(Estimate, SameSeedGivesIdenticalResults) {
+  const auto u = random_fl_game(8, 5);
+  const Utility game = [&](Coalition s) { return u[s]; };
+  for (Method m : kAllMethods) {
+    EstimatorOptions o;
+    o.seed = 12345;
+    auto a = estimate(m, 8, game, o);
+    auto b = estimate(m, 8, game, o);
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->values, b->values) << method_name(m);
+    EXPECT_EQ(a->std_errors, b->std_errors) << method_name(m);
+    EXPECT_EQ(a->evaluations, b->evaluations) << method_name(m);
+  }
+}
+
+TEST(Estimate, ThreadCountDoesNotChangeResults) {
+  const auto u = random_fl_game(10, 6);
+  const Utility game = [&](Coalition s) { return u[s]; };
+  for (Method m : kAllMethods) {
+    EstimatorOptions one;
+    one.seed = 99;
+    one.threads = 1;
+    EstimatorOptions many = one;
+    many.threads = 7;
+    auto a = estimate(m, 10, game, one);
+    auto b = estimate(m, 10, game, many);
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->values, b->values) << method_name(m);
+    EXPECT_EQ(a->std_errors, b->std_errors) << method_name(m);
+    EXPECT_EQ(a->evaluations, b->evaluations) << method_name(m);
+    EXPECT_EQ(a->samples, b->samples) << method_name(m);
+    EXPECT_EQ(a->notes, b->notes) << method_name(m);
+  }
+}
+
+TEST(Estimate, DifferentSeedsDrawDifferentSamples) {
+  const auto u = random_fl_game(8, 5);
+  const Utility game = [&](Coalition s) { return u[s]; };
+  for (Method m : {Method::tmc, Method::gtg, Method::banzhaf}) {
+    EstimatorOptions a, b;
+    a.seed = 1;
+    b.seed = 2;
+    auto ra = estimate(m, 8, game, a);
+    auto rb = estimate(m, 8, game, b);
+    ASSERT_TRUE(ra && rb);
+    EXPECT_NE(ra->values, rb->values) << method_name(m);
+  }
+}
+
+TEST(Estimate, EachCoalitionIsEvaluatedAtMostOnceAcrossThreads) {
+  const auto u = random_fl_game(9, 8);
+  std::vector<std::atomic<int>> calls(u.size());
+  for (Method m : kAllMethods) {
+    for (auto& c : calls) c = 0;
+    EstimatorOptions o;
+    o.threads = 4;
+    auto r = estimate(m, 9, [&](Coalition s) { ++calls[s]; return u[s]; }, o);
+    ASSERT_TRUE(r);
+    std::size_t distinct = 0;
+    for (auto& c : calls) {
+      EXPECT_LE(c.load(), 1) << method_name(m);
+      distinct += c.load() > 0;
+    }
+    EXPECT_EQ(r->evaluations, distinct) << method_name(m);
+  }
+}
+
+TEST(Estimate, StopsNearTheEvaluationBudget) {
+  const auto u = random_fl_game(10, 9);
+  EstimatorOptions o = untruncated(3, 1000);
+  o.min_samples = 10;
+  o.max_evaluations = 100;
+  auto r = estimate(Method::tmc, 10, [&](Coalition s) { return u[s]; }, o);
+  ASSERT_TRUE(r);
+  EXPECT_GE(r->evaluations, 100u);
+  EXPECT_LE(r->evaluations, 100u + 10 * 9);  // at most one batch of 10 permutations beyond
+  EXPECT_LT(r->samples, 1000u);
+}
+
+TEST(Estimate, StopsWhenEveryStandardErrorMeetsTheTarget) {
+  const auto u = random_fl_game(8, 10);
+  EstimatorOptions o = untruncated(3, 100000);
+  o.min_samples = 8;
+  o.target_std_error = 0.003;
+  auto r = estimate(Method::gtg, 8, [&](Coalition s) { return u[s]; }, o);
+  ASSERT_TRUE(r);
+  for (double se : r->std_errors) EXPECT_LE(se, 0.003);
+  EXPECT_LT(r->samples, 100000u);
+}
+
+TEST(Estimate, HandlesAFullSixtyFourPlayerRound) {
+  const std::vector<double> w(64, 0.01);
+  EstimatorOptions o = untruncated(1, 4);
+  auto r = estimate(Method::tmc, 64, [&](Coalition s) { return additive(w, s); }, o);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_NEAR(r->grand_utility, 0.64, 1e-12);
+  for (double v : r->values) EXPECT_NEAR(v, 0.01, 1e-12);
+}
+
+// ---- errors ------------------------------------------------------------------------------------
+
+TEST(ParseMethod, AcceptsEveryMethodName) {
+  for (Method m : kAllMethods) EXPECT_EQ(parse_method(method_name(m)), m);
+}
+
+TEST(ParseMethod, RejectsAnUnknownNameListingTheValidOnes) {
+  auto r = parse_method("shapley");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::invalid_argument);
+  EXPECT_NE(r.error().message.find("exact, tmc, gtg, loo, banzhaf"), std::string::npos);
+}
+
+TEST(Estimate, RefusesExactAboveTheDocumentedLimit) {
+  auto r = estimate(Method::exact, kMaxExactParticipants + 1, [](Coalition) { return 0.0; });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::invalid_argument);
+  EXPECT_NE(r.error().message.find("exceeds the limit of 16"), std::string::npos);
+}
+
+TEST(Estimate, RefusesNoParticipantsForEveryMethod) {
+  for (Method m : kAllMethods) {
+    auto r = estimate(m, 0, [](Coalition) { return 0.0; });
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::invalid_argument);
+  }
+}
+
+TEST(Estimate, RefusesMoreThanSixtyFourParticipants) {
+  auto r = estimate(Method::gtg, 65, [](Coalition) { return 0.0; });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::invalid_argument);
+}
+
+TEST(Estimate, RefusesANegativeTolerance) {
+  EstimatorOptions o;
+  o.truncation_tolerance = -0.1;
+  auto r = estimate(Method::tmc, 3, glove, o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::invalid_argument);
+}
+
+TEST(Estimate, RefusesMinSamplesAboveMaxSamples) {
+  EstimatorOptions o;
+  o.min_samples = 50;
+  o.max_samples = 10;
+  auto r = estimate(Method::banzhaf, 3, glove, o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::invalid_argument);
+}
+
+TEST(EstimateChecked, ReturnsTheUtilitysErrorNamingTheCoalition) {
+  auto r = estimate_checked(Method::exact, 3, [](Coalition s) -> Result<double> {
+    if (s == 5) return fail(Errc::data, "validation set missing");
+    return 0.0;
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::data);
+  EXPECT_NE(r.error().message.find("0x5"), std::string::npos);
+  EXPECT_NE(r.error().message.find("validation set missing"), std::string::npos);
+}
+
+TEST(Estimate, TurnsAThrowingUtilityIntoAnInternalError) {
+  EstimatorOptions o;
+  o.threads = 3;
+  auto r = estimate(Method::gtg, 5, [](Coalition s) -> double {
+    if (std::popcount(s) == 2) throw std::runtime_error("boom");
+    return 0.1 * std::popcount(s);
+  }, o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::internal);
+  EXPECT_NE(r.error().message.find("boom"), std::string::npos);
+}
+
+// ---- seeds -------------------------------------------------------------------------------------
+
+TEST(RoundSeed, HashesRoundModelAndParticipantsInTheDocumentedLayout) {
+  Hash32 model;
+  model.bytes[0] = 0xAB;
+  std::vector<Address> people(2);
+  people[0].bytes[19] = 1;
+  people[1].bytes[19] = 2;
+  Bytes layout = {0, 0, 0, 0, 0, 0, 0, 7};
+  layout.insert(layout.end(), model.bytes.begin(), model.bytes.end());
+  for (const auto& a : people) layout.insert(layout.end(), a.bytes.begin(), a.bytes.end());
+  EXPECT_EQ(round_seed(7, model, people), round_seed(layout));
+}
+
+TEST(RoundSeed, ChangesWithEveryInput) {
+  Hash32 model;
+  std::vector<Address> people(2);
+  people[0].bytes[0] = 1;
+  const auto base = round_seed(1, model, people);
+  EXPECT_NE(base, round_seed(2, model, people));
+  Hash32 other_model;
+  other_model.bytes[31] = 1;
+  EXPECT_NE(base, round_seed(1, other_model, people));
+  std::swap(people[0], people[1]);
+  EXPECT_NE(base, round_seed(1, model, people));
+}
+
+}  // namespace
+}  // namespace flywheel::attribution

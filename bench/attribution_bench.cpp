@@ -1,0 +1,603 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+//
+// Attribution estimators against exact Shapley on the same rounds (GTG-Shapley, Liu et al., ACM
+// TIST 2022; TMC, Ghorbani & Zou, ICML 2019; Data Banzhaf MSR, Wang & Jia, AISTATS 2023).
+//
+// Part 1 (n = 10): per-round utility tables covering all 2^n coalitions, read from a JSON-lines
+// file (`flywheel attribute --export-utilities` format: {"round": r, "members": [...], "utility": u}
+// per coalition, members as indices or addresses) or, without a file, built here from a real
+// model: softmax regression trained federatedly on Fashion-MNIST (FedAvg coalition models, no
+// retraining, U = validation accuracy). Prints Spearman ρ, max absolute error, evaluations and the
+// evaluation ratio against exact, per round and for the job value (sum over rounds).
+//
+// Part 2 (n = 50): GTG-Shapley until every standard error ≤ 0.002 on a synthetic saturating game
+// whose utility sleeps a fixed time per evaluation (simulating 20–40 ms of validation); prints the
+// wall time, evaluations, the largest standard error, the error against a long reference run, and
+// the ratio to one round of local training (--train-seconds).
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <zlib.h>
+
+#include "attribution/estimator.hpp"
+
+namespace fa = flywheel::attribution;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A tiny portable RNG for building the games (SplitMix64).
+struct Rng {
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  std::size_t below(std::size_t n) { return static_cast<std::size_t>(uniform() * static_cast<double>(n)); }
+  template <class T>
+  void shuffle(std::vector<T>& v) {
+    for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[below(i)]);
+  }
+};
+
+// One round's game: U(S) for every coalition mask S of n members.
+struct RoundTable {
+  std::uint64_t round = 0;
+  std::vector<std::string> members;
+  std::vector<double> utility;
+};
+
+struct Game {
+  std::string description;
+  std::vector<RoundTable> rounds;
+  double seconds_per_evaluation = 0;  // measured single-thread cost of one U(S); 0 = unknown
+};
+
+// ---- utilities file --------------------------------------------------------------------------
+
+bool read_utilities(const std::string& path, Game& game, std::string& error) {
+  std::ifstream in(path);
+  if (!in) {
+    error = "cannot open " + path;
+    return false;
+  }
+  struct Line {
+    std::vector<std::string> members;
+    double utility;
+  };
+  std::map<std::uint64_t, std::vector<Line>> by_round;
+  std::string text;
+  std::size_t line_number = 0;
+  while (std::getline(in, text)) {
+    ++line_number;
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.contains("round") || !j.contains("members") || !j.contains("utility")) {
+      error = path + ":" + std::to_string(line_number) + ": expected {\"round\", \"members\", \"utility\"}";
+      return false;
+    }
+    Line line{{}, j["utility"].get<double>()};
+    for (const auto& m : j["members"]) line.members.push_back(m.is_string() ? m.get<std::string>() : m.dump());
+    by_round[j["round"].get<std::uint64_t>()].push_back(std::move(line));
+  }
+  for (auto& [round, lines] : by_round) {
+    // The grand coalition is the largest member list; its order defines the participants' order
+    // (indices sort numerically).
+    std::vector<std::string> members;
+    for (const auto& l : lines) {
+      for (const auto& m : l.members) {
+        if (std::find(members.begin(), members.end(), m) == members.end()) members.push_back(m);
+      }
+    }
+    std::sort(members.begin(), members.end(), [](const std::string& a, const std::string& b) {
+      return a.size() != b.size() ? a.size() < b.size() : a < b;
+    });
+    const std::size_t n = members.size();
+    if (n == 0 || n > fa::kMaxExactParticipants) {
+      error = "round " + std::to_string(round) + " has " + std::to_string(n) +
+              " participants; the benchmark needs 1.." + std::to_string(fa::kMaxExactParticipants);
+      return false;
+    }
+    RoundTable table{round, members, std::vector<double>(std::size_t{1} << n, std::nan(""))};
+    for (const auto& l : lines) {
+      fa::Coalition s = 0;
+      for (const auto& m : l.members) {
+        s |= fa::Coalition{1} << (std::find(members.begin(), members.end(), m) - members.begin());
+      }
+      table.utility[s] = l.utility;
+    }
+    const auto missing = std::count_if(table.utility.begin(), table.utility.end(),
+                                       [](double u) { return std::isnan(u); });
+    if (missing > 0) {
+      error = "round " + std::to_string(round) + " lacks " + std::to_string(missing) + " of " +
+              std::to_string(table.utility.size()) + " coalitions; exact needs all of them";
+      return false;
+    }
+    game.rounds.push_back(std::move(table));
+  }
+  game.description = "utilities file " + path + " (" + std::to_string(game.rounds.size()) + " rounds)";
+  return !game.rounds.empty() || (error = "no rounds in " + path, false);
+}
+
+void write_utilities(const Game& game, const std::string& path) {
+  std::ofstream out(path);
+  for (const auto& t : game.rounds) {
+    for (fa::Coalition s = 0; s < t.utility.size(); ++s) {
+      nlohmann::json members = nlohmann::json::array();
+      for (std::size_t i = 0; i < t.members.size(); ++i) {
+        if (s >> i & 1) members.push_back(i);
+      }
+      out << nlohmann::json{{"round", t.round}, {"members", members}, {"utility", t.utility[s]}}.dump()
+          << "\n";
+    }
+  }
+}
+
+// ---- built-in game: federated softmax regression on Fashion-MNIST ------------------------------
+
+constexpr std::size_t kPixels = 784;
+constexpr std::size_t kClasses = 10;
+constexpr std::size_t kParams = (kPixels + 1) * kClasses;  // row p = pixel p's class weights; last row = bias
+
+struct Images {
+  std::vector<float> x;  // count × 784 in [0, 1]
+  std::vector<std::uint8_t> y;
+  std::size_t count = 0;
+};
+
+bool read_gz(const std::string& path, std::vector<std::uint8_t>& out) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  std::uint8_t buf[1 << 16];
+  int got;
+  while ((got = gzread(f, buf, sizeof buf)) > 0) out.insert(out.end(), buf, buf + got);
+  gzclose(f);
+  return got == 0;
+}
+
+bool load_fashion_mnist(const std::string& dir, Images& data) {
+  std::vector<std::uint8_t> images, labels;
+  if (!read_gz(dir + "/train-images-idx3-ubyte.gz", images) ||
+      !read_gz(dir + "/train-labels-idx1-ubyte.gz", labels) || images.size() < 16 || labels.size() < 8) {
+    return false;
+  }
+  data.count = labels.size() - 8;
+  if (images.size() != 16 + data.count * kPixels) return false;
+  data.x.resize(data.count * kPixels);
+  for (std::size_t k = 0; k < data.x.size(); ++k) data.x[k] = static_cast<float>(images[16 + k]) / 255.0f;
+  data.y.assign(labels.begin() + 8, labels.end());
+  return true;
+}
+
+void logits(const std::vector<float>& w, const float* x, float* out) {
+  for (std::size_t c = 0; c < kClasses; ++c) out[c] = w[kPixels * kClasses + c];
+  for (std::size_t p = 0; p < kPixels; ++p) {
+    const float xp = x[p];
+    if (xp == 0) continue;
+    const float* row = &w[p * kClasses];
+    for (std::size_t c = 0; c < kClasses; ++c) out[c] += xp * row[c];
+  }
+}
+
+double accuracy(const std::vector<float>& w, const Images& data, const std::vector<std::size_t>& idx) {
+  std::size_t correct = 0;
+  float z[kClasses];
+  for (auto k : idx) {
+    logits(w, &data.x[k * kPixels], z);
+    correct += static_cast<std::size_t>(std::max_element(z, z + kClasses) - z) == data.y[k];
+  }
+  return static_cast<double>(correct) / static_cast<double>(idx.size());
+}
+
+// One epoch of minibatch SGD on softmax cross-entropy.
+void train(std::vector<float>& w, const Images& data, const std::vector<std::size_t>& idx,
+           const std::vector<std::uint8_t>& labels, double lr, std::size_t batch, Rng& rng) {
+  std::vector<std::size_t> pos(idx.size());  // visiting order over (sample, its training label)
+  std::iota(pos.begin(), pos.end(), std::size_t{0});
+  rng.shuffle(pos);
+  std::vector<float> grad(kParams);
+  float z[kClasses];
+  for (std::size_t start = 0; start < idx.size(); start += batch) {
+    std::fill(grad.begin(), grad.end(), 0.0f);
+    const std::size_t end = std::min(idx.size(), start + batch);
+    for (std::size_t b = start; b < end; ++b) {
+      const float* x = &data.x[idx[pos[b]] * kPixels];
+      logits(w, x, z);
+      const float top = *std::max_element(z, z + kClasses);
+      float total = 0;
+      for (auto& v : z) total += (v = std::exp(v - top));
+      for (std::size_t c = 0; c < kClasses; ++c) z[c] = z[c] / total - (c == labels[pos[b]] ? 1.0f : 0.0f);
+      for (std::size_t p = 0; p < kPixels; ++p) {
+        if (x[p] == 0) continue;
+        for (std::size_t c = 0; c < kClasses; ++c) grad[p * kClasses + c] += x[p] * z[c];
+      }
+      for (std::size_t c = 0; c < kClasses; ++c) grad[kPixels * kClasses + c] += z[c];
+    }
+    const float step = static_cast<float>(lr / static_cast<double>(end - start));
+    for (std::size_t k = 0; k < kParams; ++k) w[k] -= step * grad[k];
+  }
+}
+
+template <class F>
+void parallel_for(std::size_t count, std::size_t threads, F&& f) {
+  std::atomic<std::size_t> next = 0;
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (std::size_t k; (k = next++) < count;) f(k);
+    });
+  }
+  for (auto& t : pool) t.join();
+}
+
+bool build_fashion_game(const std::string& dir, std::size_t rounds, std::size_t validation,
+                        std::size_t threads, Game& game) {
+  Images data;
+  if (!load_fashion_mnist(dir, data)) return false;
+  constexpr std::size_t n = 10;
+  Rng rng{20260101};
+  std::vector<std::size_t> order(data.count);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  rng.shuffle(order);
+  const std::vector<std::size_t> val(order.begin(), order.begin() + static_cast<long>(validation));
+  // Non-IID participants: sizes differ, 70% of each one's samples come from two dominant classes;
+  // participant 8 trains on shuffled labels (a free-rider / noisy party), participant 9 is tiny.
+  const std::size_t sizes[n] = {300, 450, 600, 750, 900, 1050, 1200, 500, 800, 120};
+  std::vector<std::vector<std::size_t>> by_class(kClasses);
+  for (std::size_t k = validation; k < order.size(); ++k) by_class[data.y[order[k]]].push_back(order[k]);
+  std::vector<std::size_t> cursor(kClasses, 0);
+  std::vector<std::vector<std::size_t>> part(n);
+  std::vector<std::vector<std::uint8_t>> labels(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t k = 0; k < sizes[i]; ++k) {
+      const std::size_t c = rng.uniform() < 0.7 ? (2 * i + k % 2) % kClasses : rng.below(kClasses);
+      part[i].push_back(by_class[c][cursor[c]++]);
+    }
+    for (auto k : part[i]) labels[i].push_back(data.y[k]);
+    if (i == 8) rng.shuffle(labels[i]);
+  }
+  std::vector<float> global(kParams, 0.0f);
+  double eval_thread_seconds = 0;
+  std::size_t evals = 0;
+  for (std::size_t r = 0; r < rounds; ++r) {
+    std::vector<std::vector<float>> delta(n, global);
+    for (std::size_t i = 0; i < n; ++i) {
+      Rng local{1000 * r + i};
+      train(delta[i], data, part[i], labels[i], 0.05, 16, local);
+      for (std::size_t k = 0; k < kParams; ++k) delta[i][k] -= global[k];
+    }
+    RoundTable table{r, {}, std::vector<double>(std::size_t{1} << n)};
+    for (std::size_t i = 0; i < n; ++i) table.members.push_back(std::to_string(i));
+    const auto start = Clock::now();
+    parallel_for(table.utility.size(), threads, [&](std::size_t s) {
+      std::vector<float> w = global;
+      double total = 0;
+      for (std::size_t i = 0; i < n; ++i) total += (s >> i & 1) ? static_cast<double>(sizes[i]) : 0.0;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!(s >> i & 1)) continue;
+        const float share = static_cast<float>(static_cast<double>(sizes[i]) / total);
+        for (std::size_t k = 0; k < kParams; ++k) w[k] += share * delta[i][k];
+      }
+      table.utility[s] = accuracy(w, data, val);
+    });
+    eval_thread_seconds += seconds_since(start) * static_cast<double>(threads);
+    evals += table.utility.size();
+    // w_{t+1} = the grand coalition's model.
+    double total = std::accumulate(std::begin(sizes), std::end(sizes), 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const float share = static_cast<float>(static_cast<double>(sizes[i]) / total);
+      for (std::size_t k = 0; k < kParams; ++k) global[k] += share * delta[i][k];
+    }
+    game.rounds.push_back(std::move(table));
+  }
+  game.seconds_per_evaluation = eval_thread_seconds / static_cast<double>(evals);
+  game.description = "built-in game: softmax regression trained federatedly on Fashion-MNIST (" +
+                     dir + "), 10 non-IID participants (one with shuffled labels, one tiny), " +
+                     std::to_string(rounds) + " rounds, 1 local epoch, FedAvg coalition models, "
+                     "U = accuracy on " + std::to_string(validation) + " validation images";
+  return true;
+}
+
+// A synthetic game for machines without Fashion-MNIST: saturating accuracy in the data held.
+void build_synthetic_game(std::size_t rounds, Game& game) {
+  constexpr std::size_t n = 10;
+  Rng rng{7};
+  double base = 0.1;
+  for (std::size_t r = 0; r < rounds; ++r) {
+    std::vector<double> w(n);
+    for (auto& x : w) x = 0.3 + rng.uniform();
+    w[8] = -0.4;
+    RoundTable table{r, {}, std::vector<double>(std::size_t{1} << n)};
+    for (std::size_t i = 0; i < n; ++i) table.members.push_back(std::to_string(i));
+    const double headroom = (0.9 - base) * 0.8;
+    for (std::size_t s = 0; s < table.utility.size(); ++s) {
+      double d = 0;
+      for (std::size_t i = 0; i < n; ++i) d += (s >> i & 1) ? w[i] : 0.0;
+      table.utility[s] = base + headroom * (1 - std::exp(-0.8 * std::max(0.0, d))) +
+                         0.0005 * std::round((rng.uniform() - 0.5) * 4);
+    }
+    base = table.utility.back();
+    game.rounds.push_back(std::move(table));
+  }
+  game.description = "built-in SYNTHETIC game (Fashion-MNIST not found): saturating accuracy in "
+                     "weighted data, 10 participants, one harmful, " + std::to_string(rounds) + " rounds";
+}
+
+// ---- metrics ---------------------------------------------------------------------------------
+
+std::vector<double> ranks(const std::vector<double>& v) {
+  std::vector<std::size_t> idx(v.size());
+  std::iota(idx.begin(), idx.end(), std::size_t{0});
+  std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return v[a] < v[b]; });
+  std::vector<double> r(v.size());
+  for (std::size_t i = 0; i < idx.size();) {
+    std::size_t j = i;
+    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
+    for (std::size_t k = i; k <= j; ++k) r[idx[k]] = (static_cast<double>(i + j) / 2.0) + 1;
+    i = j + 1;
+  }
+  return r;
+}
+
+double spearman(const std::vector<double>& a, const std::vector<double>& b) {
+  const auto ra = ranks(a), rb = ranks(b);
+  const double n = static_cast<double>(a.size());
+  const double ma = std::accumulate(ra.begin(), ra.end(), 0.0) / n;
+  const double mb = std::accumulate(rb.begin(), rb.end(), 0.0) / n;
+  double sab = 0, saa = 0, sbb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    sab += (ra[i] - ma) * (rb[i] - mb);
+    saa += (ra[i] - ma) * (ra[i] - ma);
+    sbb += (rb[i] - mb) * (rb[i] - mb);
+  }
+  return saa == 0 || sbb == 0 ? 1.0 : sab / std::sqrt(saa * sbb);
+}
+
+double max_abs_error(const std::vector<double>& a, const std::vector<double>& b) {
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+  return m;
+}
+
+std::uint64_t bench_seed(std::uint64_t round, std::uint64_t replicate) {
+  std::uint8_t bytes[16];
+  for (int k = 0; k < 8; ++k) {
+    bytes[k] = static_cast<std::uint8_t>(round >> (56 - 8 * k));
+    bytes[8 + k] = static_cast<std::uint8_t>(replicate >> (56 - 8 * k));
+  }
+  return fa::round_seed(flywheel::ByteView(bytes, 16));
+}
+
+// ---- part 1 ----------------------------------------------------------------------------------
+
+int run_n10(const Game& game, std::size_t replicates) {
+  std::printf("== part 1: estimators vs exact Shapley, n = %zu ==\n", game.rounds.front().members.size());
+  std::printf("game: %s\n", game.description.c_str());
+  if (game.seconds_per_evaluation > 0) {
+    std::printf("measured cost of one U(S): %.2f ms (one thread)\n", 1000 * game.seconds_per_evaluation);
+  }
+  std::vector<fa::Estimate> exact;
+  std::size_t exact_evals = 0;
+  std::vector<double> exact_job;
+  for (const auto& t : game.rounds) {
+    auto e = fa::estimate(fa::Method::exact, t.members.size(), [&](fa::Coalition s) { return t.utility[s]; });
+    if (!e) {
+      std::printf("exact failed: %s\n", e.error().to_string().c_str());
+      return 1;
+    }
+    exact_evals += e->evaluations;
+    exact_job.resize(e->values.size(), 0.0);
+    for (std::size_t i = 0; i < e->values.size(); ++i) exact_job[i] += e->values[i];
+    std::printf("round %llu: U(empty) %.4f  U(N) %.4f  exact values [",
+                static_cast<unsigned long long>(t.round), e->empty_utility, e->grand_utility);
+    for (double v : e->values) std::printf(" %+.4f", v);
+    std::printf(" ]  %zu evaluations\n", e->evaluations);
+    exact.push_back(std::move(*e));
+  }
+
+  std::printf("\n%-8s %9s %9s %9s %9s %9s %9s %8s\n", "method", "rho_min", "rho_mean", "err_max",
+              "err_mean", "job_rho", "job_err", "ratio");
+  struct Variant {
+    std::string label;
+    fa::Method method;
+    double budget;  // max_evaluations as a fraction of exact's; 0 = the method's own stopping rule
+  };
+  const Variant variants[] = {
+      {"gtg", fa::Method::gtg, 0},         {"tmc", fa::Method::tmc, 0},
+      {"gtg@12%", fa::Method::gtg, 0.12},  {"tmc@12%", fa::Method::tmc, 0.12},
+      {"banzhaf", fa::Method::banzhaf, 0}, {"loo", fa::Method::loo, 0},
+  };
+  bool gtg_pass = false;
+  double gtg_rho = 0, gtg_err = 0, gtg_ratio = 0;
+  for (const auto& v : variants) {
+    const fa::Method m = v.method;
+    double rho_min = 1, rho_sum = 0, err_max = 0, err_sum = 0, job_rho_min = 1, job_err_max = 0;
+    std::size_t evals = 0, cells = 0, truncated = 0;
+    const std::size_t reps = (m == fa::Method::loo) ? 1 : replicates;
+    for (std::size_t rep = 0; rep < reps; ++rep) {
+      std::vector<double> job(exact_job.size(), 0.0);
+      for (std::size_t r = 0; r < game.rounds.size(); ++r) {
+        const auto& t = game.rounds[r];
+        fa::EstimatorOptions o;
+        o.seed = bench_seed(t.round, rep);
+        if (v.budget > 0) {
+          o.max_evaluations = static_cast<std::size_t>(v.budget * static_cast<double>(t.utility.size()));
+          o.convergence_tolerance = 0;
+          o.min_samples = 2;
+        }
+        auto e = fa::estimate(m, t.members.size(), [&](fa::Coalition s) { return t.utility[s]; }, o);
+        if (!e) {
+          std::printf("%s failed: %s\n", v.label.c_str(), e.error().to_string().c_str());
+          return 1;
+        }
+        const double rho = spearman(e->values, exact[r].values);
+        const double err = max_abs_error(e->values, exact[r].values);
+        rho_min = std::min(rho_min, rho);
+        rho_sum += rho;
+        err_max = std::max(err_max, err);
+        err_sum += err;
+        evals += e->evaluations;
+        truncated += e->truncated_round;
+        ++cells;
+        for (std::size_t i = 0; i < job.size(); ++i) job[i] += e->values[i];
+      }
+      job_rho_min = std::min(job_rho_min, spearman(job, exact_job));
+      job_err_max = std::max(job_err_max, max_abs_error(job, exact_job));
+    }
+    const double ratio = static_cast<double>(evals) / static_cast<double>(exact_evals * reps);
+    std::printf("%-8s %9.4f %9.4f %9.5f %9.5f %9.4f %9.5f %8.4f%s\n", v.label.c_str(), rho_min,
+                rho_sum / static_cast<double>(cells), err_max, err_sum / static_cast<double>(cells),
+                job_rho_min, job_err_max, ratio,
+                m == fa::Method::banzhaf ? "  (Banzhaf values: error is vs Shapley, not its target)"
+                                         : (truncated ? "  (some rounds skipped by between-round truncation)" : ""));
+    if (v.label == "gtg@12%") {
+      gtg_rho = rho_min;
+      gtg_err = err_max;
+      gtg_ratio = ratio;
+      gtg_pass = rho_min >= 0.95 && err_max <= 0.005 && ratio <= 0.15;
+    }
+  }
+  std::printf("(rho/err per round, min/max and mean over %zu rounds x %zu seeds; job = values summed over rounds, "
+              "worst seed; ratio = evaluations / exact's %zu per seed)\n",
+              game.rounds.size(), replicates, exact_evals);
+  std::printf("GTG target (gtg@12%%: rho >= 0.95, max abs error <= 0.005, ratio <= 0.15 in every round and seed): "
+              "rho %.4f, error %.5f, ratio %.4f -> %s\n",
+              gtg_rho, gtg_err, gtg_ratio, gtg_pass ? "PASS" : "FAIL");
+  return 0;
+}
+
+// ---- part 2 ----------------------------------------------------------------------------------
+
+int run_n50(double cost_ms, std::size_t threads, double train_seconds, double target) {
+  constexpr std::size_t n = 50;
+  std::printf("\n== part 2: n = %zu, GTG-Shapley until every standard error <= %g ==\n", n, target);
+  Rng rng{50};
+  std::vector<double> w(n);
+  for (auto& x : w) x = 0.2 + rng.uniform();
+  for (std::size_t i = 0; i < 5; ++i) w[i * 10 + 9] = -0.3;  // five harmful participants
+  // Mid-training round: U(∅) = 0.80, the grand coalition adds a few points; noise of the size of a
+  // 5000-image validation set's granularity, fixed per coalition.
+  auto game = [w](fa::Coalition s) {
+    double d = 0;
+    for (std::size_t i = 0; i < n; ++i) d += (s >> i & 1) ? w[i] : 0.0;
+    std::uint64_t h = s * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 32;
+    const double noise = 0.0002 * static_cast<double>(static_cast<int>(h % 5) - 2);
+    return 0.80 + 0.05 * (1 - std::exp(-0.15 * std::max(0.0, d))) + noise;
+  };
+  std::printf("game: synthetic saturating accuracy (U(empty) 0.80, U(N) %.4f), 5 harmful participants; "
+              "each U(S) sleeps %.0f ms (simulated validation), %zu evaluation threads\n",
+              game(~fa::Coalition{0} >> (64 - n)), cost_ms, threads);
+
+  // Reference: long untruncated TMC on the free utility.
+  fa::EstimatorOptions ref_options;
+  ref_options.seed = 1;
+  ref_options.max_samples = 4000;
+  ref_options.min_samples = 4000;
+  ref_options.truncation_tolerance = 0;
+  ref_options.convergence_tolerance = 0;
+  auto reference = fa::estimate(fa::Method::tmc, n, game, ref_options);
+  if (!reference) return 1;
+
+  const auto cost = std::chrono::microseconds(static_cast<long>(cost_ms * 1000));
+  fa::EstimatorOptions o;
+  o.seed = bench_seed(50, 0);
+  o.threads = threads;
+  o.target_std_error = target;
+  o.convergence_tolerance = 0;  // stop on the standard-error target alone
+  o.max_samples = 200 * n;
+  o.min_samples = n;  // one guided cycle, then the standard-error target decides
+  const auto start = Clock::now();
+  auto e = fa::estimate(fa::Method::gtg, n, [&](fa::Coalition s) {
+    std::this_thread::sleep_for(cost);
+    return game(s);
+  }, o);
+  const double wall = seconds_since(start);
+  if (!e) {
+    std::printf("gtg failed: %s\n", e.error().to_string().c_str());
+    return 1;
+  }
+  const double max_se = *std::max_element(e->std_errors.begin(), e->std_errors.end());
+  const double err = max_abs_error(e->values, reference->values);
+  const double ref_se = *std::max_element(reference->std_errors.begin(), reference->std_errors.end());
+  std::printf("gtg: %zu permutations, %zu evaluations, wall %.2f s on %zu threads (%.1f s of one core), "
+              "max std error %.5f, max |error| vs reference %.5f (reference: 4000 untruncated TMC "
+              "permutations, max std error %.5f)\n",
+              e->samples, e->evaluations, wall, threads,
+              static_cast<double>(e->evaluations) * cost_ms / 1000, max_se, err, ref_se);
+  for (const auto& note : e->notes) std::printf("  note: %s\n", note.c_str());
+  std::printf("ratio attribution wall time / one round of local training (%.1f s, from --train-seconds): "
+              "%.3f -> %s\n",
+              train_seconds, wall / train_seconds, wall < train_seconds && max_se <= target ? "PASS" : "FAIL");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Flywheel attribution benchmarks: estimators vs exact Shapley (n = 10) and a "
+               "large-round estimate (n = 50)"};
+  std::string utilities, write_path, fmnist = "/usr/share/datasets/fashion-mnist";
+  std::size_t rounds = 3, validation = 2000, replicates = 5, threads = 0, n50_threads = 16;
+  double cost_ms = 30, train_seconds = 30, target = 0.002;
+  bool skip_n10 = false, skip_n50 = false;
+  app.add_option("--utilities", utilities, "JSON-lines utilities file ({\"round\",\"members\",\"utility\"}, all 2^n coalitions per round)");
+  app.add_option("--write-utilities", write_path, "write the built-in game's utilities in that format");
+  app.add_option("--fashion-mnist", fmnist, "Fashion-MNIST directory for the built-in game");
+  app.add_option("--rounds", rounds, "rounds of the built-in game");
+  app.add_option("--validation", validation, "validation images of the built-in game");
+  app.add_option("--seeds", replicates, "seeds per estimator (replicates)");
+  app.add_option("--threads", threads, "threads building the built-in game (0 = all cores)");
+  app.add_option("--n50-cost-ms", cost_ms, "simulated cost of one U(S) in part 2, milliseconds");
+  app.add_option("--n50-threads", n50_threads, "evaluation threads in part 2");
+  app.add_option("--n50-target", target, "standard-error target in part 2");
+  app.add_option("--train-seconds", train_seconds,
+                 "wall time of one round of local training to compare part 2 against (placeholder "
+                 "default; pass the simulation's measured train_seconds)");
+  app.add_flag("--skip-n10", skip_n10, "skip part 1");
+  app.add_flag("--skip-n50", skip_n50, "skip part 2");
+  CLI11_PARSE(app, argc, argv);
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+
+  if (!skip_n10) {
+    Game game;
+    std::string error;
+    if (!utilities.empty()) {
+      if (!read_utilities(utilities, game, error)) {
+        std::fprintf(stderr, "error: %s\n", error.c_str());
+        return 1;
+      }
+    } else {
+      const auto start = Clock::now();
+      if (!build_fashion_game(fmnist, rounds, validation, threads, game)) build_synthetic_game(rounds, game);
+      std::printf("(built the game in %.1f s)\n", seconds_since(start));
+      if (!write_path.empty()) write_utilities(game, write_path);
+    }
+    if (int rc = run_n10(game, replicates); rc != 0) return rc;
+  }
+  if (!skip_n50) return run_n50(cost_ms, n50_threads, train_seconds, target);
+  return 0;
+}
