@@ -72,7 +72,7 @@ Result<AnvilProcess> AnvilProcess::start(const AnvilOptions& options) {
                                      "; run scripts/test or `npm ci` in the repository root to "
                                      "install it, or set FLYWHEEL_ANVIL to an anvil binary");
   }
-  auto port = free_port();
+  auto port = options.port ? Result<std::uint16_t>(*options.port) : free_port();
   if (!port) return tl::unexpected(port.error());
 
   AnvilProcess proc;

@@ -40,15 +40,18 @@ struct AnvilOptions {
   std::uint64_t chain_id = 31337;
   std::optional<std::string> binary;  //!< default: $FLYWHEEL_ANVIL, else the npm-installed one
   std::vector<std::string> extra_args;  //!< e.g. {"--block-time", "1"}
+  //! Listen on this port instead of a free one (to restart a node at the same URL).
+  std::optional<std::uint16_t> port;
   std::chrono::milliseconds startup_timeout{20000};
 };
 
-//! A running anvil on 127.0.0.1 at a free port. Move-only; the destructor stops it (SIGTERM, then
-//! SIGKILL after 5 s) and reaps it. Output goes to a log file in a private temp directory, which
-//! is removed with the process.
+//! A running anvil on 127.0.0.1 at a free port (or options.port). Move-only; the destructor stops
+//! it (SIGTERM, then SIGKILL after 5 s) and reaps it. Output goes to a log file in a private temp
+//! directory, which is removed with the process.
 class AnvilProcess {
  public:
-  //! Finds the binary, picks a free port, starts anvil and waits until eth_chainId answers.
+  //! Finds the binary, picks a free port (unless options.port), starts anvil and waits until
+  //! eth_chainId answers.
   //! Errors: Errc::not_found when the binary is missing (run scripts/test or `npm ci`);
   //! Errc::io when it cannot be started or exits early (the message quotes its log);
   //! Errc::timeout when it does not answer within options.startup_timeout.

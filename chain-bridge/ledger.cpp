@@ -63,6 +63,8 @@ const std::vector<std::string>& attribution_ledger_errors() {
       "AlreadyClaimed(uint256,address)",
       "InvalidProof()",
       "ClaimExceedsTotal(uint256,uint256,uint256)",
+      "InvalidSharePolicy(uint16,uint16,uint16)",
+      "InvalidRevenueToken(address)",
       // OpenZeppelin errors reachable through Clones / ModelShares.
       "FailedDeployment()",
       "InsufficientBalance(uint256,uint256)",

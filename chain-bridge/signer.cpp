@@ -54,8 +54,8 @@ Error name_revert(Error error, const std::vector<std::string>& known_errors) {
   return error;
 }
 
-Result<Receipt> Signer::send(const std::optional<Address>& to, ByteView data, const U256& value,
-                             const SendOptions& send_options) {
+Result<PendingTransaction> Signer::broadcast(const std::optional<Address>& to, ByteView data,
+                                             const U256& value, const SendOptions& send_options) {
   std::lock_guard lock(impl_->mutex);
   RpcClient& rpc = *impl_->rpc;
   const auto& known = impl_->options.known_errors;
@@ -114,25 +114,38 @@ Result<Receipt> Signer::send(const std::optional<Address>& to, ByteView data, co
     return tl::unexpected(with_context(hash.error(), what));
   }
   ++*impl_->next_nonce;
+  return PendingTransaction{.hash = *hash, .nonce = tx.nonce, .call = call};
+}
 
+Result<Receipt> Signer::wait_for(const PendingTransaction& tx) {
+  RpcClient& rpc = *impl_->rpc;
+  const std::string what =
+      tx.call.to ? "transaction to " + tx.call.to->hex() : std::string("contract creation");
   auto receipt =
-      rpc.wait_for_receipt(*hash, impl_->options.receipt_timeout, impl_->options.poll_interval);
+      rpc.wait_for_receipt(tx.hash, impl_->options.receipt_timeout, impl_->options.poll_interval);
   if (!receipt) return tl::unexpected(receipt.error());
   if (!receipt->status) {
     // Replay on the state the transaction saw to learn why it failed.
-    auto replay = rpc.call(call, block_tag(receipt->block_number));
+    auto replay = rpc.call(tx.call, block_tag(receipt->block_number));
     std::string why = "no revert reason (out of gas?)";
     if (!replay) {
       if (replay.error().code != Errc::reverted) {
         why = "reason unavailable: " + replay.error().message;
       } else {
-        why = name_revert(replay.error(), known).message;
+        why = name_revert(replay.error(), impl_->options.known_errors).message;
       }
     }
-    return fail(Errc::reverted, what + " " + hash->hex() + " reverted in block " +
+    return fail(Errc::reverted, what + " " + tx.hash.hex() + " reverted in block " +
                                     std::to_string(receipt->block_number) + ": " + why);
   }
   return receipt;
+}
+
+Result<Receipt> Signer::send(const std::optional<Address>& to, ByteView data, const U256& value,
+                             const SendOptions& send_options) {
+  auto pending = broadcast(to, data, value, send_options);
+  if (!pending) return tl::unexpected(pending.error());
+  return wait_for(*pending);
 }
 
 Result<Address> Signer::deploy(ByteView init_code, ByteView constructor_args) {

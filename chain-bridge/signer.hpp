@@ -30,8 +30,15 @@ struct SendOptions {
   std::optional<std::uint64_t> gas_limit;  //!< skip eth_estimateGas and use this limit
 };
 
-//! Holds a private key and borrows an RpcClient (which must outlive it). Thread-safe: sends are
-//! serialised so that nonces stay consecutive. The chain id is fetched once; the nonce is fetched
+//! A transaction handed to the node but not yet known to be mined.
+struct PendingTransaction {
+  Hash32 hash;              //!< keccak256 of the signed envelope
+  std::uint64_t nonce = 0;  //!< the sender nonce it uses
+  CallRequest call;         //!< what it does (from, to, data, value), to replay a revert
+};
+
+//! Holds a private key and borrows an RpcClient (which must outlive it). Thread-safe: broadcasts
+//! are serialised so that nonces stay consecutive. The chain id is fetched once; the nonce is fetched
 //! on the first send and then tracked locally (re-fetched after a failed broadcast).
 class Signer {
  public:
@@ -54,6 +61,20 @@ class Signer {
   //! client.
   Result<Receipt> send(const std::optional<Address>& to, ByteView data, const U256& value = 0,
                        const SendOptions& send_options = {});
+
+  //! Signs and broadcasts a transaction like send() but returns as soon as the node has accepted
+  //! it, so that a caller can persist the hash before waiting (see wait_for()). Nonces of several
+  //! broadcasts in a row are consecutive. Errors: Errc::reverted when gas estimation reverts
+  //! (named with options().known_errors); Errc::rpc / Errc::timeout from the client, after which
+  //! the tracked nonce is forgotten and re-fetched by the next broadcast.
+  Result<PendingTransaction> broadcast(const std::optional<Address>& to, ByteView data,
+                                       const U256& value = 0,
+                                       const SendOptions& send_options = {});
+
+  //! Waits up to options().receipt_timeout for `tx`'s receipt. Errc::reverted when it has status
+  //! 0 (the reason replayed as for send()), Errc::timeout when none arrives, Errc::rpc from the
+  //! client.
+  Result<Receipt> wait_for(const PendingTransaction& tx);
 
   //! Deploys `init_code` followed by `constructor_args` (ABI-encoded); returns the new contract's
   //! address. Errors as for send(); Errc::rpc when the receipt lacks a contract address.

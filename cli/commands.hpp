@@ -22,4 +22,10 @@ using Action = std::function<Result<void>()>;
 //! `simulate` and `demo`.
 void add_job_commands(CLI::App& app, Action& action);
 
+//! `keys new` and `keys address`.
+void add_keys_commands(CLI::App& app, Action& action);
+
+//! `chain deploy|status` and `shares propose|finalize|claim`.
+void add_chain_commands(CLI::App& app, Action& action);
+
 }  // namespace flywheel::cli

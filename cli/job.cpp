@@ -14,8 +14,10 @@
 
 #include "chain-bridge/anvil.hpp"
 #include "chain-bridge/ledger.hpp"
+#include "chain-bridge/outbox.hpp"
 #include "chain-bridge/rpc.hpp"
 #include "chain-bridge/signer.hpp"
+#include "cli/durable_sink.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/profile.hpp"
 #include "fedtrain/simulation.hpp"
@@ -192,35 +194,6 @@ class RecordingSink final : public fedtrain::RoundSink {
 
  private:
   fedtrain::RoundSink& next_;
-};
-
-// Plugs the chain bridge into fedtrain's sink: a round becomes recordRound, the end proposeShares.
-class LedgerSink final : public fedtrain::RoundSink {
- public:
-  LedgerSink(chain::AttributionLedger& ledger, U256 job_id) : ledger_(ledger), job_id_(job_id) {}
-  Result<void> on_job_start(const std::vector<fedtrain::ParticipantInfo>&) override { return {}; }
-  Result<void> on_round(const fedtrain::RoundRecord& record) override {
-    auto receipt = ledger_.record_round(job_id_, U256(record.round), record.model_hash,
-                                        record.attribution_root);
-    if (!receipt) {
-      return tl::unexpected(
-          with_context(receipt.error(), "recording round " + std::to_string(record.round)));
-    }
-    std::cout << "  round " << record.round << " recorded on-chain (tx "
-              << receipt->transaction_hash.hex() << ", gas " << receipt->gas_used << ")\n";
-    return {};
-  }
-  Result<void> on_job_end(const fedtrain::JobSummary& summary) override {
-    auto receipt = ledger_.propose_shares(job_id_, summary.shares_root, U256(summary.total_shares));
-    if (!receipt) return tl::unexpected(with_context(receipt.error(), "proposing shares"));
-    std::cout << "shares proposed on-chain: root " << summary.shares_root.hex() << " (tx "
-              << receipt->transaction_hash.hex() << ")\n";
-    return {};
-  }
-
- private:
-  chain::AttributionLedger& ledger_;
-  U256 job_id_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -423,8 +396,17 @@ Result<void> run_job(const JobRequest& request) {
   }
 
   fedtrain::NullSink null_sink;
-  std::optional<LedgerSink> ledger_sink;
-  if (session) ledger_sink.emplace(*session->ledger, session->job_id);
+  // Every round record goes through a durable outbox in the run folder, so a crash or an RPC
+  // outage never loses or doubles a record.
+  std::optional<chain::RoundOutbox> outbox;
+  std::optional<DurableLedgerSink> ledger_sink;
+  if (session) {
+    auto opened = chain::RoundOutbox::open(*out_dir / "outbox.sqlite", session->ledger->address(),
+                                           *session->aggregator);
+    if (!opened) return tl::unexpected(with_context(opened.error(), "opening the outbox"));
+    outbox.emplace(std::move(*opened));
+    ledger_sink.emplace(*outbox, *session->ledger, session->job_id, std::cout);
+  }
   RecordingSink sink(ledger_sink ? static_cast<fedtrain::RoundSink&>(*ledger_sink) : null_sink);
 
   fedtrain::SimulationOptions options;

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
 
   flywheel::cli::Action action;
   flywheel::cli::add_job_commands(app, action);
+  flywheel::cli::add_keys_commands(app, action);
+  flywheel::cli::add_chain_commands(app, action);
 
   try {
     app.parse(argc, argv);

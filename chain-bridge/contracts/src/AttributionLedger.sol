@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
 import {ModelShares} from "./ModelShares.sol";
@@ -19,6 +20,13 @@ import {ModelShares} from "./ModelShares.sol";
 ///      (double hashing prevents second-preimage attacks with inner nodes) and inner nodes hash the
 ///      sorted pair, as OpenZeppelin's MerkleProof expects. Storage per round is two words, so the gas
 ///      of `recordRound` does not depend on the number of participants.
+///      Share policy: every job records how its shares are meant to be split between data
+///      contributors, compute providers and the sponsor (basis points summing to 10,000) and the asset
+///      its revenue is paid in. The shares Merkle root itself is computed OFF-CHAIN by the aggregator
+///      from the attribution record and this policy; the ledger does not (and, with per-round gas
+///      independent of the number of participants, cannot) recompute it. Recording the policy lets
+///      anyone re-derive the split from the published attribution data during the challenge window
+///      and ask the DAO to veto a root that does not follow it.
 ///      Lifecycle of a job: Registered -> (rounds) -> Proposed -> [Vetoed -> Proposed]* -> Finalized.
 ///      While a proposal is live no further rounds can be recorded; after finalization nothing but
 ///      claims can change.
@@ -59,6 +67,10 @@ contract AttributionLedger {
     error InvalidProof();
     /// @notice Claiming `requested` would exceed the job's total; only `remaining` shares are left.
     error ClaimExceedsTotal(uint256 jobId, uint256 requested, uint256 remaining);
+    /// @notice The share policy's basis points do not sum to 10,000.
+    error InvalidSharePolicy(uint16 dataBps, uint16 computeBps, uint16 sponsorBps);
+    /// @notice `token` has no code, so it cannot be a revenue ERC-20 (use address(0) for ETH).
+    error InvalidRevenueToken(address token);
 
     // ------------------------------------------------------------------------------------- events
 
@@ -67,6 +79,20 @@ contract AttributionLedger {
     /// @param name Human-readable job name (kept in the event only, not in storage).
     event JobRegistered(
         uint256 indexed jobId, address indexed aggregator, address indexed sponsor, uint64 challengeWindow, string name
+    );
+    /// @notice The share policy of job `jobId` was set (once, at registration).
+    /// @param sponsor Account credited with the sponsor part (`sponsorBps`) of the shares.
+    /// @param dataBps Part of the shares for data contributors, in basis points.
+    /// @param computeBps Part of the shares for compute providers, in basis points.
+    /// @param sponsorBps Part of the shares for the sponsor, in basis points.
+    /// @param revenueToken ERC-20 in which the job's model revenue is paid; zero means ETH.
+    event SharePolicySet(
+        uint256 indexed jobId,
+        address indexed sponsor,
+        uint16 dataBps,
+        uint16 computeBps,
+        uint16 sponsorBps,
+        address indexed revenueToken
     );
     /// @notice Round `round` of job `jobId` was recorded.
     /// @param modelHash Hash of the global model produced by the round.
@@ -94,7 +120,10 @@ contract AttributionLedger {
         uint256 totalShares; // slot 3
         address sharesToken; // slot 4: non-zero once finalized
         uint64 proposedAt; // slot 4
-        uint256 totalClaimed; // slot 5
+        address revenueToken; // slot 5: zero means ETH
+        uint16 dataBps; // slot 5
+        uint16 computeBps; // slot 5
+        uint16 sponsorBps; // slot 5
     }
 
     /// @dev What is stored per round: two words, independent of the number of participants.
@@ -123,7 +152,9 @@ contract AttributionLedger {
 
     // ------------------------------------------------------------------------------------- writes
 
-    /// @notice Registers a training job sponsored by msg.sender.
+    /// @notice Registers a training job sponsored by msg.sender with the default share policy: 100 % of
+    ///         the shares to data contributors (no compute or sponsor part) and revenue paid in ETH.
+    /// @dev Emits JobRegistered then SharePolicySet. Reverts with ZeroAddress.
     /// @param aggregator The only account that may record rounds and propose shares; non-zero.
     /// @param challengeWindow_ Seconds the DAO has to veto a proposal (0 waives the veto).
     /// @param name Human-readable job name, emitted in `JobRegistered`.
@@ -132,13 +163,40 @@ contract AttributionLedger {
         external
         returns (uint256 jobId)
     {
-        if (aggregator == address(0)) revert ZeroAddress();
-        jobId = ++_jobCount;
-        Job storage job = _jobs[jobId];
-        job.aggregator = aggregator;
-        job.challengeWindow = challengeWindow_;
-        job.sponsor = msg.sender;
-        emit JobRegistered(jobId, aggregator, msg.sender, challengeWindow_, name);
+        return _registerJob(aggregator, challengeWindow_, name, msg.sender, 10_000, 0, 0, address(0));
+    }
+
+    /// @notice Registers a training job with an explicit share policy and revenue asset.
+    /// @dev The policy is recorded, not enforced: the aggregator computes the shares root off-chain
+    ///      from the attribution record and this split, and anyone can check it during the challenge
+    ///      window (see the contract's dev notes). Emits JobRegistered then SharePolicySet. Reverts with
+    ///      ZeroAddress (aggregator or sponsor zero), InvalidSharePolicy (basis points not summing to
+    ///      10,000) or InvalidRevenueToken (non-zero address without code).
+    /// @param aggregator The only account that may record rounds and propose shares; non-zero.
+    /// @param challengeWindow_ Seconds the DAO has to veto a proposal (0 waives the veto).
+    /// @param name Human-readable job name, emitted in `JobRegistered`.
+    /// @param sponsor Account credited with the sponsor part of the shares; non-zero.
+    /// @param dataBps Part of the shares for data contributors, in basis points.
+    /// @param computeBps Part of the shares for compute providers, in basis points.
+    /// @param sponsorBps Part of the shares for the sponsor, in basis points.
+    /// @param revenueToken_ ERC-20 in which the model's revenue is deposited and paid; zero means ETH.
+    /// @return jobId The new job's id.
+    function registerJobWithPolicy(
+        address aggregator,
+        uint64 challengeWindow_,
+        string calldata name,
+        address sponsor,
+        uint16 dataBps,
+        uint16 computeBps,
+        uint16 sponsorBps,
+        address revenueToken_
+    ) external returns (uint256 jobId) {
+        if (sponsor == address(0)) revert ZeroAddress();
+        if (uint256(dataBps) + computeBps + sponsorBps != 10_000) {
+            revert InvalidSharePolicy(dataBps, computeBps, sponsorBps);
+        }
+        if (revenueToken_ != address(0) && revenueToken_.code.length == 0) revert InvalidRevenueToken(revenueToken_);
+        return _registerJob(aggregator, challengeWindow_, name, sponsor, dataBps, computeBps, sponsorBps, revenueToken_);
     }
 
     /// @notice Records round `round` of job `jobId`. Only the job's aggregator; rounds start at 1 and must
@@ -201,7 +259,8 @@ contract AttributionLedger {
     }
 
     /// @notice Finalizes the live proposal of job `jobId` once its challenge window has passed and deploys
-    ///         the job's ModelShares token ("Flywheel Job <id> Shares", "FWS<id>"). Callable by anyone.
+    ///         the job's ModelShares token ("Flywheel Job <id> Shares", "FWS<id>"), whose revenue pool
+    ///         pays in the job's revenue token and divides by the job's total shares. Callable by anyone.
     /// @dev Requires `block.timestamp >= proposedAt + challengeWindow`.
     ///      Reverts with UnknownJob, AlreadyFinalized, NoProposal or ChallengeWindowOpen.
     /// @return token The address of the new ModelShares clone.
@@ -214,7 +273,13 @@ contract AttributionLedger {
         job.sharesToken = token;
         string memory id = Strings.toString(jobId);
         ModelShares(token)
-            .initialize(string.concat("Flywheel Job ", id, " Shares"), string.concat("FWS", id), address(this));
+            .initialize(
+                string.concat("Flywheel Job ", id, " Shares"),
+                string.concat("FWS", id),
+                address(this),
+                job.revenueToken,
+                job.totalShares
+            );
         emit SharesFinalized(jobId, token, job.sharesRoot, job.totalShares);
     }
 
@@ -226,18 +291,24 @@ contract AttributionLedger {
     /// @param amount Shares (18-decimal base units) assigned to msg.sender in the tree.
     /// @param proof Sibling hashes from the leaf up to the root.
     function claimShares(uint256 jobId, uint256 amount, bytes32[] calldata proof) external {
-        Job storage job = _existingJob(jobId);
+        // A job with a token exists, so the existence check (one more cold read) is only needed on failure.
+        Job storage job = _jobs[jobId];
         address token = job.sharesToken;
-        if (token == address(0)) revert NotFinalized(jobId);
+        if (token == address(0)) {
+            _existingJob(jobId);
+            revert NotFinalized(jobId);
+        }
         if (_claimed[jobId][msg.sender]) revert AlreadyClaimed(jobId, msg.sender);
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(msg.sender, amount))));
         if (!MerkleProof.verifyCalldata(proof, job.sharesRoot, leaf)) revert InvalidProof();
-        uint256 remaining = job.totalShares - job.totalClaimed;
-        if (amount > remaining) revert ClaimExceedsTotal(jobId, amount, remaining);
         _claimed[jobId][msg.sender] = true;
-        job.totalClaimed += amount;
         emit SharesClaimed(jobId, msg.sender, amount);
-        ModelShares(token).mint(msg.sender, amount);
+        // The token's supply is exactly the sum of claims (only this ledger mints, only here). Checking
+        // the supply returned by mint, and reverting the whole claim when it exceeds the total, saves
+        // a separate call; the token is this ledger's own clone and mint makes no external calls.
+        uint256 supply = ModelShares(token).mint(msg.sender, amount);
+        uint256 total = job.totalShares;
+        if (supply > total) revert ClaimExceedsTotal(jobId, amount, total - (supply - amount));
     }
 
     // ------------------------------------------------------------------------------------- reads
@@ -274,7 +345,8 @@ contract AttributionLedger {
 
     /// @notice Sum of the shares claimed so far for job `jobId`; never exceeds `totalShares(jobId)`.
     function totalClaimed(uint256 jobId) external view returns (uint256) {
-        return _jobs[jobId].totalClaimed;
+        address token = _jobs[jobId].sharesToken;
+        return token == address(0) ? 0 : IERC20(token).totalSupply();
     }
 
     /// @notice Block timestamp (seconds) of the live or finalized proposal of job `jobId`; zero if none.
@@ -307,12 +379,57 @@ contract AttributionLedger {
         return _jobs[jobId].challengeWindow;
     }
 
+    /// @notice Share policy of job `jobId`; all zero if the job does not exist.
+    /// @return sponsor Account credited with the sponsor part.
+    /// @return dataBps Data contributors' part in basis points.
+    /// @return computeBps Compute providers' part in basis points.
+    /// @return sponsorBps Sponsor's part in basis points.
+    /// @return revenueToken_ ERC-20 in which revenue is paid; zero means ETH.
+    function sharePolicy(uint256 jobId)
+        external
+        view
+        returns (address sponsor, uint16 dataBps, uint16 computeBps, uint16 sponsorBps, address revenueToken_)
+    {
+        Job storage job = _jobs[jobId];
+        return (job.sponsor, job.dataBps, job.computeBps, job.sponsorBps, job.revenueToken);
+    }
+
+    /// @notice ERC-20 in which job `jobId`'s revenue is paid; zero means ETH (or an unknown job).
+    function revenueToken(uint256 jobId) external view returns (address) {
+        return _jobs[jobId].revenueToken;
+    }
+
     /// @notice Number of registered jobs, which is also the id of the latest job.
     function jobCount() external view returns (uint256) {
         return _jobCount;
     }
 
     // ------------------------------------------------------------------------------------- internal
+
+    /// @dev Stores a new job with a validated policy and emits JobRegistered and SharePolicySet.
+    function _registerJob(
+        address aggregator,
+        uint64 challengeWindow_,
+        string calldata name,
+        address sponsor,
+        uint16 dataBps,
+        uint16 computeBps,
+        uint16 sponsorBps,
+        address revenueToken_
+    ) private returns (uint256 jobId) {
+        if (aggregator == address(0)) revert ZeroAddress();
+        jobId = ++_jobCount;
+        Job storage job = _jobs[jobId];
+        job.aggregator = aggregator;
+        job.challengeWindow = challengeWindow_;
+        job.sponsor = sponsor;
+        job.revenueToken = revenueToken_;
+        job.dataBps = dataBps;
+        job.computeBps = computeBps;
+        job.sponsorBps = sponsorBps;
+        emit JobRegistered(jobId, aggregator, sponsor, challengeWindow_, name);
+        emit SharePolicySet(jobId, sponsor, dataBps, computeBps, sponsorBps, revenueToken_);
+    }
 
     /// @dev The job `jobId`, reverting with UnknownJob when it does not exist.
     function _existingJob(uint256 jobId) private view returns (Job storage job) {

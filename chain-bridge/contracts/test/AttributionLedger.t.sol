@@ -22,7 +22,7 @@ contract AttributionLedgerTest is LedgerTestBase {
         assertGt(address(implementation).code.length, 0);
         assertEq(implementation.ledger(), address(0));
         vm.expectRevert(Initializable.InvalidInitialization.selector);
-        implementation.initialize("x", "x", address(this));
+        implementation.initialize("x", "x", address(this), address(0), 1);
     }
 
     function test_constructor_revertsOnZeroDao() public {

@@ -12,6 +12,7 @@ import {ModelShares} from "../src/ModelShares.sol";
 
 /// @notice Unit tests for the ModelShares token, used directly through a clone whose ledger is this test.
 contract ModelSharesTest is Test {
+    uint256 internal constant kTotal = 1e30;
     ModelShares internal implementation;
     ModelShares internal token;
     address internal holder = makeAddr("holder");
@@ -20,7 +21,7 @@ contract ModelSharesTest is Test {
     function setUp() public {
         implementation = new ModelShares();
         token = ModelShares(Clones.clone(address(implementation)));
-        token.initialize("Flywheel Job 1 Shares", "FWS1", address(this));
+        token.initialize("Flywheel Job 1 Shares", "FWS1", address(this), address(0), kTotal);
     }
 
     function test_initialize_setsNameSymbolLedgerAndDecimals() public view {
@@ -35,24 +36,24 @@ contract ModelSharesTest is Test {
         ModelShares fresh = ModelShares(Clones.clone(address(implementation)));
         vm.expectEmit(true, true, true, true, address(fresh));
         emit ModelShares.ModelSharesInitialized("N", "S", address(this));
-        fresh.initialize("N", "S", address(this));
+        fresh.initialize("N", "S", address(this), address(0), kTotal);
     }
 
     function test_initialize_revertsWhenCalledTwice() public {
         vm.expectRevert(Initializable.InvalidInitialization.selector);
-        token.initialize("Other", "OTH", other);
+        token.initialize("Other", "OTH", other, address(0), kTotal);
         assertEq(token.ledger(), address(this));
     }
 
     function test_initialize_revertsOnTheImplementation() public {
         vm.expectRevert(Initializable.InvalidInitialization.selector);
-        implementation.initialize("N", "S", address(this));
+        implementation.initialize("N", "S", address(this), address(0), kTotal);
     }
 
     function test_initialize_revertsOnZeroLedger() public {
         ModelShares fresh = ModelShares(Clones.clone(address(implementation)));
         vm.expectRevert(ModelShares.ZeroAddress.selector);
-        fresh.initialize("N", "S", address(0));
+        fresh.initialize("N", "S", address(0), address(0), kTotal);
     }
 
     function test_mint_byLedgerCreditsHolderAndEmitsTransfer() public {
