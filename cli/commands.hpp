@@ -28,4 +28,7 @@ void add_keys_commands(CLI::App& app, Action& action);
 //! `chain deploy|status` and `shares propose|finalize|claim`.
 void add_chain_commands(CLI::App& app, Action& action);
 
+//! `aggregator` and `participant` (deployment mode over gRPC).
+void add_deploy_commands(CLI::App& app, Action& action);
+
 }  // namespace flywheel::cli

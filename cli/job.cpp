@@ -141,6 +141,9 @@ Result<ChainSettings> parse_chain_settings(const json& config) {
 
 Result<fs::path> prepare_out_dir(const JobRequest& request, const std::string& job_name) {
   fs::path dir;
+  if (request.resume && !request.out_dir) {
+    return fail(Errc::config, "--resume needs --out DIR naming the run folder to continue");
+  }
   if (request.out_dir) {
     dir = *request.out_dir;
   } else {
@@ -152,6 +155,13 @@ Result<fs::path> prepare_out_dir(const JobRequest& request, const std::string& j
     dir = fs::path("runs") / name.str();
   }
   std::error_code ec;
+  if (request.resume) {
+    if (!fs::exists(dir / "checkpoint", ec)) {
+      return fail(Errc::not_found, "nothing to resume in " + dir.string() +
+                                       ": it has no checkpoint/ folder (run without --resume)");
+    }
+    return dir;
+  }
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
     return fail(Errc::io, "run folder " + dir.string() +
                               " already holds files; choose another --out or remove it");
@@ -249,11 +259,19 @@ struct ChainSession {
 Result<ChainSession> open_chain(const JobRequest& request, const ChainSettings& settings,
                                 const std::string& job_name, const fs::path& out_dir) {
   ChainSession session;
+  std::optional<json> resumed_deployment;
+  if (request.resume && fs::exists(out_dir / "deployment.json")) {
+    auto loaded = read_json_file(out_dir / "deployment.json");
+    if (!loaded) return tl::unexpected(loaded.error());
+    resumed_deployment = std::move(*loaded);
+  }
   std::string url;
   if (request.rpc) {
     url = *request.rpc;
   } else if (settings.rpc) {
     url = *settings.rpc;
+  } else if (resumed_deployment) {
+    url = (*resumed_deployment)["rpc_url"].get<std::string>();
   } else {
     std::cout << "starting anvil on 127.0.0.1 ...\n";
     auto anvil = chain::AnvilProcess::start();
@@ -275,6 +293,18 @@ Result<ChainSession> open_chain(const JobRequest& request, const ChainSettings& 
   session.aggregator = std::make_unique<chain::Signer>(*key, *session.rpc, signer_options);
   const Address aggregator = session.aggregator->address();
 
+  if (resumed_deployment) {
+    // A resumed run keeps recording into the job it registered; the outbox in the run folder
+    // knows what already landed.
+    auto ledger = parse_address((*resumed_deployment)["contracts"]["AttributionLedger"].get<std::string>());
+    auto job_id = U256::from_dec((*resumed_deployment)["job_id"].get<std::string>());
+    if (!ledger || !job_id) return fail(Errc::parse, "deployment.json of the run is malformed");
+    session.ledger.emplace(*ledger, *session.aggregator);
+    session.job_id = *job_id;
+    session.deployment = *resumed_deployment;
+    std::cout << "resuming job " << job_id->to_dec() << " on ledger " << to_checksum(*ledger) << "\n";
+    return session;
+  }
   if (settings.ledger) {
     session.ledger.emplace(*settings.ledger, *session.aggregator);
   } else {
@@ -386,7 +416,7 @@ Result<void> run_job(const JobRequest& request) {
   auto out_dir = prepare_out_dir(request, config->job.name);
   if (!out_dir) return tl::unexpected(out_dir.error());
   std::cout << "run folder: " << out_dir->string() << "\n";
-  FLYWHEEL_TRY(write_json_atomically(*out_dir / "config.json", *config_json));
+  if (!request.resume) FLYWHEEL_TRY(write_json_atomically(*out_dir / "config.json", *config_json));
 
   std::optional<ChainSession> session;
   if (on_chain) {
@@ -411,6 +441,7 @@ Result<void> run_job(const JobRequest& request) {
 
   fedtrain::SimulationOptions options;
   options.threads = request.threads;
+  options.resume = request.resume;
   options.progress = &std::cout;
   auto summary = fedtrain::run_simulation(*config, *out_dir, sink, options);
   if (!summary) return tl::unexpected(summary.error());

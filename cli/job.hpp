@@ -29,6 +29,7 @@ struct JobRequest {
   std::optional<std::filesystem::path> out_dir;      //!< default: a fresh folder under runs/
   std::optional<std::string> rpc;                    //!< overrides chain.rpc
   std::size_t threads = 0;                           //!< 0 = one per core
+  bool resume = false;  //!< continue the run in out_dir from its last checkpoint (simulate only)
 };
 
 //! The config `flywheel demo` runs when no --config is given: 6 participants, Dirichlet(0.5),

@@ -41,6 +41,9 @@ void add_job_commands(CLI::App& app, Action& action) {
           "--config", [](const std::string& v) { simulate.config_file = v; }, "Job config (JSON)")
       ->required();
   add_job_options(*simulate_cmd, simulate);
+  simulate_cmd->add_flag("--resume", simulate.resume,
+                         "Continue the job in --out from its last completed round (checkpoint/); "
+                         "on a chain, keep recording into the job deployment.json names");
   simulate_cmd->callback([&action] { action = [] { return run_job(simulate); }; });
 
   static JobRequest demo;

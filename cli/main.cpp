@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   flywheel::cli::add_job_commands(app, action);
   flywheel::cli::add_keys_commands(app, action);
   flywheel::cli::add_chain_commands(app, action);
+  flywheel::cli::add_deploy_commands(app, action);
 
   try {
     app.parse(argc, argv);

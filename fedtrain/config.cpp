@@ -181,26 +181,46 @@ Result<SimulationConfig> parse_object(const Json& root) {
   // data
   auto data = top.child("data");
   if (!data) return tl::unexpected(data.error());
-  FLYWHEEL_TRY(data->only({"root", "partition", "alpha", "validation_size", "train_limit"}));
+  FLYWHEEL_TRY(data->only({"root", "partition", "alpha", "shards_per_participant",
+                           "min_partition_size", "validation_size", "train_limit"}));
   std::string root_dir = config.data.root.string();
   FLYWHEEL_TRY(data->read_string("root", root_dir));
   if (root_dir.empty()) return fail(Errc::config, "data.root must not be empty");
   config.data.root = root_dir;
   std::string partition = "dirichlet";
-  FLYWHEEL_TRY(data->read_choice("partition", partition, {"dirichlet", "iid"}));
-  config.data.partition = partition == "iid" ? PartitionKind::iid : PartitionKind::dirichlet;
+  FLYWHEEL_TRY(data->read_choice("partition", partition,
+                                 {"dirichlet", "iid", "shards", "quantity-skew"}));
+  for (auto kind : {PartitionKind::iid, PartitionKind::dirichlet, PartitionKind::shards,
+                    PartitionKind::quantity_skew}) {
+    if (partition_name(kind) == partition) config.data.partition = kind;
+  }
   FLYWHEEL_TRY(data->read_number("alpha", config.data.alpha));
   if (!(config.data.alpha > 0) || !std::isfinite(config.data.alpha)) {
     return fail(Errc::config, "data.alpha must be > 0 (smaller is more skewed; 0.5 is typical)");
   }
+  FLYWHEEL_TRY(data->read_size("shards_per_participant", config.data.shards_per_participant, 1));
+  FLYWHEEL_TRY(data->read_size("min_partition_size", config.data.min_partition_size, 1));
   FLYWHEEL_TRY(data->read_size("validation_size", config.data.validation_size, 1));
   FLYWHEEL_TRY(data->read_size("train_limit", config.data.train_limit));
+  if (config.data.train_limit > 0 && config.data.validation_size >= config.data.train_limit) {
+    return fail(Errc::config, "data.validation_size (" + std::to_string(config.data.validation_size) +
+                                  ") must be smaller than data.train_limit (" +
+                                  std::to_string(config.data.train_limit) + ")");
+  }
 
   // model
   auto model = top.child("model");
   if (!model) return tl::unexpected(model.error());
   FLYWHEEL_TRY(model->only({"name", "hidden"}));
-  FLYWHEEL_TRY(model->read_choice("name", config.model.name, {"mlp"}));
+  std::string model_name = config.model.name;
+  FLYWHEEL_TRY(model->read_string("name", model_name));
+  if (!is_model(model_name)) {
+    std::string names;
+    for (const auto& name : model_names()) names += (names.empty() ? "" : ", ") + name;
+    return fail(Errc::config, "model.name \"" + model_name + "\" is not a known model; use one of: " +
+                                  names + " (or register a libtorch module, see fedtrain/torch_module.hpp)");
+  }
+  config.model = default_model_config(model_name);
   if (const Json* hidden = model->find("hidden")) {
     if (!hidden->is_array()) {
       return fail(Errc::config, "model.hidden must be an array of layer widths, e.g. [200, 200]");
@@ -216,6 +236,7 @@ Result<SimulationConfig> parse_object(const Json& root) {
       config.model.hidden.push_back(width.get<std::size_t>());
     }
   }
+  FLYWHEEL_TRY(validate(config.model));
 
   // training
   auto training = top.child("training");
@@ -232,11 +253,36 @@ Result<SimulationConfig> parse_object(const Json& root) {
     return fail(Errc::config, "training.momentum must lie in [0, 1)");
   }
 
-  // strategy
+  // strategy: Flower's defaults for the named strategy, then the keys given.
   auto strategy = top.child("strategy");
   if (!strategy) return tl::unexpected(strategy.error());
-  FLYWHEEL_TRY(strategy->only({"name"}));
-  FLYWHEEL_TRY(strategy->read_choice("name", config.strategy, {"fedavg"}));
+  FLYWHEEL_TRY(strategy->only({"name", "fraction_fit", "min_fit_clients", "fraction_evaluate",
+                               "min_evaluate_clients", "server_learning_rate", "server_momentum",
+                               "beta_1", "beta_2", "tau", "proximal_mu", "trim_beta",
+                               "num_malicious_clients", "num_clients_to_keep"}));
+  std::string strategy_name = config.strategy.name;
+  FLYWHEEL_TRY(strategy->read_string("name", strategy_name));
+  if (!is_strategy(strategy_name)) {
+    std::string names;
+    for (const auto& name : strategy_names()) names += (names.empty() ? "" : ", ") + name;
+    return fail(Errc::config, "strategy.name \"" + strategy_name +
+                                  "\" is not a known strategy; use one of: " + names);
+  }
+  config.strategy = default_strategy_config(strategy_name);
+  FLYWHEEL_TRY(strategy->read_number("fraction_fit", config.strategy.fraction_fit));
+  FLYWHEEL_TRY(strategy->read_size("min_fit_clients", config.strategy.min_fit_clients, 1));
+  FLYWHEEL_TRY(strategy->read_number("fraction_evaluate", config.strategy.fraction_evaluate));
+  FLYWHEEL_TRY(strategy->read_size("min_evaluate_clients", config.strategy.min_evaluate_clients, 1));
+  FLYWHEEL_TRY(strategy->read_number("server_learning_rate", config.strategy.server_learning_rate));
+  FLYWHEEL_TRY(strategy->read_number("server_momentum", config.strategy.server_momentum));
+  FLYWHEEL_TRY(strategy->read_number("beta_1", config.strategy.beta_1));
+  FLYWHEEL_TRY(strategy->read_number("beta_2", config.strategy.beta_2));
+  FLYWHEEL_TRY(strategy->read_number("tau", config.strategy.tau));
+  FLYWHEEL_TRY(strategy->read_number("proximal_mu", config.strategy.proximal_mu));
+  FLYWHEEL_TRY(strategy->read_number("trim_beta", config.strategy.trim_beta));
+  FLYWHEEL_TRY(strategy->read_size("num_malicious_clients", config.strategy.num_malicious_clients));
+  FLYWHEEL_TRY(strategy->read_size("num_clients_to_keep", config.strategy.num_clients_to_keep));
+  if (auto built = make_strategy(config.strategy); !built) return tl::unexpected(built.error());
 
   // attribution (before participants: the method bounds the count)
   auto attribution = top.child("attribution");
@@ -254,11 +300,39 @@ Result<SimulationConfig> parse_object(const Json& root) {
   FLYWHEEL_TRY(participants->only({"count", "profiles", "private_keys"}));
   std::size_t count = 6;
   FLYWHEEL_TRY(participants->read_size("count", count, 1));
-  if (count > attribution::kMaxExactParticipants) {
+  if (config.strategy.min_fit_clients > count) {
+    return fail(Errc::config, "strategy.min_fit_clients (" +
+                                  std::to_string(config.strategy.min_fit_clients) +
+                                  ") exceeds participants.count (" + std::to_string(count) + ")");
+  }
+  if (config.strategy.fraction_evaluate > 0 && config.strategy.min_evaluate_clients > count) {
+    return fail(Errc::config, "strategy.min_evaluate_clients (" +
+                                  std::to_string(config.strategy.min_evaluate_clients) +
+                                  ") exceeds participants.count (" + std::to_string(count) + ")");
+  }
+  if (config.data.train_limit > 0 &&
+      count > config.data.train_limit - config.data.validation_size) {
     return fail(Errc::config, "participants.count (" + std::to_string(count) +
-                                  ") exceeds " + std::to_string(attribution::kMaxExactParticipants) +
-                                  ", the most that attribution.method \"exact\" can evaluate (2^n "
-                                  "coalitions per round)");
+                                  ") exceeds the " +
+                                  std::to_string(config.data.train_limit - config.data.validation_size) +
+                                  " samples left for participants (data.train_limit minus "
+                                  "data.validation_size); every participant needs at least one");
+  }
+  {
+    SimulationConfig probe;
+    probe.strategy = config.strategy;
+    probe.participants.profiles.assign(count, Profile::honest);
+    const std::size_t per_round = fit_clients_per_round(probe);
+    if (per_round > attribution::kMaxExactParticipants) {
+      std::ostringstream fraction;
+      fraction << config.strategy.fraction_fit;
+      return fail(Errc::config, "participants.count (" + std::to_string(count) + ") with strategy.fraction_fit " +
+                                    fraction.str() + " puts " +
+                                    std::to_string(per_round) + " participants in a round, more than " +
+                                    std::to_string(attribution::kMaxExactParticipants) +
+                                    ", the most that attribution.method \"exact\" can evaluate (2^n "
+                                    "coalitions per round); lower strategy.fraction_fit");
+    }
   }
   config.participants.profiles.assign(count, Profile::honest);
   if (const Json* profiles = participants->find("profiles")) {
@@ -375,7 +449,76 @@ std::string_view utility_name(UtilityMetric metric) {
 }
 
 std::string_view partition_name(PartitionKind kind) {
-  return kind == PartitionKind::iid ? "iid" : "dirichlet";
+  switch (kind) {
+    case PartitionKind::iid: return "iid";
+    case PartitionKind::dirichlet: return "dirichlet";
+    case PartitionKind::shards: return "shards";
+    case PartitionKind::quantity_skew: return "quantity-skew";
+  }
+  return "?";
+}
+
+std::size_t fit_clients_per_round(const SimulationConfig& config) {
+  const std::size_t n = config.participants.count();
+  const auto sampled = static_cast<std::size_t>(config.strategy.fraction_fit * static_cast<double>(n));
+  return std::min(n, std::max(sampled, config.strategy.min_fit_clients));
+}
+
+std::size_t evaluate_clients_per_round(const SimulationConfig& config) {
+  if (!(config.strategy.fraction_evaluate > 0)) return 0;
+  const std::size_t n = config.participants.count();
+  const auto sampled =
+      static_cast<std::size_t>(config.strategy.fraction_evaluate * static_cast<double>(n));
+  return std::min(n, std::max(sampled, config.strategy.min_evaluate_clients));
+}
+
+std::string canonical_config_json(const SimulationConfig& config) {
+  Json doc = Json::object();
+  doc["job"] = {{"name", config.job.name}, {"seed", config.job.seed}};
+  doc["data"] = {{"root", config.data.root.string()},
+                 {"partition", std::string(partition_name(config.data.partition))},
+                 {"alpha", config.data.alpha},
+                 {"shards_per_participant", config.data.shards_per_participant},
+                 {"min_partition_size", config.data.min_partition_size},
+                 {"validation_size", config.data.validation_size},
+                 {"train_limit", config.data.train_limit}};
+  doc["model"] = {{"name", config.model.name}, {"hidden", config.model.hidden},
+                  {"inputs", config.model.inputs}, {"classes", config.model.classes}};
+  doc["training"] = {{"local_epochs", config.training.local_epochs},
+                     {"batch_size", config.training.batch_size},
+                     {"learning_rate", config.training.learning_rate},
+                     {"momentum", config.training.momentum}};
+  const auto& st = config.strategy;
+  doc["strategy"] = {{"name", st.name},
+                     {"fraction_fit", st.fraction_fit},
+                     {"min_fit_clients", st.min_fit_clients},
+                     {"fraction_evaluate", st.fraction_evaluate},
+                     {"min_evaluate_clients", st.min_evaluate_clients},
+                     {"server_learning_rate", st.server_learning_rate},
+                     {"server_momentum", st.server_momentum},
+                     {"beta_1", st.beta_1},
+                     {"beta_2", st.beta_2},
+                     {"tau", st.tau},
+                     {"proximal_mu", st.proximal_mu},
+                     {"trim_beta", st.trim_beta},
+                     {"num_malicious_clients", st.num_malicious_clients},
+                     {"num_clients_to_keep", st.num_clients_to_keep}};
+  Json people = Json::array();
+  for (std::size_t i = 0; i < config.participants.count(); ++i) {
+    people.push_back({{"profile", std::string(profile_name(config.participants.profiles[i]))},
+                      {"address", i < config.participants.keys.size()
+                                      ? config.participants.keys[i].address().hex()
+                                      : std::string()}});
+  }
+  doc["participants"] = std::move(people);
+  doc["attribution"] = {{"method", config.attribution.method},
+                        {"utility", std::string(utility_name(config.attribution.utility))}};
+  doc["shares"] = {{"total", std::to_string(config.total_shares)}};
+  return doc.dump();  // nlohmann::json sorts object keys: canonical
+}
+
+Hash32 config_hash(const SimulationConfig& config) {
+  return keccak256(as_bytes(canonical_config_json(config)));
 }
 
 }  // namespace flywheel::fedtrain

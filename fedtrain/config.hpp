@@ -4,14 +4,16 @@
 
 //! The configuration of a simulated federated job, read from JSON. Every section and key is
 //! optional and has a default (see docs of each field); unknown keys are rejected so that typos
-//! fail loudly. Schema, with defaults:
+//! fail loudly. Schema, with defaults (docs/configuration.md describes every key):
 //!
 //!   { "job": {"name": "quickstart", "seed": 42, "rounds": 5},
 //!     "data": {"root": "/usr/share/datasets/fashion-mnist", "partition": "dirichlet",
-//!              "alpha": 0.5, "validation_size": 5000, "train_limit": 0},
+//!              "alpha": 0.5, "shards_per_participant": 2, "min_partition_size": 10,
+//!              "validation_size": 5000, "train_limit": 0},
 //!     "model": {"name": "mlp", "hidden": [200, 200]},
 //!     "training": {"local_epochs": 1, "batch_size": 32, "learning_rate": 0.05, "momentum": 0},
-//!     "strategy": {"name": "fedavg"},
+//!     "strategy": {"name": "fedavg", "fraction_fit": 1.0, "min_fit_clients": 1,
+//!                  "fraction_evaluate": 0.0, "min_evaluate_clients": 1, ...per strategy...},
 //!     "participants": {"count": 6, "profiles": {"5": "shuffled-labels"}, "private_keys": []},
 //!     "attribution": {"method": "exact", "utility": "accuracy"},
 //!     "shares": {"total": "1000000000000000000"},
@@ -31,11 +33,17 @@
 #include "fedtrain/dataset.hpp"
 #include "fedtrain/model.hpp"
 #include "fedtrain/profile.hpp"
+#include "fedtrain/strategy.hpp"
 
 namespace flywheel::fedtrain {
 
-//! How the training pool is split among participants.
-enum class PartitionKind { iid, dirichlet };
+//! How the training pool is split among participants (see partition.hpp).
+enum class PartitionKind {
+  iid,            //!< "iid"
+  dirichlet,      //!< "dirichlet": label skew, Dir(alpha) per class
+  shards,         //!< "shards": McMahan et al.'s sorted shards, shards_per_participant each
+  quantity_skew,  //!< "quantity-skew": IID labels, sizes ~ Dir(alpha)
+};
 
 //! The metric U(S) that attribution measures on the validation set.
 enum class UtilityMetric {
@@ -53,20 +61,24 @@ struct SimulationConfig {
 
   struct Data {
     std::filesystem::path root = kDefaultFashionMnistRoot;  //!< data.root: Fashion-MNIST directory
-    PartitionKind partition = PartitionKind::dirichlet;      //!< data.partition: "dirichlet" | "iid"
-    double alpha = 0.5;               //!< data.alpha > 0: Dirichlet concentration
+    PartitionKind partition = PartitionKind::dirichlet;      //!< data.partition
+    double alpha = 0.5;               //!< data.alpha > 0: Dirichlet concentration (dirichlet, quantity-skew)
+    std::size_t shards_per_participant = 2;  //!< data.shards_per_participant ≥ 1 (shards)
     std::size_t validation_size = 5000;  //!< data.validation_size ≥ 1: aggregator-held samples
     std::size_t train_limit = 0;      //!< data.train_limit: use only the first N training samples (0 = all)
-    std::size_t min_partition_size = 10;  //!< smallest participant share of a Dirichlet split (not in JSON)
+    std::size_t min_partition_size = 10;  //!< data.min_partition_size: smallest share (dirichlet, quantity-skew)
   } data;
 
-  ModelConfig model;                  //!< model.name ("mlp"), model.hidden (widths ≥ 1)
+  ModelConfig model;                  //!< model.name ("mlp", "cnn", registered), model.hidden (widths ≥ 1)
 
   //! training.local_epochs ≥ 1, batch_size ≥ 1, learning_rate > 0, momentum in [0, 1). The seed
-  //! field is unused here: each participant's training seed derives from (job.seed, round, index).
+  //! and proximal_mu fields are unused here: each participant's training seed derives from
+  //! (job.seed, round, index), and μ comes from the strategy (strategy.proximal_mu, fedprox).
   TrainConfig training;
 
-  std::string strategy = "fedavg";    //!< strategy.name; only "fedavg"
+  //! strategy.*: the aggregation rule, client sampling (fraction_fit, min_fit_clients) and
+  //! participant-side evaluation (fraction_evaluate, min_evaluate_clients).
+  StrategyConfig strategy;
 
   struct Participants {
     std::vector<Profile> profiles;    //!< one per participant (participants.count of them)
@@ -75,7 +87,7 @@ struct SimulationConfig {
   } participants;
 
   struct Attribution {
-    std::string method = "exact";     //!< attribution.method; only "exact" (≤ 16 participants)
+    std::string method = "exact";     //!< attribution.method; only "exact" (≤ 16 participants per round)
     UtilityMetric utility = UtilityMetric::accuracy;  //!< attribution.utility
   } attribution;
 
@@ -84,10 +96,28 @@ struct SimulationConfig {
   std::string chain_json = "{}";      //!< the "chain" section as compact JSON text
 };
 
+//! How many participants train in a round: max(⌊fraction_fit·count⌋, min_fit_clients), at most
+//! count (Flower's rule).
+std::size_t fit_clients_per_round(const SimulationConfig& config);
+
+//! How many participants evaluate the new model locally in a round: 0 when fraction_evaluate is 0,
+//! else max(⌊fraction_evaluate·count⌋, min_evaluate_clients), at most count.
+std::size_t evaluate_clients_per_round(const SimulationConfig& config);
+
+//! The configuration as canonical JSON: every resolved field that decides the job's results
+//! (participants as addresses, never private keys; without job.rounds and chain, which do not
+//! change any round's result). Checkpoints store its keccak-256 (config_hash).
+std::string canonical_config_json(const SimulationConfig& config);
+
+//! keccak256 of canonical_config_json(config).
+Hash32 config_hash(const SimulationConfig& config);
+
 //! Parses a configuration from JSON text. Errc::config, naming the JSON path and the fix, when the
-//! text is not JSON, a value has the wrong type or is out of range, a key is unknown, a profile
-//! index is not a participant, a private key is malformed or repeated, or the count of private
-//! keys differs from participants.count.
+//! text is not JSON, a value has the wrong type or is out of range (e.g. data.alpha ≤ 0,
+//! strategy.fraction_fit outside (0, 1]), a key is unknown, a model or strategy name is not
+//! registered, a profile index is not a participant, a private key is malformed or repeated, the
+//! count of private keys differs from participants.count, or participants.count exceeds the
+//! samples left for participants (known here when data.train_limit is set).
 Result<SimulationConfig> parse_simulation_config(std::string_view json_text);
 
 //! Reads and parses a configuration file. Errc::io when the file cannot be read; otherwise as
@@ -102,7 +132,7 @@ Result<PrivateKey> simulated_participant_key(std::uint64_t seed, std::size_t ind
 //! "accuracy" or "negative-loss".
 std::string_view utility_name(UtilityMetric metric);
 
-//! "iid" or "dirichlet".
+//! "iid", "dirichlet", "shards" or "quantity-skew".
 std::string_view partition_name(PartitionKind kind);
 
 }  // namespace flywheel::fedtrain

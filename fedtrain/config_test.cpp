@@ -37,7 +37,12 @@ TEST(SimulationConfig, EmptyObjectGivesTheDocumentedDefaults) {
   EXPECT_EQ(config->training.local_epochs, 1U);
   EXPECT_EQ(config->training.batch_size, 32U);
   EXPECT_EQ(config->training.learning_rate, 0.05);
-  EXPECT_EQ(config->strategy, "fedavg");
+  EXPECT_EQ(config->strategy, StrategyConfig{});
+  EXPECT_EQ(config->strategy.name, "fedavg");
+  EXPECT_EQ(config->strategy.fraction_fit, 1.0);
+  EXPECT_EQ(config->strategy.fraction_evaluate, 0.0);
+  EXPECT_EQ(config->data.shards_per_participant, 2U);
+  EXPECT_EQ(config->data.min_partition_size, 10U);
   EXPECT_EQ(config->attribution.method, "exact");
   EXPECT_EQ(config->attribution.utility, UtilityMetric::accuracy);
   EXPECT_EQ(config->total_shares, 1'000'000'000'000'000'000ULL);
@@ -150,7 +155,35 @@ TEST(SimulationConfig, AlphaOfTheWrongTypeIsRejected) {
 }
 
 TEST(SimulationConfig, UnknownPartitionIsRejected) {
-  expect_config_error(R"({"data": {"partition": "shards"}})", "data.partition");
+  expect_config_error(R"({"data": {"partition": "pathological"}})", "data.partition");
+}
+
+TEST(SimulationConfig, EveryPartitionKindIsRead) {
+  for (auto kind : {PartitionKind::iid, PartitionKind::dirichlet, PartitionKind::shards,
+                    PartitionKind::quantity_skew}) {
+    auto config = parse_simulation_config(R"({"data": {"partition": ")" +
+                                          std::string(partition_name(kind)) +
+                                          R"(", "shards_per_participant": 3}})");
+    ASSERT_TRUE(config) << config.error().to_string();
+    EXPECT_EQ(config->data.partition, kind);
+    EXPECT_EQ(config->data.shards_per_participant, 3U);
+  }
+}
+
+TEST(SimulationConfig, ZeroShardsPerParticipantIsRejected) {
+  expect_config_error(R"({"data": {"partition": "shards", "shards_per_participant": 0}})",
+                      "data.shards_per_participant");
+}
+
+TEST(SimulationConfig, MoreParticipantsThanSamplesIsRejected) {
+  expect_config_error(R"({"data": {"train_limit": 110, "validation_size": 100},
+                          "participants": {"count": 11}})",
+                      "participants.count");
+}
+
+TEST(SimulationConfig, ValidationSetAsLargeAsTheTrainLimitIsRejected) {
+  expect_config_error(R"({"data": {"train_limit": 100, "validation_size": 100}})",
+                      "data.validation_size");
 }
 
 TEST(SimulationConfig, ZeroValidationSizeIsRejected) {
@@ -162,7 +195,21 @@ TEST(SimulationConfig, EmptyDataRootIsRejected) {
 }
 
 TEST(SimulationConfig, UnknownModelIsRejected) {
-  expect_config_error(R"({"model": {"name": "cnn"}})", "model.name");
+  expect_config_error(R"({"model": {"name": "resnet"}})", "model.name");
+}
+
+TEST(SimulationConfig, CnnGetsItsOwnDefaultWidths) {
+  auto config = parse_simulation_config(R"({"model": {"name": "cnn"}})");
+  ASSERT_TRUE(config) << config.error().to_string();
+  EXPECT_EQ(config->model.name, "cnn");
+  EXPECT_EQ(config->model.hidden, (std::vector<std::size_t>{120, 84}));
+  auto narrow = parse_simulation_config(R"({"model": {"name": "cnn", "hidden": [32]}})");
+  ASSERT_TRUE(narrow);
+  EXPECT_EQ(narrow->model.hidden, (std::vector<std::size_t>{32}));
+}
+
+TEST(SimulationConfig, CnnWithoutFullyConnectedLayersIsRejected) {
+  expect_config_error(R"({"model": {"name": "cnn", "hidden": []}})", "model.hidden");
 }
 
 TEST(SimulationConfig, ZeroHiddenWidthIsRejected) {
@@ -190,7 +237,80 @@ TEST(SimulationConfig, MomentumOfOneIsRejected) {
 }
 
 TEST(SimulationConfig, UnknownStrategyIsRejected) {
-  expect_config_error(R"({"strategy": {"name": "fedprox"}})", "strategy.name");
+  expect_config_error(R"({"strategy": {"name": "fedsgd"}})", "strategy.name");
+}
+
+TEST(SimulationConfig, StrategyKeysAreReadOnTopOfThatStrategysDefaults) {
+  auto config = parse_simulation_config(R"({"strategy": {"name": "fedyogi", "beta_1": 0.5,
+      "fraction_fit": 0.5, "min_fit_clients": 2, "fraction_evaluate": 0.25,
+      "min_evaluate_clients": 2}})");
+  ASSERT_TRUE(config) << config.error().to_string();
+  EXPECT_EQ(config->strategy.name, "fedyogi");
+  EXPECT_EQ(config->strategy.server_learning_rate, 0.01);
+  EXPECT_EQ(config->strategy.tau, 1e-3);
+  EXPECT_EQ(config->strategy.beta_1, 0.5);
+  EXPECT_EQ(config->strategy.beta_2, 0.99);
+  EXPECT_EQ(config->strategy.fraction_fit, 0.5);
+  EXPECT_EQ(config->strategy.min_fit_clients, 2U);
+  EXPECT_EQ(fit_clients_per_round(*config), 3U);
+  EXPECT_EQ(evaluate_clients_per_round(*config), 2U);
+  auto prox = parse_simulation_config(R"({"strategy": {"name": "fedprox", "proximal_mu": 0.01}})");
+  ASSERT_TRUE(prox);
+  EXPECT_EQ(prox->strategy.proximal_mu, 0.01);
+}
+
+TEST(SimulationConfig, FitClientsFollowFlowersRule) {
+  auto config = parse_simulation_config(R"({"participants": {"count": 10},
+                                            "strategy": {"fraction_fit": 0.25, "min_fit_clients": 3}})");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(fit_clients_per_round(*config), 3U);  // max(floor(2.5), 3)
+  config->strategy.min_fit_clients = 1;
+  EXPECT_EQ(fit_clients_per_round(*config), 2U);
+  config->strategy.fraction_fit = 1.0;
+  EXPECT_EQ(fit_clients_per_round(*config), 10U);
+  EXPECT_EQ(evaluate_clients_per_round(*config), 0U);
+}
+
+TEST(SimulationConfig, FractionsOutsideTheUnitIntervalAreRejected) {
+  expect_config_error(R"({"strategy": {"fraction_fit": 0}})", "strategy.fraction_fit");
+  expect_config_error(R"({"strategy": {"fraction_fit": 1.5}})", "strategy.fraction_fit");
+  expect_config_error(R"({"strategy": {"fraction_fit": -0.1}})", "strategy.fraction_fit");
+  expect_config_error(R"({"strategy": {"fraction_evaluate": 1.01}})", "strategy.fraction_evaluate");
+}
+
+TEST(SimulationConfig, MinFitClientsAboveTheCountIsRejected) {
+  expect_config_error(R"({"participants": {"count": 3}, "strategy": {"min_fit_clients": 4}})",
+                      "strategy.min_fit_clients");
+}
+
+TEST(SimulationConfig, OutOfRangeStrategySettingsAreRejected) {
+  expect_config_error(R"({"strategy": {"name": "fedadam", "beta_2": 1}})", "strategy.beta_2");
+  expect_config_error(R"({"strategy": {"name": "fedtrimmedavg", "trim_beta": 0.5}})",
+                      "strategy.trim_beta");
+  expect_config_error(R"({"strategy": {"name": "fedprox", "proximal_mu": -1}})",
+                      "strategy.proximal_mu");
+  expect_config_error(R"({"strategy": {"server_typo": 1}})", "strategy.server_typo");
+}
+
+TEST(SimulationConfig, SamplingLetsAJobHaveMoreParticipantsThanExactShapleyPerRound) {
+  auto config = parse_simulation_config(R"({"participants": {"count": 40},
+                                            "strategy": {"fraction_fit": 0.25}})");
+  ASSERT_TRUE(config) << config.error().to_string();
+  EXPECT_EQ(fit_clients_per_round(*config), 10U);
+  expect_config_error(R"({"participants": {"count": 40}, "strategy": {"fraction_fit": 0.5}})",
+                      "strategy.fraction_fit");
+}
+
+TEST(SimulationConfig, ConfigHashIgnoresRoundsAndChainButNotTraining) {
+  auto a = parse_simulation_config(R"({"job": {"rounds": 3}})");
+  auto b = parse_simulation_config(R"({"job": {"rounds": 9}, "chain": {"x": 1}})");
+  auto c = parse_simulation_config(R"({"training": {"learning_rate": 0.1}})");
+  auto d = parse_simulation_config(R"({"strategy": {"name": "fedavgm"}})");
+  ASSERT_TRUE(a && b && c && d);
+  EXPECT_EQ(config_hash(*a), config_hash(*b));
+  EXPECT_NE(config_hash(*a), config_hash(*c));
+  EXPECT_NE(config_hash(*a), config_hash(*d));
+  EXPECT_EQ(canonical_config_json(*a).find("private"), std::string::npos);
 }
 
 TEST(SimulationConfig, ZeroParticipantsIsRejected) {

@@ -2,14 +2,16 @@
 // Copyright 2026 The Flywheel Authors
 //
 // Model shapes and initial weights; the training and evaluation that need libtorch live in
-// internal/torch_model.cpp. Initialisation follows torch.nn.Linear.reset_parameters (PyTorch 1.13):
-// kaiming_uniform_(a=√5) on the weight, which reduces to U(±1/√fan_in), and U(±1/√fan_in) on the
-// bias.
+// internal/torch_model.cpp (MLP) and internal/torch_module.cpp (CNN and registered modules).
+// Initialisation follows torch.nn.Linear.reset_parameters (PyTorch 1.13): kaiming_uniform_(a=√5)
+// on the weight, which reduces to U(±1/√fan_in), and U(±1/√fan_in) on the bias.
 #include "fedtrain/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "fedtrain/internal/random.hpp"
+#include "fedtrain/internal/torch_module.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -22,9 +24,32 @@ std::vector<std::size_t> widths(const ModelConfig& config) {
   return out;
 }
 
+std::string joined_model_names() {
+  std::string out;
+  for (const auto& name : model_names()) out += (out.empty() ? "\"" : ", \"") + name + "\"";
+  return out;
+}
+
 }  // namespace
 
+ModelConfig default_model_config(std::string_view name) {
+  ModelConfig config;
+  config.name = std::string(name);
+  if (name != "mlp") config.hidden = {120, 84};
+  return config;
+}
+
+std::vector<std::string> model_names() {
+  auto names = internal::module_model_names();
+  names.emplace_back("mlp");
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool is_model(std::string_view name) { return name == "mlp" || internal::is_module_model(name); }
+
 std::size_t parameter_count(const ModelConfig& config) {
+  if (config.name != "mlp") return internal::module_parameter_count(config);
   const auto w = widths(config);
   std::size_t count = 0;
   for (std::size_t i = 0; i + 1 < w.size(); ++i) count += w[i + 1] * w[i] + w[i + 1];
@@ -32,13 +57,17 @@ std::size_t parameter_count(const ModelConfig& config) {
 }
 
 Result<void> validate(const ModelConfig& config) {
-  if (config.name != "mlp") {
-    return fail(Errc::config, "model.name \"" + config.name + "\" is unknown; the only model is \"mlp\"");
+  if (!is_model(config.name)) {
+    return fail(Errc::config, "model.name \"" + config.name + "\" is unknown; use one of: " +
+                                  joined_model_names());
   }
   for (std::size_t i = 0; i < config.hidden.size(); ++i) {
     if (config.hidden[i] == 0) {
       return fail(Errc::config, "model.hidden[" + std::to_string(i) + "] must be > 0");
     }
+  }
+  if (config.name == "cnn" && config.hidden.empty()) {
+    return fail(Errc::config, "model.hidden must name at least one fully connected width for \"cnn\"");
   }
   if (config.inputs == 0 || config.classes == 0) {
     return fail(Errc::config, "model inputs and classes must be > 0");
@@ -48,6 +77,7 @@ Result<void> validate(const ModelConfig& config) {
 
 Result<std::vector<float>> initial_parameters(const ModelConfig& config, std::uint64_t seed) {
   FLYWHEEL_TRY(validate(config));
+  if (config.name != "mlp") return internal::module_initial_parameters(config, seed);
   const auto w = widths(config);
   std::vector<float> params;
   params.reserve(parameter_count(config));

@@ -3,19 +3,30 @@
 #pragma once
 
 //! The models fedtrain trains and the local trainer, seen as flat float vectors so that nothing
-//! outside the one libtorch adapter (internal/torch_model.cpp) includes torch. Local training is
-//! FedAvg's ClientUpdate (McMahan et al., "Communication-Efficient Learning of Deep Networks from
-//! Decentralized Data", AISTATS 2017): E epochs of minibatch SGD from the global weights.
+//! outside the libtorch adapters (internal/torch_model.cpp, internal/torch_module.cpp) includes
+//! torch. Local training is FedAvg's ClientUpdate (McMahan et al., "Communication-Efficient
+//! Learning of Deep Networks from Decentralized Data", AISTATS 2017): E epochs of minibatch SGD
+//! from the global weights, optionally with FedProx's proximal term (Li et al., MLSys 2020):
+//! the gradient of (μ/2)‖w − w_global‖² is added to every step.
 //!
-//! Flat parameter layout: parameters() of the equivalent torch.nn.Sequential(Linear, ReLU, ...,
-//! Linear), in order, each row-major, concatenated: layer 0 weight (h0×784), layer 0 bias (h0),
-//! layer 1 weight (h1×h0), layer 1 bias, ..., last weight (10×h_last), last bias (10). A state_dict
-//! exported from PyTorch in that order loads as-is.
+//! Models:
+//! - "mlp": torch.nn.Sequential(Linear, ReLU, ..., Linear) with widths 784, hidden..., 10, trained
+//!   by a hand-written BLAS backward pass (fast at small batches).
+//! - "cnn": NIID-Bench's SimpleCNN for 1-channel 28×28 input (Li et al., "Federated Learning on
+//!   Non-IID Data Silos", ICDE 2022): conv 6@5×5 → ReLU → maxpool 2 → conv 16@5×5 → ReLU →
+//!   maxpool 2 → fc 256→hidden[0] → ReLU → fc → ReLU → ... → fc 10; hidden defaults to [120, 84].
+//!   Trained by libtorch autograd.
+//! - any libtorch module registered with register_torch_model (fedtrain/torch_module.hpp).
+//!
+//! Flat parameter layout: the module's parameters() in order, each row-major (contiguous),
+//! concatenated. For the MLP: layer 0 weight (h0×784), layer 0 bias (h0), layer 1 weight (h1×h0),
+//! ..., last bias (10). A state_dict exported from PyTorch in that order loads as-is.
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.hpp"
@@ -23,24 +34,38 @@
 
 namespace flywheel::fedtrain {
 
-//! Shape of a model. Only "mlp" (fully connected, ReLU between layers) exists today.
+//! Shape of a model: "mlp", "cnn", or a registered libtorch module's name.
 struct ModelConfig {
   std::string name = "mlp";
-  std::vector<std::size_t> hidden{200, 200};      //!< hidden layer widths, input to output
+  std::vector<std::size_t> hidden{200, 200};      //!< hidden (fully connected) widths, input to output
   std::size_t inputs = Dataset::kFeatures;
   std::size_t classes = Dataset::kClasses;
   bool operator==(const ModelConfig&) const = default;
 };
 
-//! Number of floats in the flat parameter vector of `config` (199 210 for the default MLP).
+//! The ModelConfig of model `name` with its default sizes: hidden [200, 200] for "mlp", [120, 84]
+//! for "cnn" and registered modules.
+ModelConfig default_model_config(std::string_view name);
+
+//! Every model name a config may use ("cnn", "mlp" and the registered modules), sorted.
+std::vector<std::string> model_names();
+
+//! True when `name` is a model (built in or registered).
+bool is_model(std::string_view name);
+
+//! Number of floats in the flat parameter vector of `config` (199 210 for the default MLP, 44 426
+//! for the default CNN); 0 when the config is invalid.
 std::size_t parameter_count(const ModelConfig& config);
 
-//! Errc::config unless `config` names a known model with non-zero sizes.
+//! Errc::config naming model.name or model.hidden unless `config` names a known model with
+//! non-zero sizes.
 Result<void> validate(const ModelConfig& config);
 
-//! Fresh weights, PyTorch's default nn.Linear initialisation (weights and biases uniform in
-//! ±1/sqrt(fan_in)) drawn from a portable seeded generator: the same seed gives the same bytes on
-//! every machine. Errc::config as for validate.
+//! Fresh weights, PyTorch's default nn.Linear/nn.Conv2d initialisation (weights and biases uniform
+//! in ±1/sqrt(fan_in)) drawn from a portable seeded generator: the same seed gives the same bytes
+//! on every machine ("mlp", "cnn"). A registered module keeps its constructor's initialisation,
+//! drawn under torch::manual_seed(seed) (reproducible for one libtorch build) unless registered
+//! with portable initialisation. Errc::config as for validate; Errc::internal when libtorch fails.
 Result<std::vector<float>> initial_parameters(const ModelConfig& config, std::uint64_t seed);
 
 //! Local SGD settings.
@@ -49,6 +74,7 @@ struct TrainConfig {
   std::size_t batch_size = 32;
   double learning_rate = 0.05;
   double momentum = 0;        //!< heavy-ball momentum in [0, 1); buffers start at zero per call
+  double proximal_mu = 0;     //!< FedProx μ ≥ 0: adds μ(w − w_global) to every gradient
   std::uint64_t seed = 0;     //!< orders the minibatches; same seed, same result
   bool operator==(const TrainConfig&) const = default;
 };

@@ -240,5 +240,118 @@ TEST(TrainLocal, DISABLED_ThroughputOnOneThread) {
   EXPECT_GT(rate, 1000.0);
 }
 
+// Two full-batch epochs are two gradient steps. The proximal term is zero at the first (w = w_g)
+// and −lr·μ·(w₁ − w_g) at the second, so Δ_prox − Δ_plain = −lr·μ·Δ_one-epoch exactly (up to
+// float rounding): a hand computation that checks the term's sign, size and anchor.
+void expect_proximal_term_matches(const ModelConfig& config, std::size_t samples) {
+  auto global = initial_parameters(config, 4);
+  ASSERT_TRUE(global) << global.error().to_string();
+  const auto rows = range(0, samples);
+  const double lr = 0.1;
+  const double mu = 0.5;
+  const TrainConfig one{.local_epochs = 1, .batch_size = samples, .learning_rate = lr, .seed = 2};
+  TrainConfig two = one;
+  two.local_epochs = 2;
+  TrainConfig prox = two;
+  prox.proximal_mu = mu;
+  auto first = train_local(config, *global, test_split(), rows, one);
+  auto plain = train_local(config, *global, test_split(), rows, two);
+  auto proximal = train_local(config, *global, test_split(), rows, prox);
+  ASSERT_TRUE(first && plain && proximal);
+  double worst = 0;
+  double scale = 0;
+  for (std::size_t i = 0; i < global->size(); ++i) {
+    const double expected = -lr * mu * first->update[i];
+    const double got = static_cast<double>(proximal->update[i]) - plain->update[i];
+    worst = std::max(worst, std::abs(got - expected));
+    scale = std::max(scale, std::abs(expected));
+  }
+  EXPECT_GT(scale, 1e-4);
+  EXPECT_LT(worst, 0.02 * scale);
+}
+
+TEST(TrainLocal, ProximalTermOfTheMlpMatchesTheHandComputedStep) {
+  expect_proximal_term_matches(ModelConfig{.hidden = {16}}, 64);
+}
+
+TEST(TrainLocal, ProximalTermOfTheCnnMatchesTheHandComputedStep) {
+  auto config = default_model_config("cnn");
+  config.hidden = {16, 8};
+  expect_proximal_term_matches(config, 32);
+}
+
+TEST(TrainLocal, ProximalTermShrinksTheUpdate) {
+  const ModelConfig config{.hidden = {32}};
+  auto global = initial_parameters(config, 1);
+  const auto train = range(0, 500);
+  auto plain = train_local(config, *global, test_split(), train, TrainConfig{.momentum = 0.5, .seed = 3});
+  auto prox = train_local(config, *global, test_split(), train,
+                          TrainConfig{.momentum = 0.5, .proximal_mu = 1.0, .seed = 3});
+  ASSERT_TRUE(plain && prox);
+  EXPECT_LT(l2(prox->update), l2(plain->update));
+}
+
+TEST(TrainLocal, RejectsANegativeProximalMu) {
+  const ModelConfig config{.hidden = {8}};
+  auto global = initial_parameters(config, 1);
+  auto result = train_local(config, *global, test_split(), range(0, 10), TrainConfig{.proximal_mu = -1});
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::invalid_argument);
+}
+
+TEST(Cnn, HasNiidBenchSimpleCnnShape) {
+  // conv 1→6 5×5 (156) + conv 6→16 5×5 (2416) + fc 256→120 (30840) + fc 120→84 (10164)
+  // + fc 84→10 (850).
+  const auto config = default_model_config("cnn");
+  EXPECT_EQ(config.hidden, (std::vector<std::size_t>{120, 84}));
+  EXPECT_EQ(parameter_count(config), 44426U);
+  EXPECT_TRUE(is_model("cnn"));
+  EXPECT_TRUE(is_model("mlp"));
+  EXPECT_FALSE(is_model("resnet"));
+}
+
+TEST(Cnn, ForwardGivesOneScoreRowPerSampleNearChanceBeforeTraining) {
+  const auto config = default_model_config("cnn");
+  auto params = initial_parameters(config, 1);
+  ASSERT_TRUE(params) << params.error().to_string();
+  auto eval = evaluate(config, *params, test_split(), range(0, 300));
+  ASSERT_TRUE(eval) << eval.error().to_string();
+  EXPECT_EQ(eval->samples, 300U);
+  EXPECT_LT(eval->accuracy, 0.35);
+  EXPECT_NEAR(eval->loss, std::log(10.0), 0.2);
+}
+
+TEST(Cnn, InitialParametersAreSeededAndBoundedByFanIn) {
+  const auto config = default_model_config("cnn");
+  auto a = initial_parameters(config, 5);
+  auto b = initial_parameters(config, 5);
+  auto c = initial_parameters(config, 6);
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(*a, *b);
+  EXPECT_NE(*a, *c);
+  // conv1 weights and bias: fan_in 25, bound 0.2, and they use it.
+  float biggest = 0;
+  for (std::size_t i = 0; i < 156; ++i) biggest = std::max(biggest, std::abs((*a)[i]));
+  EXPECT_LE(biggest, 0.2F);
+  EXPECT_GT(biggest, 0.15F);
+}
+
+TEST(Cnn, TrainingLowersTheLossAndIsSeeded) {
+  const auto config = default_model_config("cnn");
+  auto global = initial_parameters(config, 1);
+  const auto train = range(0, 2000);
+  const TrainConfig settings{.batch_size = 16, .learning_rate = 0.1, .seed = 3};
+  auto before = evaluate(config, *global, test_split(), train);
+  auto a = train_local(config, *global, test_split(), train, settings);
+  auto b = train_local(config, *global, test_split(), train, settings);
+  ASSERT_TRUE(before && a && b) << (a ? "" : a.error().to_string());
+  EXPECT_EQ(a->update, b->update);
+  std::vector<float> local(*global);
+  for (std::size_t i = 0; i < local.size(); ++i) local[i] += a->update[i];
+  auto after = evaluate(config, local, test_split(), train);
+  ASSERT_TRUE(after);
+  EXPECT_LT(after->loss, before->loss - 0.3);
+}
+
 }  // namespace
 }  // namespace flywheel::fedtrain

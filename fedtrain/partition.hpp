@@ -2,10 +2,17 @@
 // Copyright 2026 The Flywheel Authors
 #pragma once
 
-//! Splitting a labelled dataset among federated participants: IID, and the label-skewed Dirichlet
-//! split of Hsu, Qi, Brown, "Measuring the effects of non-identical data distribution for federated
-//! visual classification" (2019): for each class, proportions p ~ Dir(α·1) decide how that class's
-//! samples are divided. Small α gives few classes per participant; large α approaches IID.
+//! Splitting a labelled dataset among federated participants:
+//! - IID: a uniformly random split into equal parts;
+//! - Dirichlet label skew (Hsu, Qi, Brown, "Measuring the effects of non-identical data
+//!   distribution for federated visual classification", 2019): for each class, proportions
+//!   p ~ Dir(α·1) decide how that class's samples are divided. Small α gives few classes per
+//!   participant; large α approaches IID;
+//! - shards, the pathological non-IID split of McMahan et al. ("Communication-Efficient Learning of
+//!   Deep Networks from Decentralized Data", AISTATS 2017, §3): sort by label, cut into
+//!   participants·k equal shards, give each participant k random shards;
+//! - quantity skew (Li, Diao, Chen, He, "Federated Learning on Non-IID Data Silos: An Experimental
+//!   Study", ICDE 2022 — NIID-Bench): IID labels but sizes in proportions q ~ Dir(α·1).
 
 #include <array>
 #include <cstddef>
@@ -34,6 +41,21 @@ Result<Partition> iid_partition(std::span<const std::int64_t> labels, std::size_
 Result<Partition> dirichlet_partition(std::span<const std::int64_t> labels,
                                       std::size_t participants, double alpha, std::uint64_t seed,
                                       std::size_t min_size = 10);
+
+//! The pathological split: positions sorted by label (ties in a seeded random order), cut into
+//! participants·shards_per_participant contiguous shards of equal size (±1), each participant given
+//! shards_per_participant shards chosen uniformly at random without replacement. Deterministic for
+//! a seed. Errc::invalid_argument when participants or shards_per_participant is 0 or there are
+//! fewer samples than shards.
+Result<Partition> shard_partition(std::span<const std::int64_t> labels, std::size_t participants,
+                                  std::size_t shards_per_participant, std::uint64_t seed);
+
+//! Quantity skew: a uniformly random order of the positions is cut by proportions drawn from
+//! Dirichlet(alpha) over participants; the draw is repeated (up to 1000 times) until every part
+//! holds at least `min_size` samples. Errc::invalid_argument as for dirichlet_partition.
+Result<Partition> quantity_skew_partition(std::span<const std::int64_t> labels,
+                                          std::size_t participants, double alpha,
+                                          std::uint64_t seed, std::size_t min_size = 10);
 
 //! How many samples of each class every part holds: result[p][c]. Labels must lie in [0, classes).
 std::vector<std::vector<std::size_t>> class_counts(std::span<const std::int64_t> labels,

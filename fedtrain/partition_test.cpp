@@ -153,5 +153,71 @@ TEST(ClassCounts, CountsEachPartsLabels) {
   EXPECT_EQ(counts[1], (std::vector<std::size_t>{0, 1, 3}));
 }
 
+TEST(ShardPartition, EachParticipantHoldsAtMostItsShardCountOfClasses) {
+  // McMahan et al.'s split: 10 participants × 2 shards of 50 sorted samples each.
+  const auto labels = balanced_labels();
+  auto parts = shard_partition(labels, 10, 2, 3);
+  ASSERT_TRUE(parts);
+  expect_disjoint_cover(*parts, labels.size());
+  const auto counts = class_counts(labels, *parts);
+  for (std::size_t p = 0; p < 10; ++p) {
+    EXPECT_EQ((*parts)[p].size(), 100U);
+    const auto classes = std::count_if(counts[p].begin(), counts[p].end(), [](auto c) { return c > 0; });
+    EXPECT_LE(classes, 2) << "participant " << p;
+  }
+}
+
+TEST(ShardPartition, IsDeterministicForASeed) {
+  const auto labels = balanced_labels();
+  EXPECT_EQ(*shard_partition(labels, 5, 2, 8), *shard_partition(labels, 5, 2, 8));
+  EXPECT_NE(*shard_partition(labels, 5, 2, 8), *shard_partition(labels, 5, 2, 9));
+}
+
+TEST(ShardPartition, UnevenSizesStillCoverEverySample) {
+  const auto labels = balanced_labels(997);
+  auto parts = shard_partition(labels, 7, 3, 1);
+  ASSERT_TRUE(parts);
+  expect_disjoint_cover(*parts, labels.size());
+}
+
+TEST(ShardPartition, RejectsMoreShardsThanSamples) {
+  const auto labels = balanced_labels(10);
+  auto parts = shard_partition(labels, 6, 2, 1);
+  ASSERT_FALSE(parts);
+  EXPECT_EQ(parts.error().code, Errc::invalid_argument);
+  EXPECT_FALSE(shard_partition(labels, 2, 0, 1));
+}
+
+TEST(QuantitySkewPartition, SizesVaryWhileEveryPartMeetsTheMinimum) {
+  const auto labels = balanced_labels(5000);
+  auto parts = quantity_skew_partition(labels, 8, 0.5, 4, 20);
+  ASSERT_TRUE(parts);
+  expect_disjoint_cover(*parts, labels.size());
+  auto [lo, hi] = std::minmax_element(parts->begin(), parts->end(),
+                                      [](const auto& a, const auto& b) { return a.size() < b.size(); });
+  EXPECT_GE(lo->size(), 20U);
+  EXPECT_GT(hi->size(), 3 * lo->size());
+}
+
+TEST(QuantitySkewPartition, LabelsStayRoughlyBalancedWithinAPart) {
+  const auto labels = balanced_labels(5000);
+  auto parts = quantity_skew_partition(labels, 4, 1.0, 2, 10);
+  ASSERT_TRUE(parts);
+  const auto counts = class_counts(labels, *parts);
+  for (std::size_t p = 0; p < 4; ++p) {
+    const double expected = static_cast<double>((*parts)[p].size()) / 10.0;
+    if (expected < 100) continue;  // too small for a tight bound
+    for (auto c : counts[p]) EXPECT_NEAR(static_cast<double>(c), expected, 0.35 * expected);
+  }
+}
+
+TEST(QuantitySkewPartition, RejectsANonPositiveAlphaAndIsDeterministic) {
+  const auto labels = balanced_labels();
+  auto bad = quantity_skew_partition(labels, 3, 0.0, 1);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("alpha"), std::string::npos);
+  EXPECT_EQ(*quantity_skew_partition(labels, 3, 2.0, 5), *quantity_skew_partition(labels, 3, 2.0, 5));
+}
+
 }  // namespace
 }  // namespace flywheel::fedtrain

@@ -5,6 +5,7 @@
 //! How fedtrain reports a job's progress outward without knowing who listens. The CLI plugs the
 //! chain bridge in here; training never links chain code.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,7 +29,10 @@ struct RoundRecord {
   std::uint64_t round = 0;                        //!< 1-based
   Hash32 model_hash;                              //!< keccak256 of the new global model's float32 bytes
   Hash32 attribution_root;                        //!< Merkle root of `leaves`
-  std::vector<attribution::RoundLeaf> leaves;     //!< one per participant in the round
+  //! One per job participant, in job order; a participant not sampled this round has value 0 and
+  //! samples 0.
+  std::vector<attribution::RoundLeaf> leaves;
+  std::vector<std::size_t> selected;              //!< job indices of the round's participants, sorted
   double test_accuracy = 0;
   double test_loss = 0;
 };

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
 //
-// The simulated job loop. Round structure: FedAvg (McMahan et al. 2017, Algorithm 1). Attribution:
-// per-round exact Shapley values of the game U_t(S) over coalition models w_t + FedAvg(Δ_S),
-// rebuilt from the updates without retraining, as in FedSV (Wang et al., "A Principled Approach to
-// Data Valuation for Federated Learning", 2020) and GTG-Shapley (Liu et al. 2022); job value
-// φ_i = Σ_t φ_i^t.
+// The simulated job loop. Round structure: FedAvg (McMahan et al. 2017, Algorithm 1) with client
+// sampling (a fraction C of the K clients per round) and a pluggable server strategy (strategy.hpp).
+// Attribution: per-round exact Shapley values of the game U_t(S) over the round's participants,
+// with coalition models rebuilt from the updates by the job's own strategy without retraining, as
+// in FedSV (Wang et al., "A Principled Approach to Data Valuation for Federated Learning", 2020)
+// and GTG-Shapley (Liu et al. 2022); job value φ_i = Σ_t φ_i^t.
 #include "fedtrain/simulation.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <numeric>
@@ -38,25 +41,36 @@ namespace {
 using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
+static_assert(std::endian::native == std::endian::little,
+              "checkpoints and model hashes store float32 little-endian");
+
 // Stream ids for derive_seed, so every random choice has its own independent stream.
 constexpr std::uint64_t kValidationStream = 1;
 constexpr std::uint64_t kPartitionStream = 2;
 constexpr std::uint64_t kInitStream = 3;
 constexpr std::uint64_t kProfileStream = 4;
 constexpr std::uint64_t kTrainStream = 5;
+constexpr std::uint64_t kSampleStream = 6;
+constexpr std::uint64_t kEvaluateStream = 7;
+
+constexpr char kCheckpointMagic[8] = {'F', 'W', 'C', 'K', 'P', 'T', '0', '1'};
+constexpr const char* kCsvHeader =
+    "round,participants,test_accuracy,test_loss,validation_accuracy,validation_loss,"
+    "utility_empty,utility_full,train_loss,participant_accuracy,participant_loss,"
+    "participant_evaluations,coalitions,seconds,train_seconds,attribution_seconds";
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Writes `text` to `path` via a sibling .tmp file and a rename, so readers never see half a file.
-Result<void> write_atomically(const std::filesystem::path& path, const std::string& text) {
+// Writes `bytes` to `path` via a sibling .tmp file and a rename, so readers never see half a file.
+Result<void> write_atomically(const std::filesystem::path& path, std::string_view bytes) {
   auto tmp = path;
   tmp += ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return fail(Errc::io, "cannot write " + tmp.string());
-    out << text;
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.flush();
     if (!out) return fail(Errc::io, "error writing " + tmp.string() + " (disk full?)");
   }
@@ -64,6 +78,23 @@ Result<void> write_atomically(const std::filesystem::path& path, const std::stri
   std::filesystem::rename(tmp, path, ec);
   if (ec) return fail(Errc::io, "cannot rename " + tmp.string() + " to " + path.string() + ": " + ec.message());
   return {};
+}
+
+Hash32 hash_floats(std::span<const float> values) {
+  return keccak256(ByteView(reinterpret_cast<const std::uint8_t*>(values.data()),
+                            values.size() * sizeof(float)));
+}
+
+// A sample of `count` of `n` indices, sorted; all of them (no randomness used) when count ≥ n.
+std::vector<std::size_t> sample_indices(std::size_t n, std::size_t count, std::uint64_t seed) {
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  if (count >= n) return order;
+  internal::Rng rng(seed);
+  internal::shuffle(std::span(order), rng);
+  order.resize(count);
+  std::sort(order.begin(), order.end());
+  return order;
 }
 
 // Everything about one participant the aggregator keeps for the whole job.
@@ -74,11 +105,105 @@ struct Participant {
   std::vector<std::int64_t> labels;       // what it trains on, parallel to indices
 };
 
-// One round's attribution outcome.
-struct RoundAttribution {
-  attribution::ShapleyValues shapley;
-  Evaluation full;                        // validation metrics of w_{t+1}
-  double seconds = 0;
+// What a checkpoint holds besides the model and the strategy state.
+struct CheckpointState {
+  std::uint64_t round = 0;
+  std::vector<double> total_values;
+  std::vector<RoundRecord> rounds;
+  std::uint64_t metrics_jsonl_bytes = 0;
+  std::uint64_t metrics_csv_bytes = 0;
+};
+
+Json record_to_json(const RoundRecord& record) {
+  Json r;
+  r["round"] = record.round;
+  r["model_hash"] = record.model_hash.hex();
+  r["attribution_root"] = record.attribution_root.hex();
+  r["test_accuracy"] = record.test_accuracy;
+  r["test_loss"] = record.test_loss;
+  r["selected"] = record.selected;
+  r["leaves"] = Json::array();
+  for (const auto& leaf : record.leaves) {
+    r["leaves"].push_back({{"participant", leaf.participant.hex()},
+                           {"value", leaf.value},
+                           {"samples", leaf.samples}});
+  }
+  return r;
+}
+
+template <std::size_t N>
+Result<FixedBytes<N>> fixed_from_hex(const Json& value) {
+  auto bytes = FixedBytes<N>::from_hex(value.get<std::string>());
+  if (!bytes) return fail(Errc::data, "checkpoint holds a malformed hex value");
+  return *bytes;
+}
+
+Result<RoundRecord> record_from_json(const Json& r) {
+  RoundRecord record;
+  record.round = r.at("round").get<std::uint64_t>();
+  auto model_hash = fixed_from_hex<32>(r.at("model_hash"));
+  auto root = fixed_from_hex<32>(r.at("attribution_root"));
+  if (!model_hash || !root) return fail(Errc::data, "checkpoint holds a malformed round hash");
+  record.model_hash = *model_hash;
+  record.attribution_root = *root;
+  record.test_accuracy = r.at("test_accuracy").get<double>();
+  record.test_loss = r.at("test_loss").get<double>();
+  record.selected = r.at("selected").get<std::vector<std::size_t>>();
+  for (const auto& leaf : r.at("leaves")) {
+    auto address = fixed_from_hex<20>(leaf.at("participant"));
+    if (!address) return tl::unexpected(address.error());
+    record.leaves.push_back(attribution::RoundLeaf{.participant = *address,
+                                                   .value = leaf.at("value").get<double>(),
+                                                   .samples = leaf.at("samples").get<std::uint64_t>()});
+  }
+  return record;
+}
+
+void append_u64(std::string& out, std::uint64_t value) {
+  char bytes[8];
+  std::memcpy(bytes, &value, 8);
+  out.append(bytes, 8);
+}
+
+void append_floats(std::string& out, std::span<const float> values) {
+  append_u64(out, values.size());
+  out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+}
+
+// Reads checkpoint fields in order, failing (not crashing) on truncation.
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
+  Result<std::uint64_t> u64() {
+    if (bytes_.size() - pos_ < 8) return truncated();
+    std::uint64_t v = 0;
+    std::memcpy(&v, bytes_.data() + pos_, 8);
+    pos_ += 8;
+    return v;
+  }
+  Result<std::string_view> take(std::uint64_t count) {
+    if (bytes_.size() - pos_ < count) return truncated();
+    auto out = bytes_.substr(pos_, count);
+    pos_ += count;
+    return out;
+  }
+  Result<std::vector<float>> floats() {
+    auto count = u64();
+    if (!count) return tl::unexpected(count.error());
+    if (*count > (bytes_.size() - pos_) / sizeof(float)) return truncated();
+    auto raw = take(*count * sizeof(float));
+    std::vector<float> out(*count);
+    std::memcpy(out.data(), raw->data(), raw->size());
+    return out;
+  }
+  [[nodiscard]] std::size_t position() const { return pos_; }
+
+ private:
+  static tl::unexpected<Error> truncated() {
+    return fail(Errc::data, "checkpoint is truncated");
+  }
+  std::string_view bytes_;
+  std::size_t pos_ = 0;
 };
 
 class Simulation {
@@ -88,14 +213,29 @@ class Simulation {
       : config_(config),
         out_dir_(std::move(out_dir)),
         sink_(sink),
+        options_(options),
         progress_(options.quiet ? nullptr : (options.progress ? options.progress : &std::cerr)),
         pool_(options.threads > 0 ? options.threads
                                   : std::max(1U, std::thread::hardware_concurrency())) {}
 
   Result<JobSummary> run() {
-    FLYWHEEL_TRY(prepare_output());
+    auto strategy = make_strategy(config_.strategy);
+    if (!strategy) return tl::unexpected(strategy.error());
+    strategy_ = std::move(*strategy);
+    if (auto valid = validate(config_.model); !valid) return tl::unexpected(valid.error());
     FLYWHEEL_TRY(load_data());
     FLYWHEEL_TRY(set_up_participants());
+
+    const std::size_t n = participants_.size();
+    CheckpointState state;
+    state.total_values.assign(n, 0.0);
+    bool resumed = false;
+    if (options_.resume) {
+      auto loaded = load_checkpoint(state);
+      if (!loaded) return tl::unexpected(loaded.error());
+      resumed = *loaded;
+    }
+    FLYWHEEL_TRY(prepare_output(resumed ? &state : nullptr));
 
     std::vector<ParticipantInfo> infos;
     for (const auto& p : participants_) {
@@ -107,19 +247,22 @@ class Simulation {
       return tl::unexpected(with_context(started.error(), "round sink rejected the job start"));
     }
 
-    auto initial = initial_parameters(config_.model, internal::derive_seed(config_.job.seed, {kInitStream}));
-    if (!initial) return tl::unexpected(initial.error());
-    global_ = std::move(*initial);
-
-    const std::size_t n = participants_.size();
-    std::vector<double> total_values(n, 0.0);
-    for (std::uint64_t round = 1; round <= config_.job.rounds; ++round) {
+    if (!resumed) {
+      auto initial = initial_parameters(config_.model, internal::derive_seed(config_.job.seed, {kInitStream}));
+      if (!initial) return tl::unexpected(initial.error());
+      global_ = std::move(*initial);
+    }
+    rounds_ = std::move(state.rounds);
+    std::vector<double> total_values = std::move(state.total_values);
+    for (std::uint64_t round = state.round + 1; round <= config_.job.rounds; ++round) {
       auto record = run_round(round);
       if (!record) return tl::unexpected(record.error());
-      for (std::size_t i = 0; i < n; ++i) total_values[i] += record->leaves[i].value;
       if (auto sent = sink_.on_round(*record); !sent) {
         return tl::unexpected(with_context(sent.error(), "round sink rejected round " + std::to_string(round)));
       }
+      for (std::size_t i = 0; i < n; ++i) total_values[i] += record->leaves[i].value;
+      rounds_.push_back(std::move(*record));
+      FLYWHEEL_TRY(save_checkpoint(round, total_values));
     }
 
     auto summary = summarise(std::move(infos), std::move(total_values));
@@ -135,20 +278,45 @@ class Simulation {
   template <class... Args>
   void say(const char* format, Args... args) {
     if (progress_ == nullptr) return;
-    char line[512];
+    char line[1024];
     std::snprintf(line, sizeof line, format, args...);
     *progress_ << line << '\n' << std::flush;
   }
 
-  Result<void> prepare_output() {
+  std::filesystem::path checkpoint_file() const { return out_dir_ / "checkpoint" / "checkpoint.bin"; }
+
+  // Opens metrics.jsonl and metrics.csv: fresh (and any old checkpoint removed), or, when resuming,
+  // cut back to the sizes the checkpoint recorded and appended to.
+  Result<void> prepare_output(const CheckpointState* resumed) {
     std::error_code ec;
-    std::filesystem::create_directories(out_dir_, ec);
-    if (ec || !std::filesystem::is_directory(out_dir_)) {
+    std::filesystem::create_directories(out_dir_ / "checkpoint", ec);
+    if (ec || !std::filesystem::is_directory(out_dir_ / "checkpoint")) {
       return fail(Errc::io, "cannot create output directory " + out_dir_.string() +
                                 (ec ? ": " + ec.message() : std::string()));
     }
-    metrics_.open(out_dir_ / "metrics.jsonl", std::ios::binary | std::ios::trunc);
-    if (!metrics_) return fail(Errc::io, "cannot write " + (out_dir_ / "metrics.jsonl").string());
+    const auto jsonl = out_dir_ / "metrics.jsonl";
+    const auto csv = out_dir_ / "metrics.csv";
+    if (resumed != nullptr) {
+      for (const auto& [path, size] : {std::pair{jsonl, resumed->metrics_jsonl_bytes},
+                                       std::pair{csv, resumed->metrics_csv_bytes}}) {
+        const auto actual = std::filesystem::file_size(path, ec);
+        if (ec || actual < size) {
+          return fail(Errc::data, path.string() + " is missing or shorter than checkpoint round " +
+                                      std::to_string(resumed->round) + " recorded; start again without resume");
+        }
+        std::filesystem::resize_file(path, size, ec);
+        if (ec) return fail(Errc::io, "cannot truncate " + path.string() + ": " + ec.message());
+      }
+      metrics_.open(jsonl, std::ios::binary | std::ios::app);
+      csv_.open(csv, std::ios::binary | std::ios::app);
+    } else {
+      std::filesystem::remove(checkpoint_file(), ec);
+      metrics_.open(jsonl, std::ios::binary | std::ios::trunc);
+      csv_.open(csv, std::ios::binary | std::ios::trunc);
+      csv_ << kCsvHeader << '\n' << std::flush;
+    }
+    if (!metrics_) return fail(Errc::io, "cannot write " + jsonl.string());
+    if (!csv_) return fail(Errc::io, "cannot write " + csv.string());
     return {};
   }
 
@@ -185,25 +353,43 @@ class Simulation {
     if (config_.participants.keys.size() != n) {
       return fail(Errc::config, "participants.private_keys must hold one key per participant");
     }
+    if (n > pool_indices_.size()) {
+      return fail(Errc::config, "participants.count (" + std::to_string(n) + ") exceeds the " +
+                                    std::to_string(pool_indices_.size()) +
+                                    " training samples left for participants; lower it or raise data.train_limit");
+    }
     std::vector<std::int64_t> pool_labels(pool_indices_.size());
     for (std::size_t k = 0; k < pool_indices_.size(); ++k) pool_labels[k] = train_.labels[pool_indices_[k]];
     const auto seed = internal::derive_seed(config_.job.seed, {kPartitionStream});
-    auto parts = config_.data.partition == PartitionKind::iid
-                     ? iid_partition(pool_labels, n, seed)
-                     : dirichlet_partition(pool_labels, n, config_.data.alpha, seed,
-                                           config_.data.min_partition_size);
+    const auto& data = config_.data;
+    Result<Partition> parts = fail(Errc::internal, "no partition");
+    switch (data.partition) {
+      case PartitionKind::iid: parts = iid_partition(pool_labels, n, seed); break;
+      case PartitionKind::dirichlet:
+        parts = dirichlet_partition(pool_labels, n, data.alpha, seed, data.min_partition_size);
+        break;
+      case PartitionKind::shards:
+        parts = shard_partition(pool_labels, n, data.shards_per_participant, seed);
+        break;
+      case PartitionKind::quantity_skew:
+        parts = quantity_skew_partition(pool_labels, n, data.alpha, seed, data.min_partition_size);
+        break;
+    }
     if (!parts) {
       return fail(Errc::config, "cannot split " + std::to_string(pool_labels.size()) +
                                     " samples among participants.count=" + std::to_string(n) +
                                     " with data.partition \"" +
-                                    std::string(partition_name(config_.data.partition)) +
+                                    std::string(partition_name(data.partition)) +
                                     "\": " + parts.error().message);
     }
     const auto counts = class_counts(pool_labels, *parts, Dataset::kClasses);
-    if (config_.data.partition == PartitionKind::dirichlet) {
-      say("participants (dirichlet split, alpha %g):", config_.data.alpha);
-    } else {
-      say("participants (iid split):");
+    switch (data.partition) {
+      case PartitionKind::iid: say("participants (iid split):"); break;
+      case PartitionKind::dirichlet: say("participants (dirichlet label skew, alpha %g):", data.alpha); break;
+      case PartitionKind::shards:
+        say("participants (shards, %zu per participant):", data.shards_per_participant);
+        break;
+      case PartitionKind::quantity_skew: say("participants (quantity skew, alpha %g):", data.alpha); break;
     }
     for (std::size_t i = 0; i < n; ++i) {
       Participant p;
@@ -219,24 +405,24 @@ class Simulation {
           std::string(profile_name(p.profile)).c_str(), p.indices.size(), histogram.c_str());
       participants_.push_back(std::move(p));
     }
+    say("strategy %s, %zu of %zu participants per round, model %s (%zu parameters)",
+        config_.strategy.name.c_str(), fit_clients_per_round(config_), n, config_.model.name.c_str(),
+        parameter_count(config_.model));
     return {};
   }
 
-  // w_t + FedAvg({Δ_i : i ∈ coalition}); w_t itself for the empty coalition.
+  // The model of coalition S (a bitmask over `results`): the strategy's proposal from w_t and the
+  // members' updates, reading the server state without changing it; w_t for the empty coalition.
   Result<std::vector<float>> coalition_model(attribution::Coalition coalition,
                                              const std::vector<LocalResult>& results) const {
     if (coalition == 0) return global_;
-    std::vector<std::span<const float>> updates;
-    std::vector<std::uint64_t> samples;
+    std::vector<ClientUpdate> updates;
     for (std::size_t i = 0; i < results.size(); ++i) {
       if ((coalition >> i) & 1U) {
-        updates.emplace_back(results[i].update);
-        samples.push_back(results[i].samples);
+        updates.push_back(ClientUpdate{.delta = results[i].update, .samples = results[i].samples});
       }
     }
-    auto merged = fedavg(updates, samples);
-    if (!merged) return tl::unexpected(merged.error());
-    return apply_update(global_, *merged);
+    return strategy_->propose(global_, updates);
   }
 
   double utility_of(const Evaluation& e) const {
@@ -246,29 +432,41 @@ class Simulation {
   Result<RoundRecord> run_round(std::uint64_t round) {
     const auto round_start = Clock::now();
     const std::size_t n = participants_.size();
+    const auto selected = sample_indices(n, fit_clients_per_round(config_),
+                                         internal::derive_seed(config_.job.seed, {kSampleStream, round}));
+    const std::size_t m = selected.size();
 
-    // Local training, one task per participant.
-    std::vector<Result<LocalResult>> trained(n, fail(Errc::internal, "not run"));
-    pool_.run(n, [&](std::size_t i) {
-      TrainConfig training = config_.training;
-      training.seed = internal::derive_seed(config_.job.seed, {kTrainStream, round, i});
-      trained[i] = train_local(config_.model, global_, train_, participants_[i].indices, training,
+    // Local training, one task per sampled participant.
+    TrainConfig training = config_.training;
+    training.proximal_mu = strategy_->proximal_mu();
+    std::vector<Result<LocalResult>> trained(m, fail(Errc::internal, "not run"));
+    pool_.run(m, [&](std::size_t k) {
+      const std::size_t i = selected[k];
+      TrainConfig mine = training;
+      mine.seed = internal::derive_seed(config_.job.seed, {kTrainStream, round, i});
+      trained[k] = train_local(config_.model, global_, train_, participants_[i].indices, mine,
                                participants_[i].labels);
     });
     std::vector<LocalResult> results;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!trained[i]) {
-        return tl::unexpected(with_context(trained[i].error(), "participant " + std::to_string(i) +
+    double train_loss = 0;
+    double train_samples = 0;
+    for (std::size_t k = 0; k < m; ++k) {
+      if (!trained[k]) {
+        return tl::unexpected(with_context(trained[k].error(), "participant " + std::to_string(selected[k]) +
                                                                    " in round " + std::to_string(round)));
       }
-      results.push_back(std::move(*trained[i]));
+      results.push_back(std::move(*trained[k]));
+      train_loss += results.back().mean_loss * static_cast<double>(results.back().samples);
+      train_samples += static_cast<double>(results.back().samples);
     }
+    train_loss /= train_samples;
     const double train_seconds = seconds_since(round_start);
 
-    // Attribution: every coalition's validation metrics, plus the test metrics of w_{t+1}, in
-    // parallel. The grand coalition's model is w_{t+1} by construction (same merge, same order).
+    // Attribution over the round's participants: every coalition's validation metrics, plus the
+    // test metrics of w_{t+1}, in parallel. The grand coalition's model is w_{t+1} by construction
+    // (aggregate() computes exactly what propose() does, then commits the state).
     const auto attribution_start = Clock::now();
-    const attribution::Coalition full = (attribution::Coalition{1} << n) - 1;
+    const attribution::Coalition full = (attribution::Coalition{1} << m) - 1;
     const std::size_t coalitions = static_cast<std::size_t>(full) + 1;
     std::vector<Result<Evaluation>> evaluations(coalitions + 1, fail(Errc::internal, "not run"));
     pool_.run(coalitions + 1, [&](std::size_t task) {
@@ -285,24 +483,55 @@ class Simulation {
       if (!e) return tl::unexpected(with_context(e.error(), "evaluating round " + std::to_string(round)));
     }
     auto shapley = attribution::exact_shapley(
-        n, [&](attribution::Coalition s) { return utility_of(*evaluations[s]); });
+        m, [&](attribution::Coalition s) { return utility_of(*evaluations[s]); });
     if (!shapley) return tl::unexpected(shapley.error());
     const double attribution_seconds = seconds_since(attribution_start);
 
-    auto next = coalition_model(full, results);
+    std::vector<ClientUpdate> all;
+    for (const auto& r : results) all.push_back(ClientUpdate{.delta = r.update, .samples = r.samples});
+    auto next = strategy_->aggregate(global_, all);
     if (!next) return tl::unexpected(next.error());
     global_ = std::move(*next);
 
+    // Participant-side evaluation of w_{t+1} on a sample of participants' own data.
+    const std::size_t evaluators_count = evaluate_clients_per_round(config_);
+    Json participant_accuracy = nullptr;
+    Json participant_loss = nullptr;
+    if (evaluators_count > 0) {
+      const auto evaluators = sample_indices(n, evaluators_count,
+                                             internal::derive_seed(config_.job.seed, {kEvaluateStream, round}));
+      std::vector<Result<Evaluation>> local(evaluators.size(), fail(Errc::internal, "not run"));
+      pool_.run(evaluators.size(), [&](std::size_t k) {
+        local[k] = evaluate(config_.model, global_, train_, participants_[evaluators[k]].indices);
+      });
+      double correct = 0;
+      double loss = 0;
+      double samples = 0;
+      for (auto& e : local) {
+        if (!e) return tl::unexpected(with_context(e.error(), "participant evaluation in round " + std::to_string(round)));
+        correct += e->accuracy * static_cast<double>(e->samples);
+        loss += e->loss * static_cast<double>(e->samples);
+        samples += static_cast<double>(e->samples);
+      }
+      participant_accuracy = correct / samples;
+      participant_loss = loss / samples;
+    }
+
     RoundRecord record;
     record.round = round;
-    record.model_hash = keccak256(ByteView(reinterpret_cast<const std::uint8_t*>(global_.data()),
-                                           global_.size() * sizeof(float)));
+    record.model_hash = hash_floats(global_);
+    record.selected = selected;
     std::vector<Hash32> leaf_hashes;
+    std::size_t k = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      record.leaves.push_back(attribution::RoundLeaf{.participant = participants_[i].address,
-                                                     .value = shapley->values[i],
-                                                     .samples = results[i].samples});
-      leaf_hashes.push_back(attribution::round_leaf_hash(record.leaves.back()));
+      attribution::RoundLeaf leaf{.participant = participants_[i].address};
+      if (k < m && selected[k] == i) {
+        leaf.value = shapley->values[k];
+        leaf.samples = results[k].samples;
+        ++k;
+      }
+      record.leaves.push_back(leaf);
+      leaf_hashes.push_back(attribution::round_leaf_hash(leaf));
     }
     record.attribution_root = attribution::MerkleTree(std::move(leaf_hashes)).root();
     const Evaluation& test = *evaluations[coalitions];
@@ -319,20 +548,147 @@ class Simulation {
     line["validation_loss"] = validation.loss;
     line["utility_empty"] = shapley->empty_utility;
     line["utility_full"] = shapley->grand_utility;
-    line["participants"] = n;
+    line["train_loss"] = train_loss;
+    line["participant_accuracy"] = participant_accuracy;
+    line["participant_loss"] = participant_loss;
+    line["participant_evaluations"] = evaluators_count;
+    line["participants"] = m;
+    line["selected"] = selected;
     line["coalitions"] = shapley->evaluations;
+    line["model_hash"] = record.model_hash.hex();
     line["seconds"] = seconds;
     line["train_seconds"] = train_seconds;
     line["attribution_seconds"] = attribution_seconds;
     metrics_ << line.dump() << '\n' << std::flush;
     if (!metrics_) return fail(Errc::io, "error writing " + (out_dir_ / "metrics.jsonl").string());
+    csv_ << csv_row(line) << '\n' << std::flush;
+    if (!csv_) return fail(Errc::io, "error writing " + (out_dir_ / "metrics.csv").string());
 
-    say("round %llu/%llu  test acc %.4f  loss %.4f  val acc %.4f  %.2f s (train %.2f s, attribution %.2f s, %zu coalitions)",
+    say("round %llu/%llu  test acc %.4f  loss %.4f  val acc %.4f  %.2f s (train %.2f s, attribution %.2f s, %zu participants, %zu coalitions)",
         static_cast<unsigned long long>(round), static_cast<unsigned long long>(config_.job.rounds),
         test.accuracy, test.loss, validation.accuracy, seconds, train_seconds, attribution_seconds,
-        shapley->evaluations);
-    rounds_.push_back(std::move(record));
-    return rounds_.back();
+        m, shapley->evaluations);
+    return record;
+  }
+
+  // The metrics line's scalars in kCsvHeader's order; null (participant evaluation off) is empty.
+  static std::string csv_row(const Json& line) {
+    std::string row;
+    std::string_view header = kCsvHeader;
+    while (!header.empty()) {
+      const auto comma = header.find(',');
+      const std::string key(header.substr(0, comma));
+      header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+      if (!row.empty()) row += ',';
+      const Json& value = line.at(key);
+      if (!value.is_null()) row += value.dump();
+    }
+    return row;
+  }
+
+  Result<void> save_checkpoint(std::uint64_t round, const std::vector<double>& total_values) {
+    Json header;
+    header["version"] = 1;
+    header["config_hash"] = config_hash(config_).hex();
+    header["round"] = round;
+    header["random"] = "counter-based: every stream derives from job.seed and the round";
+    header["strategy"] = config_.strategy.name;
+    header["model_hash"] = hash_floats(global_).hex();
+    header["total_values"] = total_values;
+    // Both streams were flushed after the round's line, so the files hold exactly that much.
+    std::error_code ec;
+    const auto jsonl_bytes = std::filesystem::file_size(out_dir_ / "metrics.jsonl", ec);
+    if (ec) return fail(Errc::io, "cannot stat metrics.jsonl: " + ec.message());
+    const auto csv_bytes = std::filesystem::file_size(out_dir_ / "metrics.csv", ec);
+    if (ec) return fail(Errc::io, "cannot stat metrics.csv: " + ec.message());
+    header["metrics_jsonl_bytes"] = static_cast<std::uint64_t>(jsonl_bytes);
+    header["metrics_csv_bytes"] = static_cast<std::uint64_t>(csv_bytes);
+    header["rounds"] = Json::array();
+    for (const auto& record : rounds_) header["rounds"].push_back(record_to_json(record));
+    const std::string text = header.dump();
+    std::string bytes(kCheckpointMagic, sizeof kCheckpointMagic);
+    append_u64(bytes, text.size());
+    bytes += text;
+    append_floats(bytes, global_);
+    append_floats(bytes, strategy_->state());
+    const Hash32 digest = keccak256(as_bytes(bytes));
+    bytes.append(reinterpret_cast<const char*>(digest.bytes.data()), digest.size());
+    return write_atomically(checkpoint_file(), bytes);
+  }
+
+  // Loads out_dir/checkpoint into `state`, global_ and the strategy; false when there is none.
+  Result<bool> load_checkpoint(CheckpointState& state) {
+    const auto file = checkpoint_file();
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) {
+      say("resume: no checkpoint in %s; starting at round 1", (out_dir_ / "checkpoint").string().c_str());
+      return false;
+    }
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    if (!in) return fail(Errc::io, "cannot read " + file.string());
+    const std::string bytes = buffer.str();
+    const auto corrupt = [&](const std::string& why) {
+      return fail(Errc::data, "checkpoint " + file.string() + " is corrupt (" + why +
+                                  "); delete it to start over");
+    };
+    if (bytes.size() < sizeof kCheckpointMagic + 32 ||
+        std::memcmp(bytes.data(), kCheckpointMagic, sizeof kCheckpointMagic) != 0) {
+      return corrupt("not a Flywheel checkpoint");
+    }
+    const std::string_view body(bytes.data(), bytes.size() - 32);
+    auto stored_digest = Hash32::from(as_bytes(std::string_view(bytes).substr(body.size())));
+    if (!stored_digest || keccak256(as_bytes(body)) != *stored_digest) {
+      return corrupt("digest mismatch");
+    }
+    Reader reader(body.substr(sizeof kCheckpointMagic));
+    auto header_size = reader.u64();
+    if (!header_size) return corrupt(header_size.error().message);
+    auto header_text = reader.take(*header_size);
+    if (!header_text) return corrupt(header_text.error().message);
+    auto model = reader.floats();
+    auto server_state = reader.floats();
+    if (!model || !server_state) return corrupt("truncated parameter block");
+    try {
+      const Json header = Json::parse(*header_text);
+      const std::string expected = config_hash(config_).hex();
+      const std::string stored = header.at("config_hash").get<std::string>();
+      if (stored != expected) {
+        return fail(Errc::config, "the checkpoint in " + (out_dir_ / "checkpoint").string() +
+                                      " was written by another configuration (config hash " + stored +
+                                      ", this configuration " + expected +
+                                      "); resume with the configuration that started the job, or "
+                                      "run without resume (or with another output folder) to start over");
+      }
+      state.round = header.at("round").get<std::uint64_t>();
+      if (state.round > config_.job.rounds) {
+        return fail(Errc::config, "the checkpoint is at round " + std::to_string(state.round) +
+                                      " but job.rounds is " + std::to_string(config_.job.rounds) +
+                                      "; raise job.rounds to continue the job");
+      }
+      state.total_values = header.at("total_values").get<std::vector<double>>();
+      state.metrics_jsonl_bytes = header.at("metrics_jsonl_bytes").get<std::uint64_t>();
+      state.metrics_csv_bytes = header.at("metrics_csv_bytes").get<std::uint64_t>();
+      for (const auto& r : header.at("rounds")) {
+        auto record = record_from_json(r);
+        if (!record) return corrupt(record.error().message);
+        state.rounds.push_back(std::move(*record));
+      }
+    } catch (const Json::exception& e) {
+      return corrupt(e.what());
+    }
+    if (model->size() != parameter_count(config_.model) ||
+        state.total_values.size() != participants_.size() || state.rounds.size() != state.round) {
+      return corrupt("sizes do not match the configuration");
+    }
+    if (auto restored = strategy_->set_state(std::move(*server_state)); !restored) {
+      return corrupt(restored.error().message);
+    }
+    global_ = std::move(*model);
+    say("resume: continuing after round %llu from %s", static_cast<unsigned long long>(state.round),
+        file.string().c_str());
+    return true;
   }
 
   Result<JobSummary> summarise(std::vector<ParticipantInfo> infos, std::vector<double> total_values) {
@@ -367,6 +723,8 @@ class Simulation {
     doc["seed"] = config_.job.seed;
     doc["method"] = config_.attribution.method;
     doc["utility"] = std::string(utility_name(config_.attribution.utility));
+    doc["strategy"] = config_.strategy.name;
+    doc["config_hash"] = config_hash(config_).hex();
     doc["total_shares"] = std::to_string(summary.total_shares);
     doc["participants"] = Json::array();
     for (std::size_t i = 0; i < summary.participants.size(); ++i) {
@@ -386,6 +744,8 @@ class Simulation {
       r["round"] = record.round;
       r["root"] = record.attribution_root.hex();
       r["model_hash"] = record.model_hash.hex();
+      r["participants"] = Json::array();
+      for (auto i : record.selected) r["participants"].push_back(to_checksum(participants_[i].address));
       r["values"] = Json::object();
       for (const auto& leaf : record.leaves) r["values"][to_checksum(leaf.participant)] = leaf.value;
       doc["rounds"].push_back(std::move(r));
@@ -397,9 +757,12 @@ class Simulation {
   const SimulationConfig& config_;
   std::filesystem::path out_dir_;
   RoundSink& sink_;
+  SimulationOptions options_;
   std::ostream* progress_;
   internal::ThreadPool pool_;
+  std::unique_ptr<Strategy> strategy_;
   std::ofstream metrics_;
+  std::ofstream csv_;
   Dataset train_;
   Dataset test_;
   std::vector<std::size_t> pool_indices_;

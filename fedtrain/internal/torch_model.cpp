@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
 //
-// The libtorch adapter: the only translation unit that includes <torch/torch.h>. Local training is
+// The libtorch adapter for the MLP (the CNN and registered modules go through autograd in
+// internal/torch_module.cpp; these are the only two files that include <torch/torch.h>). Local training is
 // the ClientUpdate of FedAvg (McMahan et al. 2017): E epochs of minibatch SGD on the participant's
 // samples, starting from the global weights; the result is returned as the update Δ = w − w_global.
 //
@@ -25,6 +26,7 @@
 #include <torch/torch.h>
 
 #include "fedtrain/internal/random.hpp"
+#include "fedtrain/internal/torch_module.hpp"
 #include "fedtrain/model.hpp"
 
 namespace flywheel::fedtrain {
@@ -41,6 +43,8 @@ struct Worker {
   std::vector<float> flat;
   std::vector<torch::Tensor> weights;    // views into flat
   std::vector<torch::Tensor> biases;     // views into flat
+  std::vector<std::size_t> weight_offsets;  // where each layer's weight starts in flat
+  std::vector<std::size_t> bias_offsets;
 };
 
 Worker& worker_for(const ModelConfig& config) {
@@ -62,8 +66,10 @@ Worker& worker_for(const ModelConfig& config) {
       const auto in = fresh->widths[l];
       const auto out = fresh->widths[l + 1];
       fresh->weights.push_back(torch::from_blob(fresh->flat.data() + offset, {out, in}));
+      fresh->weight_offsets.push_back(offset);
       offset += static_cast<std::size_t>(out * in);
       fresh->biases.push_back(torch::from_blob(fresh->flat.data() + offset, {out}));
+      fresh->bias_offsets.push_back(offset);
       offset += static_cast<std::size_t>(out);
     }
     worker = std::move(fresh);
@@ -144,10 +150,12 @@ void column_sums(const float* grad, std::int64_t rows, std::int64_t width, float
 // One SGD step on a batch, backpropagating by hand: autograd and the optimizer object cost more
 // than the arithmetic at batch 32. Every layer's input gradient is computed from the weights
 // before that layer is updated, so this is exactly simultaneous minibatch SGD:
-//   W ← W − lr·v,  v ← momentum·v + ∇W  (v ≡ ∇W when momentum is 0; torch.optim.SGD semantics).
+//   W ← W − lr·v,  v ← momentum·v + g  (v ≡ g when momentum is 0; torch.optim.SGD semantics),
+// with g = ∇W + μ(W − W_global) under FedProx (`anchor` is w_global in the flat layout).
 double sgd_step(Worker& worker, Buffers& buffers, std::int64_t rows, const std::int64_t* targets,
                 const TrainConfig& config, std::vector<torch::Tensor>& weight_velocity,
-                std::vector<std::vector<float>>& bias_velocity, std::vector<float>& bias_grad) {
+                std::vector<std::vector<float>>& bias_velocity, std::vector<float>& bias_grad,
+                const float* anchor) {
   forward(worker, buffers, rows);
   const std::size_t layers = worker.weights.size();
   const auto classes = worker.widths.back();
@@ -157,6 +165,7 @@ double sgd_step(Worker& worker, Buffers& buffers, std::int64_t rows, const std::
   const double scale = 1.0 / static_cast<double>(rows);
   const double lr = config.learning_rate;
   const bool momentum = config.momentum > 0;
+  const double mu = config.proximal_mu;
   for (std::size_t l = layers; l-- > 0;) {
     const auto width = worker.widths[l + 1];
     auto grad_out = buffers.grads[l + 1].narrow(0, 0, rows);
@@ -169,12 +178,29 @@ double sgd_step(Worker& worker, Buffers& buffers, std::int64_t rows, const std::
     bias_grad.resize(static_cast<std::size_t>(width));
     column_sums(grad_out.data_ptr<float>(), rows, width, bias_grad.data());
     float* bias = worker.biases[l].data_ptr<float>();
+    const float* anchor_bias = anchor + worker.bias_offsets[l];
+    if (mu > 0) {
+      // The proximal gradient μ(b − b_global) joins the bias gradient (already divided by rows
+      // below, so it is pre-multiplied by rows here).
+      const auto k = static_cast<float>(mu / scale);
+      for (std::int64_t c = 0; c < width; ++c) {
+        bias_grad[static_cast<std::size_t>(c)] += k * (bias[c] - anchor_bias[c]);
+      }
+    }
+    torch::Tensor anchor_weight;
+    if (mu > 0) {
+      anchor_weight = torch::from_blob(const_cast<float*>(anchor) + worker.weight_offsets[l],
+                                       worker.weights[l].sizes());
+    }
     if (!momentum) {
+      // W ← W − lr·μ(W − W_g) − lr·∇W: the proximal part first, from the same W.
+      if (mu > 0) worker.weights[l].mul_(1.0 - lr * mu).add_(anchor_weight, lr * mu);
       worker.weights[l].addmm_(grad_out.t(), act_in, 1.0, -lr * scale);
       const auto step = static_cast<float>(lr * scale);
       for (std::int64_t c = 0; c < width; ++c) bias[c] -= step * bias_grad[static_cast<std::size_t>(c)];
     } else {
       weight_velocity[l].addmm_(grad_out.t(), act_in, config.momentum, scale);
+      if (mu > 0) weight_velocity[l].add_(worker.weights[l], mu).add_(anchor_weight, -mu);
       worker.weights[l].add_(weight_velocity[l], -lr);
       auto& v = bias_velocity[l];
       const auto m = static_cast<float>(config.momentum);
@@ -263,7 +289,7 @@ Result<LocalResult> train_unchecked(const ModelConfig& model, std::span<const fl
         targets[r] = labels.empty() ? data.labels[indices[k]] : labels[k];
       }
       loss_sum += sgd_step(worker, buffers, static_cast<std::int64_t>(count), targets.data(),
-                           config, weight_velocity, bias_velocity, bias_grad);
+                           config, weight_velocity, bias_velocity, bias_grad, global.data());
       ++batches;
     }
     last_epoch_loss = loss_sum / static_cast<double>(batches);
@@ -320,6 +346,9 @@ Result<LocalResult> train_local(const ModelConfig& model, std::span<const float>
   if (!(config.momentum >= 0 && config.momentum < 1)) {
     return fail(Errc::invalid_argument, "momentum must lie in [0, 1)");
   }
+  if (!(config.proximal_mu >= 0) || !std::isfinite(config.proximal_mu)) {
+    return fail(Errc::invalid_argument, "proximal_mu must be a finite number >= 0");
+  }
   if (!labels.empty() && labels.size() != indices.size()) {
     return fail(Errc::invalid_argument, "labels has " + std::to_string(labels.size()) +
                                             " entries for " + std::to_string(indices.size()) +
@@ -330,6 +359,7 @@ Result<LocalResult> train_local(const ModelConfig& model, std::span<const float>
       return fail(Errc::invalid_argument, "label " + std::to_string(label) + " is out of range");
     }
   }
+  if (model.name != "mlp") return internal::module_train(model, global, data, indices, config, labels);
   try {
     return train_unchecked(model, global, data, indices, config, labels);
   } catch (const c10::Error& e) {
@@ -343,6 +373,7 @@ Result<LocalResult> train_local(const ModelConfig& model, std::span<const float>
 Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> params,
                             const Dataset& data, std::span<const std::size_t> indices) {
   FLYWHEEL_TRY(check_inputs(model, params, data, indices));
+  if (model.name != "mlp") return internal::module_evaluate(model, params, data, indices);
   try {
     return evaluate_unchecked(model, params, data, indices);
   } catch (const c10::Error& e) {

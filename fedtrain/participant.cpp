@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+//
+// The deployment participant's loop: join (EIP-191 signed challenge), long-poll the round plan,
+// fetch w_t, train (FedAvg ClientUpdate, McMahan et al. 2017), push Δ with an EIP-712 receipt,
+// verify the aggregator's EIP-712 ack. Reconnects with exponential backoff.
+#include "fedtrain/participant.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <numeric>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "fedtrain/dataset.hpp"
+#include "fedtrain/internal/random.hpp"
+#include "fedtrain/model.hpp"
+#include "fedtrain/partition.hpp"
+#include "fedtrain/profile.hpp"
+
+namespace flywheel::fedtrain {
+namespace {
+
+// The simulation's stream ids (fedtrain/simulation.cpp).
+constexpr std::uint64_t kValidationStream = 1;
+constexpr std::uint64_t kPartitionStream = 2;
+constexpr std::uint64_t kProfileStream = 4;
+
+using Steady = std::chrono::steady_clock;
+
+struct LocalData {
+  Dataset train;
+  std::vector<std::size_t> indices;
+  std::vector<std::int64_t> labels;
+};
+
+Result<LocalData> load_local_data(const SimulationConfig& config, std::size_t index) {
+  LocalData local;
+  auto train = load_fashion_mnist(config.data.root, Split::train, config.data.train_limit);
+  if (!train) return tl::unexpected(train.error());
+  local.train = std::move(*train);
+  if (config.data.validation_size >= local.train.size()) {
+    return fail(Errc::config, "data.validation_size must be smaller than the training set");
+  }
+  std::vector<std::size_t> order(local.train.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  internal::Rng rng(internal::derive_seed(config.job.seed, {kValidationStream}));
+  internal::shuffle(std::span(order), rng);
+  std::vector<std::size_t> pool(order.begin(), order.end() - static_cast<std::ptrdiff_t>(config.data.validation_size));
+  std::sort(pool.begin(), pool.end());
+  std::vector<std::int64_t> pool_labels(pool.size());
+  for (std::size_t k = 0; k < pool.size(); ++k) pool_labels[k] = local.train.labels[pool[k]];
+  const std::size_t n = config.participants.count();
+  const auto seed = internal::derive_seed(config.job.seed, {kPartitionStream});
+  const auto& d = config.data;
+  Result<Partition> parts = fail(Errc::internal, "no partition");
+  switch (d.partition) {
+    case PartitionKind::iid: parts = iid_partition(pool_labels, n, seed); break;
+    case PartitionKind::dirichlet: parts = dirichlet_partition(pool_labels, n, d.alpha, seed, d.min_partition_size); break;
+    case PartitionKind::shards: parts = shard_partition(pool_labels, n, d.shards_per_participant, seed); break;
+    case PartitionKind::quantity_skew:
+      parts = quantity_skew_partition(pool_labels, n, d.alpha, seed, d.min_partition_size);
+      break;
+  }
+  if (!parts) return fail(Errc::config, "cannot split the data: " + parts.error().message);
+  for (auto position : (*parts)[index]) local.indices.push_back(pool[position]);
+  local.labels = training_labels(config.participants.profiles[index], local.train.labels, local.indices,
+                                 internal::derive_seed(config.job.seed, {kProfileStream, index}));
+  return local;
+}
+
+class Participant {
+ public:
+  Participant(const DeploymentJob& job, const PrivateKey& key, const ParticipantOptions& options)
+      : job_(job), key_(key), options_(options),
+        progress_(options.progress ? options.progress : &std::cerr) {}
+
+  Result<ParticipantReport> run() {
+    const auto& allow = job_.deployment.allowlist;
+    auto it = std::find(allow.begin(), allow.end(), key_.address());
+    if (it == allow.end()) {
+      return fail(Errc::config, to_checksum(key_.address()) + " is not on the job's deployment.allowlist");
+    }
+    index_ = static_cast<std::size_t>(it - allow.begin());
+    auto data = load_local_data(job_.config, index_);
+    if (!data) return tl::unexpected(data.error());
+    data_ = std::move(*data);
+    say("participant %zu %s: %zu samples", index_, to_checksum(key_.address()).c_str(), data_.indices.size());
+    if (options_.out_dir) {
+      std::error_code ec;
+      std::filesystem::create_directories(*options_.out_dir, ec);
+      acks_.open(*options_.out_dir / "acks.jsonl", std::ios::app);
+    }
+    const std::string target = options_.aggregator.value_or(job_.deployment.aggregator);
+    auto client = TransportClient::connect(target, job_.deployment.tls, job_.deployment.chunk_bytes);
+    if (!client) return tl::unexpected(client.error());
+    client_.emplace(std::move(*client));
+
+    FLYWHEEL_TRY(join_with_backoff());
+    std::atomic<bool> running = true;
+    std::thread heartbeat([&] {
+      while (running) {
+        if (!hanging_) (void)client_->heartbeat();
+        for (int k = 0; k < 10 && running; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+    auto result = loop();
+    running = false;
+    heartbeat.join();
+    if (!result) return tl::unexpected(result.error());
+    say("participant %zu: job done (%llu updates accepted, %llu refused)", index_,
+        static_cast<unsigned long long>(report_.updates_accepted),
+        static_cast<unsigned long long>(report_.updates_refused));
+    return report_;
+  }
+
+ private:
+  template <class... Args>
+  void say(const char* format, Args... args) {
+    if (options_.quiet) return;
+    char line[1024];
+    std::snprintf(line, sizeof line, format, args...);
+    *progress_ << line << '\n' << std::flush;
+  }
+
+  Result<void> join_with_backoff() {
+    double backoff = 0.1;
+    const auto start = Steady::now();
+    while (true) {
+      auto joined = client_->join(job_.config.job.name, key_);
+      if (joined && joined->status == TransportStatus::ok) {
+        domain_ = joined->domain;
+        aggregator_ = joined->aggregator;
+        return {};
+      }
+      if (joined) {
+        return fail(Errc::crypto, "the aggregator refused the join: " +
+                                      std::string(transport_status_name(joined->status)) + ": " + joined->message);
+      }
+      if (std::chrono::duration<double>(Steady::now() - start).count() > options_.give_up_s) {
+        return fail(Errc::rpc, "cannot reach the aggregator: " + joined.error().message);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(backoff * 1000)));
+      backoff = std::min(backoff * 2, options_.max_backoff_s);
+    }
+  }
+
+  Result<void> rejoin() {
+    ++report_.rejoins;
+    last_pushed_ = 0;  // a restarted aggregator may reopen a round we pushed to: push again
+    say("participant %zu: lost the aggregator's session; rejoining", index_);
+    return join_with_backoff();
+  }
+
+  Result<void> loop() {
+    while (true) {
+      auto plan = client_->round_plan(2000);
+      if (!plan) {
+        FLYWHEEL_TRY(rejoin());
+        continue;
+      }
+      if (plan->status == TransportStatus::job_done) return {};
+      if (plan->status == TransportStatus::unknown_participant) {
+        FLYWHEEL_TRY(rejoin());
+        continue;
+      }
+      if (plan->round == 0 || !plan->selected || plan->submitted || plan->round == last_pushed_) continue;
+      auto outcome = train_and_push(*plan);
+      if (!outcome) {
+        say("participant %zu: round %llu: %s", index_, static_cast<unsigned long long>(plan->round),
+            outcome.error().message.c_str());
+        if (outcome.error().code == Errc::rpc) FLYWHEEL_TRY(rejoin());
+        if (outcome.error().code == Errc::crypto) return tl::unexpected(outcome.error());
+      }
+    }
+  }
+
+  Result<void> train_and_push(const RoundPlanInfo& plan) {
+    auto global = client_->fetch_model(plan.round, plan.model_bytes);
+    if (!global) return tl::unexpected(global.error());
+    if (hash_floats(*global) != plan.model_hash) {
+      return fail(Errc::data, "the fetched model does not hash to the plan's model hash");
+    }
+    if (options_.hang_in_round == plan.round) {
+      say("fault: participant %zu hanging in round %llu", index_, static_cast<unsigned long long>(plan.round));
+      hanging_ = true;
+      while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    TrainConfig training = job_.config.training;
+    training.seed = plan.train_seed;
+    training.proximal_mu = plan.proximal_mu;
+    auto local = train_local(job_.config.model, *global, data_.train, data_.indices, training, data_.labels);
+    if (!local) return tl::unexpected(local.error());
+    const eip712::UpdateReceipt receipt{
+        .job_id = job_.config.job.name,
+        .round = plan.round,
+        .participant = key_.address(),
+        .start_model_hash = plan.model_hash,
+        .update_hash = hash_floats(local->update),
+        .samples = local->samples,
+        .compute_units = local->samples * training.local_epochs,
+        .compute_millis = static_cast<std::uint64_t>(local->seconds * 1000)};
+    const Hash32 digest = eip712::digest(domain_, receipt);
+    UpdateSubmission submission{
+        .receipt = receipt,
+        .signature = eip712::sign_digest(key_, digest),
+        .tensors = plan.tensors,
+        .body = ByteView(reinterpret_cast<const std::uint8_t*>(local->update.data()),
+                         local->update.size() * sizeof(float)),
+        .declared_bytes = std::nullopt,
+        .session = std::nullopt};
+    auto outcome = client_->push_update(submission);
+    if (!outcome) return tl::unexpected(outcome.error());
+    last_pushed_ = plan.round;
+    if (outcome->status != TransportStatus::ok) {
+      ++report_.updates_refused;
+      return fail(Errc::invalid_argument, "update refused: " + std::string(transport_status_name(outcome->status)) +
+                                              ": " + outcome->message);
+    }
+    auto signer = eip712::recover_signer(eip712::digest(domain_, outcome->ack), outcome->ack_signature);
+    if (!signer || *signer != aggregator_ || outcome->ack.receipt_digest != digest) {
+      return fail(Errc::crypto, "the aggregator's ack does not verify against its address and our receipt");
+    }
+    ++report_.updates_accepted;
+    if (acks_.is_open()) {
+      nlohmann::json line{{"round", plan.round},
+                          {"receipt_digest", digest.hex()},
+                          {"ack_signature", to_hex(outcome->ack_signature)},
+                          {"accepted_at_millis", outcome->ack.accepted_at_millis}};
+      acks_ << line.dump() << '\n' << std::flush;
+    }
+    say("participant %zu: round %llu update accepted (%llu samples, loss %.4f)", index_,
+        static_cast<unsigned long long>(plan.round), static_cast<unsigned long long>(local->samples),
+        local->mean_loss);
+    return {};
+  }
+
+  const DeploymentJob& job_;
+  const PrivateKey& key_;
+  ParticipantOptions options_;
+  std::ostream* progress_;
+  std::size_t index_ = 0;
+  LocalData data_;
+  std::optional<TransportClient> client_;
+  eip712::Domain domain_;
+  Address aggregator_;
+  std::uint64_t last_pushed_ = 0;
+  std::atomic<bool> hanging_ = false;
+  ParticipantReport report_;
+  std::ofstream acks_;
+};
+
+}  // namespace
+
+Result<ParticipantReport> run_participant(const DeploymentJob& job, const PrivateKey& key,
+                                          const ParticipantOptions& options) {
+  Participant participant(job, key, options);
+  return participant.run();
+}
+
+}  // namespace flywheel::fedtrain

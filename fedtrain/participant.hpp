@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+#pragma once
+
+//! The deployment participant: joins an aggregator (challenge signed with the participant's key),
+//! follows its round plans, trains locally from each round's global model (FedAvg's ClientUpdate,
+//! McMahan et al. 2017, via fedtrain::train_local), and pushes the update with an EIP-712 signed
+//! UpdateReceipt (common/eip712.hpp), keeping the aggregator's signed ack. It survives aggregator
+//! restarts: on a transport error it reconnects and rejoins with exponential backoff.
+//!
+//! Data: the participant's share of Fashion-MNIST, split exactly as the simulation splits it (its
+//! index is its position in deployment.allowlist), so a deployment job reproduces the simulation.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "common/keys.hpp"
+#include "common/result.hpp"
+#include "fedtrain/transport.hpp"
+
+namespace flywheel::fedtrain {
+
+//! How a participant runs.
+struct ParticipantOptions {
+  std::optional<std::string> aggregator;   //!< overrides deployment.aggregator ("host:port")
+  std::optional<std::filesystem::path> out_dir;  //!< where acks.jsonl goes (none when unset)
+  double max_backoff_s = 2;                //!< reconnect backoff doubles from 0.1 s up to this
+  double give_up_s = 120;                  //!< exit with Errc::rpc after this long unreachable
+  std::ostream* progress = nullptr;        //!< nullptr = std::cerr
+  bool quiet = false;
+  //! Fault injection for tests: after fetching this round's model, stop answering (sleep forever).
+  std::uint64_t hang_in_round = 0;
+};
+
+//! What a participant did.
+struct ParticipantReport {
+  std::uint64_t updates_accepted = 0;
+  std::uint64_t updates_refused = 0;
+  std::uint64_t rejoins = 0;
+};
+
+//! Runs until the aggregator says the job is done. Errc::config when the key is not on the
+//! allowlist; Errc::data when the data cannot be loaded or split; Errc::rpc after give_up_s
+//! without reaching the aggregator; Errc::crypto when the aggregator refuses the join (status and
+//! message in the text) or its ack does not verify.
+Result<ParticipantReport> run_participant(const DeploymentJob& job, const PrivateKey& key,
+                                          const ParticipantOptions& options = {});
+
+}  // namespace flywheel::fedtrain

@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+//
+// Deployment mode end to end: a real aggregator and real participant processes (the `flywheel`
+// binary, fork/exec) on loopback; and every refusal of a bad update, sent by a hand-driven
+// TransportClient to an in-process aggregator.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/eip712.hpp"
+#include "common/keystore.hpp"
+#include "fedtrain/aggregator.hpp"
+#include "fedtrain/model.hpp"
+#include "fedtrain/transport.hpp"
+#include "tests/internal/run_command.hpp"
+
+namespace flywheel::fedtrain {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+PrivateKey participant_key(std::size_t i) {
+  Bytes secret(32, 0);
+  secret[31] = static_cast<std::uint8_t>(i + 1);
+  secret[0] = 0x42;
+  return PrivateKey::from_bytes(secret).value();
+}
+
+json base_job(std::size_t participants, std::uint64_t rounds) {
+  json j = json::parse(R"({
+    "job": {"name": "deploy-test", "seed": 7},
+    "data": {"partition": "iid", "validation_size": 200, "train_limit": 1200},
+    "model": {"name": "mlp", "hidden": [16]},
+    "training": {"local_epochs": 1, "batch_size": 32, "learning_rate": 0.05},
+    "deployment": {"listen": "127.0.0.1:0", "start_timeout_s": 60, "round_timeout_s": 60,
+                   "liveness_s": 5}
+  })");
+  j["job"]["rounds"] = rounds;
+  j["deployment"]["min_updates"] = participants;
+  for (std::size_t i = 0; i < participants; ++i) {
+    j["deployment"]["allowlist"].push_back(participant_key(i).address().hex());
+  }
+  return j;
+}
+
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<json> metrics_lines(const std::filesystem::path& dir) {
+  std::vector<json> out;
+  std::ifstream in(dir / "metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) out.push_back(json::parse(line));
+  }
+  return out;
+}
+
+// A child process running the flywheel binary, its output in a log file; killed on destruction.
+class Process {
+ public:
+  Process(const std::vector<std::string>& args, const std::filesystem::path& log) : log_(log) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      FILE* f = std::freopen(log.c_str(), "a", stdout);
+      (void)f;
+      dup2(fileno(stdout), fileno(stderr));
+      std::vector<char*> argv;
+      std::string binary = FLYWHEEL_BINARY;
+      argv.push_back(binary.data());
+      std::vector<std::string> copy = args;
+      for (auto& a : copy) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      setenv("OPENBLAS_NUM_THREADS", "1", 1);
+      execv(binary.c_str(), argv.data());
+      _exit(127);
+    }
+  }
+  ~Process() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  void kill_now() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    exited_ = true;
+  }
+  // Exit code, or -1 on timeout / signal.
+  int wait(std::chrono::seconds timeout) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return -1;
+  }
+  [[nodiscard]] std::string log() const { return read_text(log_); }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  std::filesystem::path log_;
+};
+
+bool wait_until(const std::function<bool()>& done, std::chrono::seconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return done();
+}
+
+// A run folder with a job file, keystores and a password file.
+struct JobFolder {
+  testing::TempDir dir;
+  std::filesystem::path root{dir.path()};
+  std::filesystem::path job_file = root / "job.json";
+  std::filesystem::path password = root / "password";
+  std::size_t participants = 0;
+
+  JobFolder(const json& job, std::size_t n) : participants(n) {
+    std::ofstream(job_file) << job.dump(2);
+    std::ofstream(password) << "test-password\n";
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_TRUE(save_keystore(keystore(i), participant_key(i), "test-password",
+                                {.kdf = KeystoreKdf::pbkdf2, .c = 2}));
+    }
+  }
+  [[nodiscard]] std::filesystem::path keystore(std::size_t i) const {
+    return root / ("key" + std::to_string(i) + ".json");
+  }
+  std::unique_ptr<Process> aggregator(std::vector<std::string> extra = {}) const {
+    std::vector<std::string> args{"aggregator", "--config", job_file.string(), "--out", (root / "run").string(),
+                                  "--threads", "2"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<Process>(args, root / "aggregator.log");
+  }
+  std::string endpoint() const {
+    std::string e = read_text(root / "run" / "endpoint");
+    while (!e.empty() && e.back() == '\n') e.pop_back();
+    return e;
+  }
+  std::unique_ptr<Process> participant(std::size_t i, std::vector<std::string> extra = {}) const {
+    std::vector<std::string> args{"participant", "--config", job_file.string(), "--keystore", keystore(i).string(),
+                                  "--password-file", password.string(), "--aggregator", endpoint(),
+                                  "--out", (root / ("p" + std::to_string(i))).string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<Process>(args, root / ("participant" + std::to_string(i) + ".log"));
+  }
+};
+
+TEST(Deployment, FiveParticipantProcessesCompleteAJobWithVerifiableReceiptsAndAcks) {
+  JobFolder setup(base_job(5, 3), 5);
+  auto aggregator = setup.aggregator();
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(setup.root / "run" / "endpoint"); }, 60s))
+      << aggregator->log();
+  std::vector<std::unique_ptr<Process>> participants;
+  for (std::size_t i = 0; i < 5; ++i) participants.push_back(setup.participant(i));
+  ASSERT_EQ(aggregator->wait(240s), 0) << aggregator->log();
+  for (auto& p : participants) EXPECT_EQ(p->wait(30s), 0) << p->log();
+
+  const auto lines = metrics_lines(setup.root / "run");
+  ASSERT_EQ(lines.size(), 3U);
+  for (std::size_t r = 0; r < 3; ++r) {
+    EXPECT_EQ(lines[r]["round"], r + 1);
+    EXPECT_EQ(lines[r]["participants"], 5);
+  }
+  const json round1 = json::parse(read_text(setup.root / "run" / "rounds" / "000001.json"));
+  ASSERT_EQ(round1["receipts"].size(), 5U);
+  const auto aggregator_address = parse_address(round1["aggregator"].get<std::string>()).value();
+  for (const auto& r : round1["receipts"]) {
+    const Hash32 digest = Hash32::from_hex(r["receipt_digest"].get<std::string>()).value();
+    EXPECT_EQ(eip712::recover_signer(digest, from_hex(r["signature"].get<std::string>()).value()).value(),
+              parse_address(r["participant"].get<std::string>()).value());
+    const eip712::UpdateAck ack{.receipt_digest = digest,
+                                .aggregator = aggregator_address,
+                                .round = 1,
+                                .accepted_at_millis = r["ack"]["acceptedAtMillis"].get<std::uint64_t>()};
+    EXPECT_EQ(eip712::recover_signer(eip712::digest(DeploymentConfig{}.domain(), ack),
+                                     from_hex(r["ack_signature"].get<std::string>()).value())
+                  .value(),
+              aggregator_address);
+  }
+  EXPECT_TRUE(std::filesystem::exists(setup.root / "run" / "attribution.json"));
+  EXPECT_EQ(metrics_lines(setup.root / "p0").size(), 0U);  // acks.jsonl, not metrics
+  EXPECT_NE(read_text(setup.root / "p0" / "acks.jsonl").find("ack_signature"), std::string::npos);
+}
+
+TEST(Deployment, AParticipantKilledMidRoundLetsTheRoundCloseAtQuorum) {
+  json job = base_job(5, 3);
+  job["deployment"]["min_updates"] = 4;
+  job["deployment"]["round_timeout_s"] = 4;
+  job["deployment"]["liveness_s"] = 2;
+  JobFolder setup(job, 5);
+  auto aggregator = setup.aggregator();
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(setup.root / "run" / "endpoint"); }, 60s));
+  std::vector<std::unique_ptr<Process>> participants;
+  for (std::size_t i = 0; i < 5; ++i) {
+    participants.push_back(setup.participant(i, i == 0 ? std::vector<std::string>{"--fault-hang-round", "2"}
+                                                       : std::vector<std::string>{}));
+  }
+  ASSERT_TRUE(wait_until([&] { return participants[0]->log().find("hanging") != std::string::npos; }, 120s))
+      << participants[0]->log();
+  participants[0]->kill_now();
+  ASSERT_EQ(aggregator->wait(240s), 0) << aggregator->log();
+  const auto lines = metrics_lines(setup.root / "run");
+  ASSERT_EQ(lines.size(), 3U);
+  EXPECT_EQ(lines[0]["participants"], 5);
+  EXPECT_EQ(lines[1]["participants"], 4);
+  EXPECT_EQ(lines[2]["participants"], 4);
+  for (std::size_t i = 1; i < 5; ++i) EXPECT_EQ(participants[i]->wait(30s), 0) << participants[i]->log();
+}
+
+TEST(Deployment, AnAggregatorKilledMidJobResumesAndRecordsEveryRoundOnce) {
+  json job = base_job(3, 5);
+  // A fixed port so that participants find the restarted aggregator at the same address.
+  const int port = 20000 + static_cast<int>(getpid() % 20000);
+  job["deployment"]["listen"] = "127.0.0.1:" + std::to_string(port);
+  JobFolder setup(job, 3);
+  auto aggregator = setup.aggregator();
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(setup.root / "run" / "endpoint"); }, 60s));
+  std::vector<std::unique_ptr<Process>> participants;
+  for (std::size_t i = 0; i < 3; ++i) participants.push_back(setup.participant(i));
+  ASSERT_TRUE(wait_until([&] { return metrics_lines(setup.root / "run").size() >= 2; }, 120s)) << aggregator->log();
+  aggregator->kill_now();
+  std::this_thread::sleep_for(500ms);
+  auto resumed = setup.aggregator({"--resume"});
+  ASSERT_EQ(resumed->wait(240s), 0) << resumed->log();
+  for (auto& p : participants) EXPECT_EQ(p->wait(30s), 0) << p->log();
+  const auto lines = metrics_lines(setup.root / "run");
+  ASSERT_EQ(lines.size(), 5U) << read_text(setup.root / "run" / "metrics.jsonl");
+  for (std::size_t r = 0; r < 5; ++r) EXPECT_EQ(lines[r]["round"], r + 1);
+  EXPECT_NE(resumed->log().find("resumed after round"), std::string::npos);
+}
+
+// ---- bad inputs, against an in-process aggregator ----------------------------------------------
+
+class BadUpdate : public ::testing::Test {
+ protected:
+  void start(json job) {
+    auto parsed = parse_deployment_job(job.dump());
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    job_ = *parsed;
+    std::ostringstream quiet;
+    auto aggregator = Aggregator::start(job_, PrivateKey::random(), dir_.path(), sink_,
+                                        {.threads = 1, .quiet = true});
+    ASSERT_TRUE(aggregator) << aggregator.error().message;
+    aggregator_ = std::move(*aggregator);
+    runner_ = std::thread([this] { (void)aggregator_->run(); });
+  }
+  void TearDown() override {
+    if (aggregator_) aggregator_->stop();
+    if (runner_.joinable()) runner_.join();
+    aggregator_.reset();
+  }
+  TransportClient client(std::size_t i) {
+    auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port()));
+    EXPECT_TRUE(c);
+    auto joined = c->join("deploy-test", participant_key(i));
+    EXPECT_TRUE(joined && joined->status == TransportStatus::ok);
+    return std::move(*c);
+  }
+  RoundPlanInfo open_plan(TransportClient& c, std::uint64_t round = 1) {
+    RoundPlanInfo plan;
+    for (int k = 0; k < 100 && plan.round != round; ++k) plan = c.round_plan(1000).value();
+    EXPECT_EQ(plan.round, round);
+    return plan;
+  }
+  // A well-formed, correctly signed update of participant i for `plan`.
+  UpdateSubmission good(std::size_t i, const RoundPlanInfo& plan, const std::vector<float>& delta) {
+    UpdateSubmission s;
+    s.receipt = eip712::UpdateReceipt{.job_id = "deploy-test",
+                                      .round = plan.round,
+                                      .participant = participant_key(i).address(),
+                                      .start_model_hash = plan.model_hash,
+                                      .update_hash = hash_floats(delta),
+                                      .samples = 100,
+                                      .compute_units = 100,
+                                      .compute_millis = 5};
+    resign(s, participant_key(i));
+    s.tensors = plan.tensors;
+    s.body = ByteView(reinterpret_cast<const std::uint8_t*>(delta.data()), delta.size() * sizeof(float));
+    return s;
+  }
+  void resign(UpdateSubmission& s, const PrivateKey& key) {
+    s.signature = eip712::sign_digest(key, eip712::digest(job_.deployment.domain(), s.receipt));
+  }
+  std::vector<float> zeros() const { return std::vector<float>(parameter_count(job_.config.model), 0.0F); }
+  TransportStatus push(TransportClient& c, const UpdateSubmission& s) { return c.push_update(s).value().status; }
+  std::uint64_t refused(std::string_view name) {
+    auto r = aggregator_->rejections();
+    auto it = r.find(std::string(name));
+    return it == r.end() ? 0 : it->second;
+  }
+
+  json one_of_two() {
+    json job = base_job(2, 3);
+    job["deployment"]["min_updates"] = 1;
+    job["deployment"]["start_timeout_s"] = 0.3;
+    return job;
+  }
+
+  testing::TempDir dir_;
+  NullSink sink_;
+  DeploymentJob job_;
+  std::unique_ptr<Aggregator> aggregator_;
+  std::thread runner_;
+};
+
+TEST_F(BadUpdate, AGoodUpdateIsAcceptedWithAnAckSignedByTheAggregator) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto outcome = c.push_update(good(0, plan, delta)).value();
+  ASSERT_EQ(outcome.status, TransportStatus::ok) << outcome.message;
+  EXPECT_EQ(eip712::recover_signer(eip712::digest(job_.deployment.domain(), outcome.ack), outcome.ack_signature).value(),
+            outcome.ack.aggregator);
+}
+
+TEST_F(BadUpdate, AMissingSignatureIsRefusedAndCounted) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.signature.clear();
+  EXPECT_EQ(push(c, s), TransportStatus::bad_signature);
+  EXPECT_EQ(refused("BAD_SIGNATURE"), 1U);
+}
+
+TEST_F(BadUpdate, AMalformedSignatureIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.signature[64] = 99;  // v must be 27 or 28
+  EXPECT_EQ(push(c, s), TransportStatus::bad_signature);
+}
+
+TEST_F(BadUpdate, ASignatureByAnotherKeyIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  resign(s, participant_key(1));
+  EXPECT_EQ(push(c, s), TransportStatus::wrong_signer);
+  EXPECT_EQ(refused("WRONG_SIGNER"), 1U);
+}
+
+TEST_F(BadUpdate, AnUnknownParticipantCannotJoinOrPush) {
+  start(one_of_two());
+  auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port())).value();
+  auto joined = c.join("deploy-test", participant_key(9)).value();
+  EXPECT_EQ(joined.status, TransportStatus::unknown_participant);
+  auto member = client(0);
+  auto plan = open_plan(member);
+  const auto delta = zeros();
+  auto s = good(9, plan, delta);
+  EXPECT_EQ(push(member, s), TransportStatus::unknown_participant);
+  s = good(0, plan, delta);
+  s.session = Bytes(32, 7);
+  EXPECT_EQ(push(member, s), TransportStatus::unknown_participant);
+  EXPECT_EQ(refused("UNKNOWN_PARTICIPANT"), 3U);
+}
+
+TEST_F(BadUpdate, AnUpdateForAnotherJobIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.receipt.job_id = "other-job";
+  resign(s, participant_key(0));
+  EXPECT_EQ(push(c, s), TransportStatus::wrong_job);
+}
+
+TEST_F(BadUpdate, AnUpdateForARoundNotOpenIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.receipt.round = 2;
+  resign(s, participant_key(0));
+  EXPECT_EQ(push(c, s), TransportStatus::wrong_round);
+}
+
+TEST_F(BadUpdate, AReplayOfAnEarlierRoundsUpdateIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  const auto first = good(0, plan, delta);
+  ASSERT_EQ(push(c, first), TransportStatus::ok);
+  open_plan(c, 2);
+  EXPECT_EQ(push(c, first), TransportStatus::replay);
+  EXPECT_EQ(refused("REPLAY"), 1U);
+}
+
+TEST_F(BadUpdate, WrongTensorShapesOrDtypesAreRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.tensors[0].shape = {8, 784};
+  EXPECT_EQ(push(c, s), TransportStatus::tensor_mismatch);
+  s = good(0, plan, delta);
+  s.tensors[1].dtype = "float16";
+  EXPECT_EQ(push(c, s), TransportStatus::tensor_mismatch);
+  s = good(0, plan, delta);
+  s.tensors[2].name = "layers.9.weight";
+  EXPECT_EQ(push(c, s), TransportStatus::tensor_mismatch);
+  EXPECT_EQ(refused("TENSOR_MISMATCH"), 3U);
+}
+
+TEST_F(BadUpdate, NaNOrInfInAnUpdateIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  auto delta = zeros();
+  delta[17] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(push(c, good(0, plan, delta)), TransportStatus::non_finite);
+  delta[17] = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(push(c, good(0, plan, delta)), TransportStatus::non_finite);
+  EXPECT_EQ(refused("NON_FINITE"), 2U);
+}
+
+TEST_F(BadUpdate, AnUpdateAboveTheNormBoundIsRefused) {
+  json job = one_of_two();
+  job["deployment"]["max_update_norm"] = 1.0;
+  start(job);
+  auto c = client(0);
+  auto plan = open_plan(c);
+  auto delta = zeros();
+  delta[0] = 0.8F;
+  delta[1] = 0.8F;  // norm 1.13
+  EXPECT_EQ(push(c, good(0, plan, delta)), TransportStatus::norm_too_large);
+  delta[1] = 0.5F;  // norm 0.94
+  EXPECT_EQ(push(c, good(0, plan, delta)), TransportStatus::ok);
+}
+
+TEST_F(BadUpdate, AStreamLargerThanDeclaredIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  auto delta = zeros();
+  auto s = good(0, plan, delta);
+  delta.push_back(0.0F);
+  s.body = ByteView(reinterpret_cast<const std::uint8_t*>(delta.data()), delta.size() * sizeof(float));
+  s.declared_bytes = (delta.size() - 1) * sizeof(float);
+  EXPECT_EQ(push(c, s), TransportStatus::size_exceeded);
+  EXPECT_EQ(refused("SIZE_EXCEEDED"), 1U);
+}
+
+TEST_F(BadUpdate, BytesThatDoNotMatchTheReceiptHashAreRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  auto delta = zeros();
+  auto s = good(0, plan, delta);
+  delta[3] = 0.25F;  // body changed after signing
+  EXPECT_EQ(push(c, s), TransportStatus::hash_mismatch);
+}
+
+TEST_F(BadUpdate, AnUpdateAfterTheDeadlineIsRefused) {
+  json job = base_job(2, 3);
+  job["deployment"]["min_updates"] = 1;
+  job["deployment"]["round_timeout_s"] = 1;
+  start(job);
+  auto a = client(0);
+  auto b = client(1);
+  auto plan_a = open_plan(a);
+  auto plan_b = open_plan(b);
+  const auto delta = zeros();
+  ASSERT_EQ(push(b, good(1, plan_b, delta)), TransportStatus::ok);
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(push(a, good(0, plan_a, delta)), TransportStatus::late);
+  EXPECT_EQ(refused("LATE"), 1U);
+}
+
+TEST(DeploymentConfig, AJobWithoutAnAllowlistIsRefused) {
+  json job = base_job(2, 1);
+  job["deployment"].erase("allowlist");
+  EXPECT_EQ(parse_deployment_job(job.dump()).error().code, Errc::config);
+}
+
+TEST(DeploymentConfig, AQuorumAboveTheAllowlistIsRefused) {
+  json job = base_job(2, 1);
+  job["deployment"]["min_updates"] = 3;
+  EXPECT_EQ(parse_deployment_job(job.dump()).error().code, Errc::config);
+}
+
+TEST(DeploymentConfig, TensorSpecsOfTheMlpCoverEveryParameter) {
+  const ModelConfig model{.name = "mlp", .hidden = {16}};
+  std::uint64_t total = 0;
+  for (const auto& t : tensor_specs(model)) {
+    std::uint64_t n = 1;
+    for (auto d : t.shape) n *= d;
+    total += n;
+  }
+  EXPECT_EQ(total, parameter_count(model));
+}
+
+}  // namespace
+}  // namespace flywheel::fedtrain
