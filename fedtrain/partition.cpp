@@ -30,6 +30,38 @@ Result<void> check_common(std::span<const std::int64_t> labels, std::size_t part
   return {};
 }
 
+// Fills `proportions` with unnormalised Dirichlet(alpha) weights (gamma draws) and returns their
+// sum. Tiny alpha can underflow every draw to zero; draw again rather than divide by it.
+double draw_dirichlet(internal::Rng& rng, double alpha, std::vector<double>& proportions) {
+  double sum = 0;
+  while (!(sum > 0)) {
+    sum = 0;
+    for (auto& p : proportions) {
+      p = internal::gamma(rng, alpha);
+      sum += p;
+    }
+  }
+  return sum;
+}
+
+// Appends to parts[p] the slice of `items` between the cumulative proportions p-1 and p; the last
+// part takes the rest exactly, so every item lands in one part.
+void append_slices(Partition& parts, std::span<const std::size_t> items,
+                   const std::vector<double>& proportions, double sum) {
+  double cumulative = 0;
+  std::size_t start = 0;
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    cumulative += proportions[p] / sum;
+    std::size_t end = p + 1 == parts.size()
+                          ? items.size()
+                          : static_cast<std::size_t>(cumulative * static_cast<double>(items.size()));
+    end = std::clamp(end, start, items.size());
+    parts[p].insert(parts[p].end(), items.begin() + static_cast<std::ptrdiff_t>(start),
+                    items.begin() + static_cast<std::ptrdiff_t>(end));
+    start = end;
+  }
+}
+
 void sort_parts(Partition& parts) {
   for (auto& part : parts) std::sort(part.begin(), part.end());
 }
@@ -88,28 +120,8 @@ Result<Partition> dirichlet_partition(std::span<const std::int64_t> labels,
     for (auto& members : by_class) {
       if (members.empty()) continue;
       internal::shuffle(std::span(members), rng);
-      // Tiny alpha can underflow every gamma draw to zero; draw again rather than divide by it.
-      double sum = 0;
-      while (!(sum > 0)) {
-        sum = 0;
-        for (auto& p : proportions) {
-          p = internal::gamma(rng, alpha);
-          sum += p;
-        }
-      }
-      // Cut points at the cumulative proportions; the last part takes the rest exactly.
-      double cumulative = 0;
-      std::size_t start = 0;
-      for (std::size_t p = 0; p < participants; ++p) {
-        cumulative += proportions[p] / sum;
-        std::size_t end = p + 1 == participants
-                              ? members.size()
-                              : static_cast<std::size_t>(cumulative * static_cast<double>(members.size()));
-        end = std::clamp(end, start, members.size());
-        parts[p].insert(parts[p].end(), members.begin() + static_cast<std::ptrdiff_t>(start),
-                        members.begin() + static_cast<std::ptrdiff_t>(end));
-        start = end;
-      }
+      const double sum = draw_dirichlet(rng, alpha, proportions);
+      append_slices(parts, members, proportions, sum);
     }
     const bool big_enough = std::all_of(parts.begin(), parts.end(),
                                         [&](const auto& part) { return part.size() >= min_size; });
@@ -179,27 +191,9 @@ Result<Partition> quantity_skew_partition(std::span<const std::int64_t> labels,
   std::vector<double> proportions(participants);
   for (int draw = 0; draw < kMaxDirichletDraws; ++draw) {
     internal::shuffle(std::span(order), rng);
-    double sum = 0;
-    while (!(sum > 0)) {
-      sum = 0;
-      for (auto& p : proportions) {
-        p = internal::gamma(rng, alpha);
-        sum += p;
-      }
-    }
+    const double sum = draw_dirichlet(rng, alpha, proportions);
     Partition parts(participants);
-    double cumulative = 0;
-    std::size_t start = 0;
-    for (std::size_t p = 0; p < participants; ++p) {
-      cumulative += proportions[p] / sum;
-      std::size_t end = p + 1 == participants
-                            ? order.size()
-                            : static_cast<std::size_t>(cumulative * static_cast<double>(order.size()));
-      end = std::clamp(end, start, order.size());
-      parts[p].assign(order.begin() + static_cast<std::ptrdiff_t>(start),
-                      order.begin() + static_cast<std::ptrdiff_t>(end));
-      start = end;
-    }
+    append_slices(parts, order, proportions, sum);
     const bool big_enough = std::all_of(parts.begin(), parts.end(),
                                         [&](const auto& part) { return part.size() >= min_size; });
     if (big_enough) {
