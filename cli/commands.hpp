@@ -31,4 +31,10 @@ void add_chain_commands(CLI::App& app, Action& action);
 //! `aggregator` and `participant` (deployment mode over gRPC).
 void add_deploy_commands(CLI::App& app, Action& action);
 
+//! `revenue deposit|claim|claimable` and `dao deploy|delegate|propose|vote|execute`.
+void add_economy_commands(CLI::App& app, Action& action);
+
+//! `attribute` (recompute a run's attribution from its artifacts).
+void add_attribute_commands(CLI::App& app, Action& action);
+
 }  // namespace flywheel::cli

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   flywheel::cli::add_keys_commands(app, action);
   flywheel::cli::add_chain_commands(app, action);
   flywheel::cli::add_deploy_commands(app, action);
+  flywheel::cli::add_economy_commands(app, action);
+  flywheel::cli::add_attribute_commands(app, action);
 
   try {
     app.parse(argc, argv);

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "attribution/estimator.hpp"
 #include "attribution/shapley.hpp"
 #include "common/keccak.hpp"
 
@@ -287,8 +288,38 @@ Result<SimulationConfig> parse_object(const Json& root) {
   // attribution (before participants: the method bounds the count)
   auto attribution = top.child("attribution");
   if (!attribution) return tl::unexpected(attribution.error());
-  FLYWHEEL_TRY(attribution->only({"method", "utility"}));
-  FLYWHEEL_TRY(attribution->read_choice("method", config.attribution.method, {"exact"}));
+  FLYWHEEL_TRY(attribution->only({"method", "utility", "max_evaluations", "truncation_tolerance",
+                                   "round_truncation_tolerance", "seed", "keep_artifacts"}));
+  FLYWHEEL_TRY(attribution->read_string("method", config.attribution.method));
+  const auto method = attribution::parse_method(config.attribution.method);
+  if (!method) {
+    return fail(Errc::config, "attribution.method \"" + config.attribution.method +
+                                  "\" is not supported; use one of: exact, tmc, gtg, loo, banzhaf");
+  }
+  FLYWHEEL_TRY(attribution->read_size("max_evaluations", config.attribution.max_evaluations));
+  for (const auto& [key, field] :
+       {std::pair{"truncation_tolerance", &config.attribution.truncation_tolerance},
+        std::pair{"round_truncation_tolerance", &config.attribution.round_truncation_tolerance}}) {
+    if (attribution->find(key) == nullptr) continue;
+    double tolerance = 0;
+    FLYWHEEL_TRY(attribution->read_number(key, tolerance));
+    if (!(tolerance >= 0)) {
+      return fail(Errc::config, std::string("attribution.") + key +
+                                    " must be ≥ 0 (utility units, e.g. 0.001 = 0.1 percentage point)");
+    }
+    *field = tolerance;
+  }
+  if (attribution->find("seed") != nullptr) {
+    std::uint64_t seed = 0;
+    FLYWHEEL_TRY(attribution->read_uint("seed", seed));
+    config.attribution.seed = seed;
+  }
+  if (const Json* keep = attribution->find("keep_artifacts")) {
+    if (!keep->is_boolean()) {
+      return fail(Errc::config, "attribution.keep_artifacts must be true or false, got " + keep->dump());
+    }
+    config.attribution.keep_artifacts = keep->get<bool>();
+  }
   std::string utility = "accuracy";
   FLYWHEEL_TRY(attribution->read_choice("utility", utility, {"accuracy", "negative-loss"}));
   config.attribution.utility =
@@ -323,15 +354,19 @@ Result<SimulationConfig> parse_object(const Json& root) {
     probe.strategy = config.strategy;
     probe.participants.profiles.assign(count, Profile::honest);
     const std::size_t per_round = fit_clients_per_round(probe);
-    if (per_round > attribution::kMaxExactParticipants) {
+    const bool exact = *method == attribution::Method::exact;
+    const std::size_t limit = exact ? attribution::kMaxExactParticipants : attribution::kMaxParticipants;
+    if (per_round > limit) {
       std::ostringstream fraction;
       fraction << config.strategy.fraction_fit;
       return fail(Errc::config, "participants.count (" + std::to_string(count) + ") with strategy.fraction_fit " +
                                     fraction.str() + " puts " +
                                     std::to_string(per_round) + " participants in a round, more than " +
-                                    std::to_string(attribution::kMaxExactParticipants) +
-                                    ", the most that attribution.method \"exact\" can evaluate (2^n "
-                                    "coalitions per round); lower strategy.fraction_fit");
+                                    std::to_string(limit) + ", the most that attribution.method \"" +
+                                    config.attribution.method + "\" can evaluate" +
+                                    (exact ? " (2^n coalitions per round); lower strategy.fraction_fit or "
+                                             "use a sampling method such as \"gtg\""
+                                           : " (coalitions are 64-bit masks); lower strategy.fraction_fit"));
     }
   }
   config.participants.profiles.assign(count, Profile::honest);
@@ -513,6 +548,18 @@ std::string canonical_config_json(const SimulationConfig& config) {
   doc["participants"] = std::move(people);
   doc["attribution"] = {{"method", config.attribution.method},
                         {"utility", std::string(utility_name(config.attribution.utility))}};
+  // Estimator settings only when set, so a default configuration keeps its hash; keep_artifacts
+  // changes no result and is left out.
+  if (config.attribution.max_evaluations > 0) {
+    doc["attribution"]["max_evaluations"] = config.attribution.max_evaluations;
+  }
+  if (config.attribution.truncation_tolerance) {
+    doc["attribution"]["truncation_tolerance"] = *config.attribution.truncation_tolerance;
+  }
+  if (config.attribution.round_truncation_tolerance) {
+    doc["attribution"]["round_truncation_tolerance"] = *config.attribution.round_truncation_tolerance;
+  }
+  if (config.attribution.seed) doc["attribution"]["seed"] = *config.attribution.seed;
   doc["shares"] = {{"total", std::to_string(config.total_shares)}};
   return doc.dump();  // nlohmann::json sorts object keys: canonical
 }

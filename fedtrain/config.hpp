@@ -15,7 +15,9 @@
 //!     "strategy": {"name": "fedavg", "fraction_fit": 1.0, "min_fit_clients": 1,
 //!                  "fraction_evaluate": 0.0, "min_evaluate_clients": 1, ...per strategy...},
 //!     "participants": {"count": 6, "profiles": {"5": "shuffled-labels"}, "private_keys": []},
-//!     "attribution": {"method": "exact", "utility": "accuracy"},
+//!     "attribution": {"method": "exact", "utility": "accuracy", "max_evaluations": 0,
+//!                     "truncation_tolerance": ..., "round_truncation_tolerance": ..., "seed": ...,
+//!                     "keep_artifacts": true},
 //!     "shares": {"total": "1000000000000000000"},
 //!     "chain": {...} }
 //!
@@ -24,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,8 +90,25 @@ struct SimulationConfig {
   } participants;
 
   struct Attribution {
-    std::string method = "exact";     //!< attribution.method; only "exact" (≤ 16 participants per round)
+    //! attribution.method: "exact" (≤ 16 participants per round), "tmc", "gtg", "loo" or
+    //! "banzhaf" (≤ 64 per round); attribution::parse_method accepts it.
+    std::string method = "exact";
     UtilityMetric utility = UtilityMetric::accuracy;  //!< attribution.utility
+    //! attribution.max_evaluations: soft cap on distinct coalition evaluations per round (sampling
+    //! methods); 0 = no cap (default).
+    std::size_t max_evaluations = 0;
+    //! attribution.truncation_tolerance ≥ 0: within-round truncation in utility units (tmc, gtg);
+    //! unset = the estimator's default (0.001).
+    std::optional<double> truncation_tolerance;
+    //! attribution.round_truncation_tolerance ≥ 0: between-round truncation in utility units;
+    //! unset = the estimator's default (gtg 0.001, others off).
+    std::optional<double> round_truncation_tolerance;
+    //! attribution.seed: when set, round r's estimator seed is round_seed(seed ‖ r) (both 8 bytes
+    //! big-endian); unset (default) = attribution::round_seed(r, hash of w_t, the round's addresses).
+    std::optional<std::uint64_t> seed;
+    //! attribution.keep_artifacts (default true): write each round's start model and updates to
+    //! out_dir/artifacts/ so `flywheel attribute` can recompute the values later.
+    bool keep_artifacts = true;
   } attribution;
 
   std::uint64_t total_shares = 1'000'000'000'000'000'000ULL;  //!< shares.total, > 0, fits 64 bits

@@ -354,8 +354,48 @@ TEST(SimulationConfig, RepeatedPrivateKeyIsRejected) {
       "participants.private_keys[1]");
 }
 
-TEST(SimulationConfig, UnknownAttributionMethodIsRejected) {
-  expect_config_error(R"({"attribution": {"method": "banzhaf"}})", "attribution.method");
+TEST(SimulationConfig, UnknownAttributionMethodIsRejectedNamingTheValidMethods) {
+  expect_config_error(R"({"attribution": {"method": "shapley-magic"}})", "attribution.method");
+  expect_config_error(R"({"attribution": {"method": "shapley-magic"}})", "exact, tmc, gtg, loo, banzhaf");
+}
+
+TEST(SimulationConfig, EverySamplingMethodAndItsOptionsAreAccepted) {
+  for (const char* method : {"exact", "tmc", "gtg", "loo", "banzhaf"}) {
+    auto config = parse_simulation_config(std::string(R"({"attribution": {"method": ")") + method +
+                                          R"(", "max_evaluations": 40, "truncation_tolerance": 0.002,
+                                          "round_truncation_tolerance": 0.0005, "seed": 7,
+                                          "keep_artifacts": false}})");
+    ASSERT_TRUE(config) << method << ": " << config.error().message;
+    EXPECT_EQ(config->attribution.method, method);
+    EXPECT_EQ(config->attribution.max_evaluations, 40U);
+    EXPECT_EQ(config->attribution.truncation_tolerance, 0.002);
+    EXPECT_EQ(config->attribution.round_truncation_tolerance, 0.0005);
+    EXPECT_EQ(config->attribution.seed, 7U);
+    EXPECT_FALSE(config->attribution.keep_artifacts);
+  }
+}
+
+TEST(SimulationConfig, AttributionDefaultsLeaveTheConfigHashUnchanged) {
+  auto plain = parse_simulation_config("{}");
+  auto explicit_defaults = parse_simulation_config(R"({"attribution": {"keep_artifacts": true}})");
+  auto with_seed = parse_simulation_config(R"({"attribution": {"seed": 1}})");
+  ASSERT_TRUE(plain && explicit_defaults && with_seed);
+  EXPECT_TRUE(plain->attribution.keep_artifacts);
+  EXPECT_FALSE(plain->attribution.seed.has_value());
+  EXPECT_EQ(config_hash(*plain), config_hash(*explicit_defaults));
+  EXPECT_NE(config_hash(*plain), config_hash(*with_seed));
+}
+
+TEST(SimulationConfig, NegativeTruncationToleranceIsRejected) {
+  expect_config_error(R"({"attribution": {"method": "gtg", "truncation_tolerance": -0.1}})",
+                      "attribution.truncation_tolerance");
+}
+
+TEST(SimulationConfig, SeventeenParticipantsPerRoundAreRefusedForExactButAcceptedForGtg) {
+  expect_config_error(R"({"participants": {"count": 17}})", "attribution.method");
+  EXPECT_TRUE(parse_simulation_config(R"({"participants": {"count": 17}, "attribution": {"method": "gtg"}})"));
+  expect_config_error(R"({"participants": {"count": 65}, "attribution": {"method": "tmc"}})",
+                      "participants.count");
 }
 
 TEST(SimulationConfig, UnknownUtilityIsRejected) {

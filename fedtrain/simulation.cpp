@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "attribution/estimator.hpp"
 #include "attribution/merkle.hpp"
 #include "attribution/shapley.hpp"
 #include "attribution/shares.hpp"
@@ -30,6 +31,7 @@
 #include "common/keys.hpp"
 #include "fedtrain/dataset.hpp"
 #include "fedtrain/internal/random.hpp"
+#include "fedtrain/internal/round_game.hpp"
 #include "fedtrain/internal/thread_pool.hpp"
 #include "fedtrain/model.hpp"
 #include "fedtrain/partition.hpp"
@@ -45,9 +47,7 @@ static_assert(std::endian::native == std::endian::little,
               "checkpoints and model hashes store float32 little-endian");
 
 // Stream ids for derive_seed, so every random choice has its own independent stream.
-constexpr std::uint64_t kValidationStream = 1;
 constexpr std::uint64_t kPartitionStream = 2;
-constexpr std::uint64_t kInitStream = 3;
 constexpr std::uint64_t kProfileStream = 4;
 constexpr std::uint64_t kTrainStream = 5;
 constexpr std::uint64_t kSampleStream = 6;
@@ -63,27 +63,8 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Writes `bytes` to `path` via a sibling .tmp file and a rename, so readers never see half a file.
-Result<void> write_atomically(const std::filesystem::path& path, std::string_view bytes) {
-  auto tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return fail(Errc::io, "cannot write " + tmp.string());
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) return fail(Errc::io, "error writing " + tmp.string() + " (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return fail(Errc::io, "cannot rename " + tmp.string() + " to " + path.string() + ": " + ec.message());
-  return {};
-}
-
-Hash32 hash_floats(std::span<const float> values) {
-  return keccak256(ByteView(reinterpret_cast<const std::uint8_t*>(values.data()),
-                            values.size() * sizeof(float)));
-}
+using internal::hash_floats;
+using internal::write_atomically;
 
 // A sample of `count` of `n` indices, sorted; all of them (no randomness used) when count ≥ n.
 std::vector<std::size_t> sample_indices(std::size_t n, std::size_t count, std::uint64_t seed) {
@@ -215,13 +196,17 @@ class Simulation {
         sink_(sink),
         options_(options),
         progress_(options.quiet ? nullptr : (options.progress ? options.progress : &std::cerr)),
-        pool_(options.threads > 0 ? options.threads
-                                  : std::max(1U, std::thread::hardware_concurrency())) {}
+        threads_(options.threads > 0 ? options.threads
+                                     : std::max(1U, std::thread::hardware_concurrency())),
+        pool_(threads_) {}
 
   Result<JobSummary> run() {
     auto strategy = make_strategy(config_.strategy);
     if (!strategy) return tl::unexpected(strategy.error());
     strategy_ = std::move(*strategy);
+    auto method = attribution::parse_method(config_.attribution.method);
+    if (!method) return fail(Errc::config, "attribution.method: " + method.error().message);
+    method_ = *method;
     if (auto valid = validate(config_.model); !valid) return tl::unexpected(valid.error());
     FLYWHEEL_TRY(load_data());
     FLYWHEEL_TRY(set_up_participants());
@@ -248,7 +233,7 @@ class Simulation {
     }
 
     if (!resumed) {
-      auto initial = initial_parameters(config_.model, internal::derive_seed(config_.job.seed, {kInitStream}));
+      auto initial = initial_parameters(config_.model, internal::derive_seed(config_.job.seed, {internal::kInitStream}));
       if (!initial) return tl::unexpected(initial.error());
       global_ = std::move(*initial);
     }
@@ -322,27 +307,12 @@ class Simulation {
 
   Result<void> load_data() {
     const auto start = Clock::now();
-    auto train = load_fashion_mnist(config_.data.root, Split::train, config_.data.train_limit);
-    if (!train) return tl::unexpected(train.error());
-    auto test = load_fashion_mnist(config_.data.root, Split::test);
-    if (!test) return tl::unexpected(test.error());
-    train_ = std::move(*train);
-    test_ = std::move(*test);
-    if (config_.data.validation_size >= train_.size()) {
-      return fail(Errc::config, "data.validation_size (" + std::to_string(config_.data.validation_size) +
-                                    ") must be smaller than the training set (" +
-                                    std::to_string(train_.size()) + " samples" +
-                                    (config_.data.train_limit > 0 ? " after data.train_limit" : "") + ")");
-    }
-    std::vector<std::size_t> order(train_.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    internal::Rng rng(internal::derive_seed(config_.job.seed, {kValidationStream}));
-    internal::shuffle(std::span(order), rng);
-    const std::size_t pool_size = order.size() - config_.data.validation_size;
-    pool_indices_.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(pool_size));
-    validation_.assign(order.begin() + static_cast<std::ptrdiff_t>(pool_size), order.end());
-    std::sort(pool_indices_.begin(), pool_indices_.end());
-    std::sort(validation_.begin(), validation_.end());
+    auto data = internal::load_job_data(config_);
+    if (!data) return tl::unexpected(data.error());
+    train_ = std::move(data->train);
+    test_ = std::move(data->test);
+    pool_indices_ = std::move(data->pool_indices);
+    validation_ = std::move(data->validation);
     say("data: %zu training samples (%zu with participants, %zu held for validation), %zu test samples, %.2f s",
         train_.size(), pool_indices_.size(), validation_.size(), test_.size(), seconds_since(start));
     return {};
@@ -411,22 +381,59 @@ class Simulation {
     return {};
   }
 
-  // The model of coalition S (a bitmask over `results`): the strategy's proposal from w_t and the
-  // members' updates, reading the server state without changing it; w_t for the empty coalition.
-  Result<std::vector<float>> coalition_model(attribution::Coalition coalition,
-                                             const std::vector<LocalResult>& results) const {
-    if (coalition == 0) return global_;
-    std::vector<ClientUpdate> updates;
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      if ((coalition >> i) & 1U) {
-        updates.push_back(ClientUpdate{.delta = results[i].update, .samples = results[i].samples});
-      }
+  // Writes round `round`'s inputs to out_dir/artifacts/round-NNNNNN/ (see attribution_replay.hpp):
+  // into a .tmp sibling folder first, renamed when complete, so a folder that exists is whole.
+  Result<void> write_artifacts(std::uint64_t round, const Hash32& start_hash,
+                               const std::vector<Address>& addresses,
+                               const std::vector<LocalResult>& results) const {
+    char name[32];
+    std::snprintf(name, sizeof name, "round-%06llu", static_cast<unsigned long long>(round));
+    const auto dir = out_dir_ / "artifacts" / name;
+    auto tmp = dir;
+    tmp += ".tmp";
+    std::error_code ec;
+    std::filesystem::remove_all(tmp, ec);
+    std::filesystem::create_directories(tmp, ec);
+    if (ec) return fail(Errc::io, "cannot create " + tmp.string() + ": " + ec.message());
+    const auto write_floats = [&](const std::string& file, std::span<const float> values) -> Result<void> {
+      std::ofstream out(tmp / file, std::ios::binary | std::ios::trunc);
+      out.write(reinterpret_cast<const char*>(values.data()),
+                static_cast<std::streamsize>(values.size() * sizeof(float)));
+      out.flush();
+      if (!out) return fail(Errc::io, "cannot write " + (tmp / file).string() + " (disk full?)");
+      return {};
+    };
+    Json manifest;
+    manifest["version"] = 1;
+    manifest["round"] = round;
+    manifest["strategy"] = config_.strategy.name;
+    manifest["model"] = config_.model.name;
+    manifest["parameters"] = global_.size();
+    manifest["format"] = "float32 little-endian, no header";
+    manifest["start_model"] = {{"file", "start-model.bin"}, {"hash", start_hash.hex()}};
+    FLYWHEEL_TRY(write_floats("start-model.bin", global_));
+    const auto server_state = strategy_->state();
+    manifest["server_state"] = nullptr;
+    if (!server_state.empty()) {
+      FLYWHEEL_TRY(write_floats("server-state.bin", server_state));
+      manifest["server_state"] = {{"file", "server-state.bin"}, {"hash", hash_floats(server_state).hex()},
+                                  {"floats", server_state.size()}};
     }
-    return strategy_->propose(global_, updates);
-  }
-
-  double utility_of(const Evaluation& e) const {
-    return config_.attribution.utility == UtilityMetric::accuracy ? e.accuracy : -e.loss;
+    manifest["addresses"] = Json::array();
+    manifest["samples"] = Json::array();
+    manifest["updates"] = Json::array();
+    for (std::size_t k = 0; k < results.size(); ++k) {
+      const std::string file = addresses[k].hex() + ".bin";
+      FLYWHEEL_TRY(write_floats(file, results[k].update));
+      manifest["addresses"].push_back(to_checksum(addresses[k]));
+      manifest["samples"].push_back(results[k].samples);
+      manifest["updates"].push_back({{"file", file}, {"hash", hash_floats(results[k].update).hex()}});
+    }
+    FLYWHEEL_TRY(write_atomically(tmp / "manifest.json", manifest.dump(2) + "\n"));
+    std::filesystem::remove_all(dir, ec);
+    std::filesystem::rename(tmp, dir, ec);
+    if (ec) return fail(Errc::io, "cannot rename " + tmp.string() + " to " + dir.string() + ": " + ec.message());
+    return {};
   }
 
   Result<RoundRecord> run_round(std::uint64_t round) {
@@ -462,36 +469,32 @@ class Simulation {
     train_loss /= train_samples;
     const double train_seconds = seconds_since(round_start);
 
-    // Attribution over the round's participants: every coalition's validation metrics, plus the
-    // test metrics of w_{t+1}, in parallel. The grand coalition's model is w_{t+1} by construction
-    // (aggregate() computes exactly what propose() does, then commits the state).
+    // Attribution over the round's participants with the configured estimator (exact Shapley
+    // by default). The grand coalition's model is w_{t+1} by construction (aggregate() computes
+    // exactly what propose() does, then commits the state).
     const auto attribution_start = Clock::now();
-    const attribution::Coalition full = (attribution::Coalition{1} << m) - 1;
-    const std::size_t coalitions = static_cast<std::size_t>(full) + 1;
-    std::vector<Result<Evaluation>> evaluations(coalitions + 1, fail(Errc::internal, "not run"));
-    pool_.run(coalitions + 1, [&](std::size_t task) {
-      const bool test_task = task == coalitions;
-      auto model = coalition_model(test_task ? full : task, results);
-      if (!model) {
-        evaluations[task] = tl::unexpected(model.error());
-        return;
-      }
-      evaluations[task] = test_task ? evaluate(config_.model, *model, test_)
-                                    : evaluate(config_.model, *model, train_, validation_);
-    });
-    for (auto& e : evaluations) {
-      if (!e) return tl::unexpected(with_context(e.error(), "evaluating round " + std::to_string(round)));
-    }
-    auto shapley = attribution::exact_shapley(
-        m, [&](attribution::Coalition s) { return utility_of(*evaluations[s]); });
-    if (!shapley) return tl::unexpected(shapley.error());
-    const double attribution_seconds = seconds_since(attribution_start);
-
     std::vector<ClientUpdate> all;
     for (const auto& r : results) all.push_back(ClientUpdate{.delta = r.update, .samples = r.samples});
+    std::vector<Address> addresses;
+    for (auto i : selected) addresses.push_back(participants_[i].address);
+    const Hash32 start_hash = hash_floats(global_);
+    if (config_.attribution.keep_artifacts) FLYWHEEL_TRY(write_artifacts(round, start_hash, addresses, results));
+    const std::uint64_t seed = internal::attribution_seed(config_, round, start_hash, addresses);
+    auto attributed = internal::attribute_round(
+        internal::RoundGame{.config = config_, .strategy = *strategy_, .global = global_, .updates = all,
+                            .train = train_, .validation = validation_},
+        method_, internal::estimator_options(config_, threads_, seed));
+    if (!attributed) {
+      return tl::unexpected(with_context(attributed.error(), "attributing round " + std::to_string(round)));
+    }
+    const attribution::Estimate& shapley = attributed->estimate;
+    const double attribution_seconds = seconds_since(attribution_start);
+
     auto next = strategy_->aggregate(global_, all);
     if (!next) return tl::unexpected(next.error());
     global_ = std::move(*next);
+    auto tested = evaluate(config_.model, global_, test_);
+    if (!tested) return tl::unexpected(with_context(tested.error(), "testing round " + std::to_string(round)));
 
     // Participant-side evaluation of w_{t+1} on a sample of participants' own data.
     const std::size_t evaluators_count = evaluate_clients_per_round(config_);
@@ -526,7 +529,7 @@ class Simulation {
     for (std::size_t i = 0; i < n; ++i) {
       attribution::RoundLeaf leaf{.participant = participants_[i].address};
       if (k < m && selected[k] == i) {
-        leaf.value = shapley->values[k];
+        leaf.value = shapley.values[k];
         leaf.samples = results[k].samples;
         ++k;
       }
@@ -534,8 +537,17 @@ class Simulation {
       leaf_hashes.push_back(attribution::round_leaf_hash(leaf));
     }
     record.attribution_root = attribution::MerkleTree(std::move(leaf_hashes)).root();
-    const Evaluation& test = *evaluations[coalitions];
-    const Evaluation& validation = *evaluations[full];
+    const Evaluation& test = *tested;
+    const Evaluation& validation = attributed->grand_validation;
+    Json details;
+    details["method"] = std::string(attribution::method_name(shapley.method));
+    details["seed"] = shapley.seed;
+    details["evaluations"] = shapley.evaluations;
+    details["std_errors"] = Json::object();
+    for (std::size_t j = 0; j < m; ++j) details["std_errors"][to_checksum(addresses[j])] = shapley.std_errors[j];
+    details["truncated"] = shapley.truncated_round;
+    details["notes"] = shapley.notes;
+    round_details_.push_back(std::move(details));
     record.test_accuracy = test.accuracy;
     record.test_loss = test.loss;
     const double seconds = seconds_since(round_start);
@@ -546,15 +558,16 @@ class Simulation {
     line["test_loss"] = test.loss;
     line["validation_accuracy"] = validation.accuracy;
     line["validation_loss"] = validation.loss;
-    line["utility_empty"] = shapley->empty_utility;
-    line["utility_full"] = shapley->grand_utility;
+    line["utility_empty"] = shapley.empty_utility;
+    line["utility_full"] = shapley.grand_utility;
     line["train_loss"] = train_loss;
     line["participant_accuracy"] = participant_accuracy;
     line["participant_loss"] = participant_loss;
     line["participant_evaluations"] = evaluators_count;
     line["participants"] = m;
     line["selected"] = selected;
-    line["coalitions"] = shapley->evaluations;
+    line["coalitions"] = shapley.evaluations;
+    line["evaluations"] = shapley.evaluations;
     line["model_hash"] = record.model_hash.hex();
     line["seconds"] = seconds;
     line["train_seconds"] = train_seconds;
@@ -567,7 +580,7 @@ class Simulation {
     say("round %llu/%llu  test acc %.4f  loss %.4f  val acc %.4f  %.2f s (train %.2f s, attribution %.2f s, %zu participants, %zu coalitions)",
         static_cast<unsigned long long>(round), static_cast<unsigned long long>(config_.job.rounds),
         test.accuracy, test.loss, validation.accuracy, seconds, train_seconds, attribution_seconds,
-        m, shapley->evaluations);
+        m, shapley.evaluations);
     return record;
   }
 
@@ -605,6 +618,7 @@ class Simulation {
     header["metrics_csv_bytes"] = static_cast<std::uint64_t>(csv_bytes);
     header["rounds"] = Json::array();
     for (const auto& record : rounds_) header["rounds"].push_back(record_to_json(record));
+    header["round_details"] = round_details_;
     const std::string text = header.dump();
     std::string bytes(kCheckpointMagic, sizeof kCheckpointMagic);
     append_u64(bytes, text.size());
@@ -675,6 +689,10 @@ class Simulation {
         if (!record) return corrupt(record.error().message);
         state.rounds.push_back(std::move(*record));
       }
+      round_details_.clear();
+      if (const auto it = header.find("round_details"); it != header.end()) {
+        for (const auto& d : *it) round_details_.push_back(d);
+      }
     } catch (const Json::exception& e) {
       return corrupt(e.what());
     }
@@ -739,7 +757,8 @@ class Simulation {
       doc["participants"].push_back(std::move(p));
     }
     doc["rounds"] = Json::array();
-    for (const auto& record : rounds_) {
+    for (std::size_t t = 0; t < rounds_.size(); ++t) {
+      const RoundRecord& record = rounds_[t];
       Json r;
       r["round"] = record.round;
       r["root"] = record.attribution_root.hex();
@@ -748,6 +767,9 @@ class Simulation {
       for (auto i : record.selected) r["participants"].push_back(to_checksum(participants_[i].address));
       r["values"] = Json::object();
       for (const auto& leaf : record.leaves) r["values"][to_checksum(leaf.participant)] = leaf.value;
+      if (t < round_details_.size()) {
+        for (const auto& [key, value] : round_details_[t].items()) r[key] = value;
+      }
       doc["rounds"].push_back(std::move(r));
     }
     doc["shares_root"] = summary.shares_root.hex();
@@ -759,8 +781,11 @@ class Simulation {
   RoundSink& sink_;
   SimulationOptions options_;
   std::ostream* progress_;
+  std::size_t threads_;
   internal::ThreadPool pool_;
   std::unique_ptr<Strategy> strategy_;
+  attribution::Method method_ = attribution::Method::exact;
+  std::vector<Json> round_details_;  // per round: the estimator's method, seed, evaluations, ...
   std::ofstream metrics_;
   std::ofstream csv_;
   Dataset train_;

@@ -4,7 +4,8 @@
 
 //! A federated job simulated in one process: the aggregator and every virtual participant share
 //! the machine, the round's sampled participants train in parallel on a small thread pool, and
-//! each round is attributed with exact Shapley values over coalition models rebuilt from the
+//! each round is attributed with the configured estimator (exact Shapley by default; TMC,
+//! GTG-Shapley, leave-one-out, Data Banzhaf) over coalition models rebuilt from the
 //! round's updates with the job's own strategy (FedSV, Wang et al. 2020; GTG-Shapley, Liu et al.
 //! 2022; FedAvg, McMahan et al. 2017; client sampling as in Flower's fraction_fit).
 
@@ -39,8 +40,10 @@ struct SimulationOptions {
 //! index, so the result does not depend on thread scheduling), and the strategy's aggregate() gives
 //! w_{t+1}. Attribution covers the round's participants only: U(S) = the configured metric on the
 //! validation set of strategy.propose(w_t, {Δ_i : i ∈ S}) (for server optimisers: one optimiser
-//! step from the current state, which propose never changes), U(∅) = metric of w_t; exact Shapley
-//! values become the round's leaves, one per job participant in job order (absent participants:
+//! step from the current state, which propose never changes), U(∅) = metric of w_t; the values
+//! of attribution::estimate_checked(config.attribution.method, ...) with options.threads workers
+//! and the seed internal::attribution_seed (round_seed(round, keccak of w_t, the round's
+//! addresses) unless attribution.seed is set) become the round's leaves, one per job participant in job order (absent participants:
 //! value 0, samples 0), whose Merkle root is the record's attribution_root; model_hash =
 //! keccak256 of w_{t+1}'s float32 bytes (little-endian). Every round also evaluates w_{t+1} on
 //! the test set (server side) and, when strategy.fraction_evaluate > 0, on a sample of
@@ -50,7 +53,10 @@ struct SimulationOptions {
 //! metrics.csv (the same scalars, with a header), flushed as they go; after every round whose
 //! record the sink accepted, checkpoint/checkpoint.bin (model, server-optimiser state, round,
 //! attribution accumulators, metrics file sizes and the config hash; written to a .tmp file, then
-//! renamed); attribution.json at the end (likewise atomic). Randomness is counter-based (every
+//! renamed); attribution.json at the end (likewise atomic; per round it adds the estimator's
+//! method, seed, evaluations, std_errors, truncated and notes); with attribution.keep_artifacts,
+//! artifacts/round-NNNNNN/ per round (start model, server state, updates, manifest.json; see
+//! attribution_replay.hpp), written to a .tmp folder and renamed. Randomness is counter-based (every
 //! stream derives from job.seed and the round), so the round number is the whole random state.
 //! Calls sink.on_job_start, on_round per round, on_job_end in that order; a resumed run calls
 //! on_job_start again and on_round from the first round not yet accepted.

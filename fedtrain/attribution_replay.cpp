@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+//
+// Replaying a job's per-round attribution games from stored artifacts (FedSV, Wang et al. 2020;
+// estimators: Shapley 1953, Ghorbani & Zou 2019, Liu et al. 2022, Wang & Jia 2023). Every input is
+// checked against the keccak-256 hashes of the manifest and the job's model_hash chain first.
+#include "fedtrain/attribution_replay.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/keccak.hpp"
+#include "common/keys.hpp"
+#include "fedtrain/internal/random.hpp"
+#include "fedtrain/internal/round_game.hpp"
+#include "fedtrain/model.hpp"
+#include "fedtrain/strategy.hpp"
+
+namespace flywheel::fedtrain {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Result<std::string> read_file(const std::filesystem::path& path, const char* what) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return fail(Errc::io, std::string(what) + " " + path.string() +
+                              " is missing; recomputation needs the artifacts a run writes with "
+                              "attribution.keep_artifacts true (the default)");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (!in) return fail(Errc::io, "cannot read " + path.string());
+  return buffer.str();
+}
+
+Result<Json> read_json(const std::filesystem::path& path, const char* what) {
+  auto text = read_file(path, what);
+  if (!text) return tl::unexpected(text.error());
+  try {
+    return Json::parse(*text);
+  } catch (const Json::exception& e) {
+    return fail(Errc::data, path.string() + " is not valid JSON: " + e.what());
+  }
+}
+
+// Reads a float32 file whose keccak256 must be `expected_hex` (and whose length, when `floats` is
+// non-zero, must be that many floats).
+Result<std::vector<float>> read_floats(const std::filesystem::path& path, const std::string& expected_hex,
+                                       std::size_t floats) {
+  auto bytes = read_file(path, "artifact");
+  if (!bytes) return tl::unexpected(bytes.error());
+  const Hash32 actual = keccak256(as_bytes(*bytes));
+  if (actual.hex() != expected_hex) {
+    return fail(Errc::data, path.string() + " does not match its manifest: keccak256 is " + actual.hex() +
+                                ", the manifest says " + expected_hex +
+                                "; the artifact was altered or corrupted, so the round cannot be recomputed");
+  }
+  if (bytes->size() % sizeof(float) != 0 || (floats != 0 && bytes->size() != floats * sizeof(float))) {
+    return fail(Errc::data, path.string() + " holds " + std::to_string(bytes->size()) +
+                                " bytes, not the expected " + std::to_string(floats) + " float32 values");
+  }
+  std::vector<float> out(bytes->size() / sizeof(float));
+  std::memcpy(out.data(), bytes->data(), bytes->size());
+  return out;
+}
+
+std::string round_folder(std::uint64_t round) {
+  char name[32];
+  std::snprintf(name, sizeof name, "round-%06llu", static_cast<unsigned long long>(round));
+  return name;
+}
+
+struct Checked {
+  std::vector<Address> addresses;
+  std::vector<std::uint64_t> samples;
+  std::vector<float> start;
+  std::vector<float> server_state;
+  std::vector<std::vector<float>> updates;
+};
+
+// Loads round `round`'s artifacts, checking them against the manifest, attribution.json's round
+// record `recorded` and the expected start model hash.
+Result<Checked> load_round(const std::filesystem::path& run_dir, std::uint64_t round, const Json& recorded,
+                           const Hash32& expected_start, std::size_t parameters) {
+  const auto dir = run_dir / "artifacts" / round_folder(round);
+  auto manifest = read_json(dir / "manifest.json", "artifact manifest");
+  if (!manifest) return tl::unexpected(manifest.error());
+  Checked out;
+  try {
+    if (manifest->at("round").get<std::uint64_t>() != round) {
+      return fail(Errc::data, (dir / "manifest.json").string() + " is for another round");
+    }
+    const auto addresses = manifest->at("addresses").get<std::vector<std::string>>();
+    const auto listed = recorded.at("participants").get<std::vector<std::string>>();
+    if (addresses != listed) {
+      return fail(Errc::data, (dir / "manifest.json").string() +
+                                  " lists other participants than attribution.json's round " +
+                                  std::to_string(round));
+    }
+    const std::string start_hash = manifest->at("start_model").at("hash").get<std::string>();
+    if (start_hash != expected_start.hex()) {
+      return fail(Errc::data, "round " + std::to_string(round) + " starts from model " + start_hash +
+                                  " but the job's model chain says " + expected_start.hex() +
+                                  " (the initial model for round 1, else the previous round's model_hash)");
+    }
+    auto start = read_floats(dir / manifest->at("start_model").at("file").get<std::string>(), start_hash,
+                             parameters);
+    if (!start) return tl::unexpected(start.error());
+    out.start = std::move(*start);
+    const Json& state = manifest->at("server_state");
+    if (!state.is_null()) {
+      auto server = read_floats(dir / state.at("file").get<std::string>(), state.at("hash").get<std::string>(), 0);
+      if (!server) return tl::unexpected(server.error());
+      out.server_state = std::move(*server);
+    }
+    out.samples = manifest->at("samples").get<std::vector<std::uint64_t>>();
+    const Json& updates = manifest->at("updates");
+    if (updates.size() != addresses.size() || out.samples.size() != addresses.size()) {
+      return fail(Errc::data, (dir / "manifest.json").string() + " has lists of different lengths");
+    }
+    for (std::size_t k = 0; k < addresses.size(); ++k) {
+      auto address = Address::from_hex(addresses[k]);
+      if (!address) return fail(Errc::data, "malformed address " + addresses[k] + " in " + dir.string());
+      out.addresses.push_back(*address);
+      auto update = read_floats(dir / updates[k].at("file").get<std::string>(),
+                                updates[k].at("hash").get<std::string>(), parameters);
+      if (!update) return tl::unexpected(update.error());
+      out.updates.push_back(std::move(*update));
+    }
+  } catch (const Json::exception& e) {
+    return fail(Errc::data, (dir / "manifest.json").string() + " is malformed: " + e.what());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
+                                           const std::filesystem::path& run_dir,
+                                           attribution::Method method, const ReplayOptions& options) {
+  auto recorded = read_json(run_dir / "attribution.json", "attribution record");
+  if (!recorded) return tl::unexpected(recorded.error());
+  const std::string method_text(attribution::method_name(method));
+  std::vector<std::uint64_t> round_numbers;
+  std::vector<Hash32> model_hashes;
+  try {
+    for (const auto& r : recorded->at("rounds")) {
+      const auto count = r.at("participants").size();
+      if (method == attribution::Method::exact && count > attribution::kMaxExactParticipants) {
+        return fail(Errc::invalid_argument,
+                    "round " + std::to_string(r.at("round").get<std::uint64_t>()) + " has " +
+                        std::to_string(count) + " participants; exact Shapley evaluates 2^n coalitions and "
+                        "accepts at most " + std::to_string(attribution::kMaxExactParticipants) +
+                        "; use --method gtg, tmc, banzhaf or loo");
+      }
+      auto hash = Hash32::from_hex(r.at("model_hash").get<std::string>());
+      if (!hash) return fail(Errc::data, "attribution.json holds a malformed model_hash");
+      round_numbers.push_back(r.at("round").get<std::uint64_t>());
+      model_hashes.push_back(*hash);
+    }
+  } catch (const Json::exception& e) {
+    return fail(Errc::data, (run_dir / "attribution.json").string() + " is malformed: " + e.what());
+  }
+  if (round_numbers.empty()) return fail(Errc::data, "attribution.json records no rounds");
+
+  if (auto valid = validate(config.model); !valid) return tl::unexpected(valid.error());
+  auto strategy = make_strategy(config.strategy);
+  if (!strategy) return tl::unexpected(strategy.error());
+  auto initial = initial_parameters(config.model, internal::derive_seed(config.job.seed, {internal::kInitStream}));
+  if (!initial) return tl::unexpected(initial.error());
+  auto data = internal::load_job_data(config);
+  if (!data) return tl::unexpected(data.error());
+  const std::size_t parameters = initial->size();
+
+  std::ofstream exported;
+  if (!options.export_utilities.empty()) {
+    exported.open(options.export_utilities, std::ios::binary | std::ios::trunc);
+    if (!exported) return fail(Errc::io, "cannot write " + options.export_utilities.string());
+  }
+
+  ReplayReport report;
+  report.method = method;
+  attribution::JobValue job;
+  Hash32 expected_start = internal::hash_floats(*initial);
+  for (std::size_t t = 0; t < round_numbers.size(); ++t) {
+    const std::uint64_t round = round_numbers[t];
+    const Json& recorded_round = recorded->at("rounds")[t];
+    auto inputs = load_round(run_dir, round, recorded_round, expected_start, parameters);
+    if (!inputs) return tl::unexpected(inputs.error());
+    if (auto restored = (*strategy)->set_state(inputs->server_state); !restored) {
+      return fail(Errc::data, "round " + std::to_string(round) + "'s server state does not fit strategy " +
+                                  config.strategy.name + ": " + restored.error().message);
+    }
+    std::vector<ClientUpdate> updates;
+    for (std::size_t k = 0; k < inputs->updates.size(); ++k) {
+      updates.push_back(ClientUpdate{.delta = inputs->updates[k], .samples = inputs->samples[k]});
+    }
+    const std::uint64_t seed =
+        internal::attribution_seed(config, round, expected_start, inputs->addresses);
+    auto attributed = internal::attribute_round(
+        internal::RoundGame{.config = config, .strategy = **strategy, .global = inputs->start,
+                            .updates = updates, .train = data->train, .validation = data->validation},
+        method, internal::estimator_options(config, options.threads, seed));
+    if (!attributed) {
+      return tl::unexpected(with_context(attributed.error(), "recomputing round " + std::to_string(round)));
+    }
+    auto next = (*strategy)->aggregate(inputs->start, updates);
+    if (!next) return tl::unexpected(next.error());
+    if (internal::hash_floats(*next) != model_hashes[t]) {
+      return fail(Errc::data, "aggregating round " + std::to_string(round) +
+                                  "'s artifacts does not give the recorded model_hash " + model_hashes[t].hex() +
+                                  "; the artifacts do not belong to this job or configuration");
+    }
+    expected_start = model_hashes[t];
+    FLYWHEEL_TRY(job.add_round(round, inputs->addresses, attributed->estimate));
+
+    ReplayRound out{.round = round, .participants = inputs->addresses, .estimate = attributed->estimate,
+                    .recorded_values = {}};
+    for (const auto& address : inputs->addresses) {
+      const auto& values = recorded_round.at("values");
+      const auto it = values.find(to_checksum(address));
+      out.recorded_values.push_back(it == values.end() ? 0.0 : it->get<double>());
+    }
+    if (exported.is_open()) {
+      for (const auto& [coalition, utility] : attributed->utilities) {
+        Json line;
+        line["round"] = round;
+        line["members"] = Json::array();
+        for (std::size_t k = 0; k < inputs->addresses.size(); ++k) {
+          if ((coalition >> k) & 1U) line["members"].push_back(to_checksum(inputs->addresses[k]));
+        }
+        line["utility"] = utility;
+        exported << line.dump() << '\n';
+      }
+      if (!exported) return fail(Errc::io, "error writing " + options.export_utilities.string());
+    }
+    if (options.progress != nullptr) {
+      *options.progress << "round " << round << ": " << attributed->estimate.evaluations
+                        << " coalitions evaluated with " << method_text << "\n";
+    }
+    report.rounds.push_back(std::move(out));
+  }
+  report.totals = job.totals();
+
+  Json doc;
+  doc["job"] = config.job.name;
+  doc["method"] = method_text;
+  doc["recorded_method"] = recorded->value("method", std::string());
+  doc["utility"] = std::string(utility_name(config.attribution.utility));
+  doc["strategy"] = config.strategy.name;
+  doc["evaluations"] = job.evaluations();
+  doc["participants"] = Json::array();
+  for (const auto& p : report.totals) {
+    doc["participants"].push_back({{"address", to_checksum(p.participant)},
+                                   {"total_value", p.value},
+                                   {"std_error", p.std_error},
+                                   {"rounds", p.rounds}});
+  }
+  doc["rounds"] = Json::array();
+  for (const auto& r : report.rounds) {
+    Json j;
+    j["round"] = r.round;
+    j["seed"] = r.estimate.seed;
+    j["evaluations"] = r.estimate.evaluations;
+    j["truncated"] = r.estimate.truncated_round;
+    j["notes"] = r.estimate.notes;
+    j["participants"] = Json::array();
+    j["values"] = Json::object();
+    j["std_errors"] = Json::object();
+    j["recorded_values"] = Json::object();
+    for (std::size_t k = 0; k < r.participants.size(); ++k) {
+      const std::string address = to_checksum(r.participants[k]);
+      j["participants"].push_back(address);
+      j["values"][address] = r.estimate.values[k];
+      j["std_errors"][address] = r.estimate.std_errors[k];
+      j["recorded_values"][address] = r.recorded_values[k];
+    }
+    doc["rounds"].push_back(std::move(j));
+  }
+  report.output = run_dir / ("attribution-" + method_text + ".json");
+  FLYWHEEL_TRY(internal::write_atomically(report.output, doc.dump(2) + "\n"));
+  return report;
+}
+
+}  // namespace flywheel::fedtrain

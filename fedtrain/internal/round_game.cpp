@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+//
+// The per-round attribution game (FedSV, Wang et al. 2020: coalition models rebuilt from the
+// round's updates without retraining; GTG-Shapley, Liu et al. 2022), shared by the simulation and
+// the replay so both measure exactly the same utilities.
+#include "fedtrain/internal/round_game.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <mutex>
+#include <numeric>
+#include <string>
+#include <system_error>
+
+#include "common/keccak.hpp"
+#include "fedtrain/internal/random.hpp"
+
+namespace flywheel::fedtrain::internal {
+
+Result<JobData> load_job_data(const SimulationConfig& config) {
+  auto train = load_fashion_mnist(config.data.root, Split::train, config.data.train_limit);
+  if (!train) return tl::unexpected(train.error());
+  auto test = load_fashion_mnist(config.data.root, Split::test);
+  if (!test) return tl::unexpected(test.error());
+  JobData data{.train = std::move(*train), .test = std::move(*test), .pool_indices = {}, .validation = {}};
+  if (config.data.validation_size >= data.train.size()) {
+    return fail(Errc::config, "data.validation_size (" + std::to_string(config.data.validation_size) +
+                                  ") must be smaller than the training set (" +
+                                  std::to_string(data.train.size()) + " samples" +
+                                  (config.data.train_limit > 0 ? " after data.train_limit" : "") + ")");
+  }
+  std::vector<std::size_t> order(data.train.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  Rng rng(derive_seed(config.job.seed, {kValidationStream}));
+  shuffle(std::span(order), rng);
+  const std::size_t pool_size = order.size() - config.data.validation_size;
+  data.pool_indices.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(pool_size));
+  data.validation.assign(order.begin() + static_cast<std::ptrdiff_t>(pool_size), order.end());
+  std::sort(data.pool_indices.begin(), data.pool_indices.end());
+  std::sort(data.validation.begin(), data.validation.end());
+  return data;
+}
+
+Hash32 hash_floats(std::span<const float> values) {
+  return keccak256(ByteView(reinterpret_cast<const std::uint8_t*>(values.data()),
+                            values.size() * sizeof(float)));
+}
+
+Result<void> write_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  auto tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return fail(Errc::io, "cannot write " + tmp.string());
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) return fail(Errc::io, "error writing " + tmp.string() + " (disk full?)");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return fail(Errc::io, "cannot rename " + tmp.string() + " to " + path.string() + ": " + ec.message());
+  return {};
+}
+
+std::uint64_t attribution_seed(const SimulationConfig& config, std::uint64_t round,
+                               const Hash32& start_hash, std::span<const Address> participants) {
+  if (!config.attribution.seed) return attribution::round_seed(round, start_hash, participants);
+  Bytes inputs;
+  for (std::uint64_t v : {*config.attribution.seed, round}) {
+    for (int shift = 56; shift >= 0; shift -= 8) inputs.push_back(static_cast<std::uint8_t>(v >> shift));
+  }
+  return attribution::round_seed(inputs);
+}
+
+attribution::EstimatorOptions estimator_options(const SimulationConfig& config, std::size_t threads,
+                                                std::uint64_t seed) {
+  attribution::EstimatorOptions options;
+  options.seed = seed;
+  options.threads = threads;
+  options.max_evaluations = config.attribution.max_evaluations;
+  options.truncation_tolerance = config.attribution.truncation_tolerance;
+  options.round_truncation_tolerance = config.attribution.round_truncation_tolerance;
+  return options;
+}
+
+Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Method method,
+                                         const attribution::EstimatorOptions& options) {
+  const std::size_t m = game.updates.size();
+  if (m == 0 || m > attribution::kMaxParticipants) {
+    return fail(Errc::invalid_argument, "a round needs 1 to 64 participants, got " + std::to_string(m));
+  }
+  const attribution::Coalition full =
+      m == 64 ? ~attribution::Coalition{0} : (attribution::Coalition{1} << m) - 1;
+  std::mutex mutex;
+  RoundAttribution out;
+  std::optional<Evaluation> grand;
+  const bool accuracy = game.config.attribution.utility == UtilityMetric::accuracy;
+  auto utility = [&](attribution::Coalition coalition) -> Result<double> {
+    Result<std::vector<float>> model = fail(Errc::internal, "no model");
+    if (coalition == 0) {
+      model = std::vector<float>(game.global.begin(), game.global.end());
+    } else {
+      std::vector<ClientUpdate> members;
+      for (std::size_t i = 0; i < m; ++i) {
+        if ((coalition >> i) & 1U) members.push_back(game.updates[i]);
+      }
+      model = game.strategy.propose(game.global, members);
+    }
+    if (!model) return tl::unexpected(model.error());
+    auto evaluation = evaluate(game.config.model, *model, game.train, game.validation);
+    if (!evaluation) return tl::unexpected(evaluation.error());
+    const double u = accuracy ? evaluation->accuracy : -evaluation->loss;
+    const std::lock_guard lock(mutex);
+    out.utilities.emplace_back(coalition, u);
+    if (coalition == full) grand = *evaluation;
+    return u;
+  };
+  auto estimate = attribution::estimate_checked(method, m, utility, options);
+  if (!estimate) return tl::unexpected(estimate.error());
+  out.estimate = std::move(*estimate);
+  if (!grand) {
+    if (auto u = utility(full); !u) return tl::unexpected(u.error());
+  }
+  out.grand_validation = *grand;
+  std::sort(out.utilities.begin(), out.utilities.end());
+  out.utilities.erase(std::unique(out.utilities.begin(), out.utilities.end(),
+                                  [](const auto& a, const auto& b) { return a.first == b.first; }),
+                      out.utilities.end());
+  return out;
+}
+
+}  // namespace flywheel::fedtrain::internal

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+#pragma once
+
+//! The per-round attribution game shared by the simulation and the replay (`flywheel attribute`):
+//! U_t(S) = metric on the validation set of strategy.propose(w_t, {Δ_i : i ∈ S}), U_t(∅) = metric
+//! of w_t (FedSV, Wang et al. 2020; GTG-Shapley, Liu et al. 2022), estimated by attribution's
+//! estimators; plus the data split and the atomic file writes both sides need.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "attribution/estimator.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "fedtrain/config.hpp"
+#include "fedtrain/dataset.hpp"
+#include "fedtrain/model.hpp"
+#include "fedtrain/strategy.hpp"
+
+namespace flywheel::fedtrain::internal {
+
+//! derive_seed stream of the validation split (shared so replay splits exactly as the job did).
+inline constexpr std::uint64_t kValidationStream = 1;
+//! derive_seed stream of the initial model w_1.
+inline constexpr std::uint64_t kInitStream = 3;
+
+//! The job's data: the training set, the test set, and the split of training rows into the
+//! participants' pool and the aggregator's validation set (both sorted).
+struct JobData {
+  Dataset train;
+  Dataset test;
+  std::vector<std::size_t> pool_indices;
+  std::vector<std::size_t> validation;
+};
+
+//! Loads Fashion-MNIST as config.data says and splits off the validation set (the last
+//! data.validation_size rows of a permutation seeded by job.seed). Errc::data when the dataset is
+//! missing or malformed; Errc::config when the validation set is not smaller than the data.
+Result<JobData> load_job_data(const SimulationConfig& config);
+
+//! keccak256 of the floats' bytes (float32 little-endian): model and update hashes.
+Hash32 hash_floats(std::span<const float> values);
+
+//! Writes `bytes` to `path` via a sibling .tmp file and a rename. Errc::io on failure.
+Result<void> write_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+//! The estimator seed of round `round`: attribution::round_seed(round, start_hash, participants)
+//! by default; with attribution.seed set, attribution::round_seed(seed ‖ round), both 8 bytes
+//! big-endian.
+std::uint64_t attribution_seed(const SimulationConfig& config, std::uint64_t round,
+                               const Hash32& start_hash, std::span<const Address> participants);
+
+//! EstimatorOptions from config.attribution with `threads` workers and `seed`.
+attribution::EstimatorOptions estimator_options(const SimulationConfig& config, std::size_t threads,
+                                                std::uint64_t seed);
+
+//! One round's game: the start model, the round's updates in participant order, and where to
+//! measure.
+struct RoundGame {
+  const SimulationConfig& config;
+  const Strategy& strategy;            //!< holds the server state the round started with
+  std::span<const float> global;       //!< w_t
+  std::span<const ClientUpdate> updates;
+  const Dataset& train;                //!< the validation rows index into it
+  std::span<const std::size_t> validation;
+};
+
+//! What attribute_round found.
+struct RoundAttribution {
+  attribution::Estimate estimate;
+  Evaluation grand_validation;         //!< the grand coalition's validation metrics
+  //! Every evaluated coalition (bit i = updates[i]) with its utility, sorted by mask.
+  std::vector<std::pair<attribution::Coalition, double>> utilities;
+};
+
+//! Estimates the round's values with `method`. Errors: those of attribution::estimate_checked
+//! (Errc::invalid_argument for too many participants) and of building or evaluating a model.
+Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Method method,
+                                         const attribution::EstimatorOptions& options);
+
+}  // namespace flywheel::fedtrain::internal
