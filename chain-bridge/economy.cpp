@@ -22,28 +22,6 @@
 namespace flywheel::chain {
 namespace {
 
-Result<Bytes> artifact_bytecode(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return fail(Errc::not_found, "contract artifact " + path +
-                                     " not found; build it with `cd chain-bridge/contracts && "
-                                     "../../node_modules/@foundry-rs/forge-linux-amd64/bin/forge "
-                                     "build`");
-  }
-  try {
-    const nlohmann::json artifact = nlohmann::json::parse(in);
-    auto code = from_hex(artifact.at("bytecode").at("object").get<std::string>());
-    if (!code || code->empty()) {
-      return fail(Errc::parse, "artifact " + path + " has no valid bytecode.object");
-    }
-    return code;
-  } catch (const nlohmann::json::exception& e) {
-    return fail(Errc::parse, "artifact " + path + " is not a forge artifact: " + e.what());
-  }
-}
-
-Hash32 topic_of(std::string_view event_signature) { return keccak256(as_bytes(event_signature)); }
-
 // Sends `signature(args)` to `to` and names a revert with `errors`.
 Result<Receipt> send_call(Signer& signer, const Address& to, std::string_view signature,
                           const std::vector<AbiValue>& args, const std::vector<std::string>& errors,
@@ -259,11 +237,11 @@ Result<Governance> deploy_governance(Signer& signer, const GovernanceParams& par
   if (params.initial_holder.is_zero()) {
     return fail(Errc::invalid_argument, "the initial FLY holder must not be the zero address");
   }
-  auto token_code = artifact_bytecode(artifacts.token);
+  auto token_code = read_artifact_bytecode(artifacts.token);
   if (!token_code) return tl::unexpected(token_code.error());
-  auto timelock_code = artifact_bytecode(artifacts.timelock);
+  auto timelock_code = read_artifact_bytecode(artifacts.timelock);
   if (!timelock_code) return tl::unexpected(timelock_code.error());
-  auto governor_code = artifact_bytecode(artifacts.governor);
+  auto governor_code = read_artifact_bytecode(artifacts.governor);
   if (!governor_code) return tl::unexpected(governor_code.error());
 
   const auto& errors = governance_errors();

@@ -17,7 +17,6 @@
 #endif
 
 namespace flywheel::chain {
-namespace {
 
 Result<Bytes> read_artifact_bytecode(const std::string& path) {
   std::ifstream in(path);
@@ -41,8 +40,6 @@ Result<Bytes> read_artifact_bytecode(const std::string& path) {
 }
 
 Hash32 topic_of(std::string_view event_signature) { return keccak256(as_bytes(event_signature)); }
-
-}  // namespace
 
 const std::vector<std::string>& attribution_ledger_errors() {
   static const std::vector<std::string> kErrors = {

@@ -19,6 +19,13 @@ namespace flywheel::chain {
 //! calls) can revert with; used to name reverts, e.g. "RoundOutOfOrder(3, 2)".
 const std::vector<std::string>& attribution_ledger_errors();
 
+//! The creation bytecode (bytecode.object) of a forge artifact JSON file. Errc::not_found, naming
+//! the forge build command, when the file is missing; Errc::parse when it is not an artifact.
+Result<Bytes> read_artifact_bytecode(const std::string& path);
+
+//! keccak256 of an event signature: the topic0 of its logs.
+Hash32 topic_of(std::string_view event_signature);
+
 //! Where `forge build` in chain-bridge/contracts writes the AttributionLedger artifact.
 std::string default_ledger_artifact_path();
 
