@@ -54,6 +54,7 @@ const std::vector<std::string>& attribution_ledger_errors() {
       "NoProposal(uint256)",
       "ZeroSharesRoot()",
       "ZeroTotalShares()",
+      "TotalSharesTooLarge(uint256)",
       "ChallengeWindowOpen(uint256,uint256)",
       "ChallengeWindowClosed(uint256,uint256)",
       "NotFinalized(uint256)",

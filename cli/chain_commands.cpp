@@ -13,10 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "chain-bridge/ledger.hpp"
-#include "chain-bridge/rpc.hpp"
-#include "chain-bridge/signer.hpp"
+#include "cli/chain_options.hpp"
 #include "cli/commands.hpp"
-#include "cli/wallet.hpp"
 
 namespace flywheel::cli {
 
@@ -26,7 +24,7 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 struct ChainRequest {
-  std::string rpc;
+  ChainOptions chain;
   std::string ledger;
   std::string job;
   std::string dao;
@@ -34,54 +32,28 @@ struct ChainRequest {
   std::string root;
   std::string total;
   std::optional<fs::path> run_dir;
-  WalletSource wallet;
 };
 
-// A connected client, the signer and (when a ledger is named) the binding.
+// A connected client and signer and (when a ledger is named) the ledger binding.
 struct Session {
-  std::unique_ptr<chain::RpcClient> rpc;
-  std::unique_ptr<chain::Signer> signer;
+  ChainSession chain;
   std::optional<chain::AttributionLedger> ledger;
-  bool dev_key = false;
 };
 
-Result<Session> connect(const ChainRequest& request, bool needs_ledger, bool allow_dev_key,
-                        bool announce_dev_key = true) {
-  Session s;
-  auto wallet = load_wallet(request.wallet, allow_dev_key);
-  if (!wallet) return tl::unexpected(wallet.error());
-  s.dev_key = wallet->dev_key;
-  if (s.dev_key && announce_dev_key) {
-    std::cout << "no --keystore: using anvil's public dev account 0 ("
-              << to_checksum(wallet->key.address()) << "); never do this on a real network\n";
-  }
-  s.rpc = std::make_unique<chain::RpcClient>(request.rpc);
-  auto id = s.rpc->chain_id();
-  if (!id) return tl::unexpected(with_context(id.error(), "connecting to " + request.rpc));
-  chain::SignerOptions options;
-  options.known_errors = chain::attribution_ledger_errors();
-  s.signer = std::make_unique<chain::Signer>(wallet->key, *s.rpc, options);
+Result<Session> connect(const ChainRequest& request, bool needs_ledger, KeyUse key_use) {
+  auto c = connect_chain(request.chain, key_use, chain::attribution_ledger_errors());
+  if (!c) return tl::unexpected(c.error());
+  Session s{.chain = std::move(*c), .ledger = std::nullopt};
   if (needs_ledger) {
-    auto address = parse_address(request.ledger);
-    if (!address) {
-      return fail(Errc::config, "--ledger must be a contract address: " + address.error().message);
-    }
-    auto code = s.rpc->get_code(*address);
-    if (!code) return tl::unexpected(code.error());
-    if (code->empty()) {
-      return fail(Errc::config, "no contract at " + to_checksum(*address) + " on " + request.rpc +
-                                    " (deploy one with `flywheel chain deploy`)");
-    }
-    s.ledger.emplace(*address, *s.signer);
+    auto address = parse_contract(*s.chain.rpc, request.ledger, "--ledger",
+                                  "deploy one with `flywheel chain deploy`");
+    if (!address) return tl::unexpected(address.error());
+    s.ledger.emplace(*address, *s.chain.signer);
   }
   return s;
 }
 
-Result<U256> parse_job(const std::string& text) {
-  auto job = U256::from_dec(text);
-  if (!job || job->is_zero()) return fail(Errc::config, "--job must be a job id (1, 2, ...), got '" + text + "'");
-  return *job;
-}
+Result<U256> parse_job(const std::string& text) { return parse_positive(text, "--job"); }
 
 Result<json> read_attribution(const fs::path& run_dir) {
   const fs::path file = run_dir / "attribution.json";
@@ -95,9 +67,9 @@ Result<json> read_attribution(const fs::path& run_dir) {
 }
 
 Result<void> chain_deploy(const ChainRequest& request) {
-  auto s = connect(request, /*needs_ledger=*/false, /*allow_dev_key=*/true);
+  auto s = connect(request, /*needs_ledger=*/false, KeyUse::dev_key_allowed);
   if (!s) return tl::unexpected(s.error());
-  Address dao = s->signer->address();
+  Address dao = s->chain.signer->address();
   if (!request.dao.empty()) {
     auto parsed = parse_address(request.dao);
     if (!parsed) return fail(Errc::config, "--dao must be an address: " + parsed.error().message);
@@ -105,7 +77,7 @@ Result<void> chain_deploy(const ChainRequest& request) {
   }
   const std::string artifact =
       request.artifact.empty() ? chain::default_ledger_artifact_path() : request.artifact;
-  auto ledger = chain::AttributionLedger::deploy(*s->signer, artifact, dao);
+  auto ledger = chain::AttributionLedger::deploy(*s->chain.signer, artifact, dao);
   if (!ledger) return tl::unexpected(with_context(ledger.error(), "deploying AttributionLedger"));
   std::cout << "AttributionLedger deployed at " << to_checksum(ledger->address()) << " (dao "
             << to_checksum(dao) << ")\n"
@@ -144,15 +116,11 @@ Result<void> print_job(chain::AttributionLedger& ledger, const U256& job) {
 }
 
 Result<void> chain_status(const ChainRequest& request) {
-  // Reads need no key of the user's: a throwaway one is the eth_call sender.
-  ChainRequest reader = request;
-  reader.wallet = {};
-  auto s = connect(reader, /*needs_ledger=*/true, /*allow_dev_key=*/true,
-                   /*announce_dev_key=*/false);
+  auto s = connect(request, /*needs_ledger=*/true, KeyUse::read_only);
   if (!s) return tl::unexpected(s.error());
   auto count = s->ledger->job_count();
   if (!count) return tl::unexpected(count.error());
-  std::cout << "ledger " << to_checksum(s->ledger->address()) << " on " << request.rpc << ": "
+  std::cout << "ledger " << to_checksum(s->ledger->address()) << " on " << request.chain.rpc << ": "
             << count->to_dec() << " job(s)\n";
   if (!request.job.empty()) {
     auto job = parse_job(request.job);
@@ -186,7 +154,7 @@ Result<void> shares_propose(const ChainRequest& request) {
   if (!root) return fail(Errc::config, "shares root must be 32 bytes of hex: " + root.error().message);
   auto total = U256::from_dec(total_text);
   if (!total) return fail(Errc::config, "total shares must be a decimal integer: " + total.error().message);
-  auto s = connect(request, /*needs_ledger=*/true, /*allow_dev_key=*/true);
+  auto s = connect(request, /*needs_ledger=*/true, KeyUse::dev_key_allowed);
   if (!s) return tl::unexpected(s.error());
   auto receipt = s->ledger->propose_shares(*job, *root, *total);
   if (!receipt) return tl::unexpected(with_context(receipt.error(), "proposing shares"));
@@ -198,7 +166,7 @@ Result<void> shares_propose(const ChainRequest& request) {
 Result<void> shares_finalize(const ChainRequest& request) {
   auto job = parse_job(request.job);
   if (!job) return tl::unexpected(job.error());
-  auto s = connect(request, /*needs_ledger=*/true, /*allow_dev_key=*/true);
+  auto s = connect(request, /*needs_ledger=*/true, KeyUse::dev_key_allowed);
   if (!s) return tl::unexpected(s.error());
   auto token = s->ledger->finalize(*job);
   if (!token) return tl::unexpected(with_context(token.error(), "finalizing shares"));
@@ -213,9 +181,9 @@ Result<void> shares_claim(const ChainRequest& request) {
   if (!request.run_dir) return fail(Errc::config, "claim needs --run DIR (with attribution.json)");
   auto doc = read_attribution(*request.run_dir);
   if (!doc) return tl::unexpected(doc.error());
-  auto s = connect(request, /*needs_ledger=*/true, /*allow_dev_key=*/false);
+  auto s = connect(request, /*needs_ledger=*/true, KeyUse::keystore_required);
   if (!s) return tl::unexpected(s.error());
-  const Address me = s->signer->address();
+  const Address me = s->chain.signer->address();
   try {
     for (const auto& p : doc->at("participants")) {
       auto address = parse_address(p.at("address").get<std::string>());
@@ -242,17 +210,9 @@ Result<void> shares_claim(const ChainRequest& request) {
 }
 
 void add_connection(CLI::App& command, ChainRequest& request, bool ledger, bool keystore) {
-  command.add_option("--rpc", request.rpc, "JSON-RPC URL of the chain")->required();
+  add_chain_options(command, request.chain, keystore);
   if (ledger) {
     command.add_option("--ledger", request.ledger, "AttributionLedger address")->required();
-  }
-  if (keystore) {
-    command.add_option_function<std::string>(
-        "--keystore", [&](const std::string& v) { request.wallet.keystore = v; },
-        "Keystore of the sending account (Web3 Secret Storage v3)");
-    command.add_option_function<std::string>(
-        "--password-file", [&](const std::string& v) { request.wallet.password_file = v; },
-        "File whose first line is the keystore password (default: $FLYWHEEL_PASSWORD)");
   }
 }
 

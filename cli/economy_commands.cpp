@@ -5,25 +5,23 @@
 // `flywheel dao deploy|delegate|propose|vote|execute` (the FlywheelGovernor + TimelockController
 // that may veto share proposals): Flywheel design, "On-chain contracts"; docs/onchain.md.
 #include <iostream>
-#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "chain-bridge/economy.hpp"
 #include "chain-bridge/ledger.hpp"
-#include "chain-bridge/rpc.hpp"
-#include "chain-bridge/signer.hpp"
+#include "cli/chain_options.hpp"
 #include "cli/commands.hpp"
-#include "cli/wallet.hpp"
 
 namespace flywheel::cli {
 
 namespace {
 
 struct EconomyRequest {
-  std::string rpc;
+  ChainOptions chain;
   std::string ledger;
   std::string job;
   std::string amount;
@@ -41,60 +39,21 @@ struct EconomyRequest {
   std::uint64_t voting_period_s = 259200;
   std::uint64_t min_delay_s = 86400;
   std::uint64_t quorum_percent = 4;
-  WalletSource wallet;
 };
 
-struct Connection {
-  std::unique_ptr<chain::RpcClient> rpc;
-  std::unique_ptr<chain::Signer> signer;
-};
-
-Result<Connection> connect(const EconomyRequest& request, bool allow_dev_key,
-                           bool announce_dev_key = true) {
-  auto wallet = load_wallet(request.wallet, allow_dev_key);
-  if (!wallet) return tl::unexpected(wallet.error());
-  if (wallet->dev_key && announce_dev_key) {
-    std::cout << "no --keystore: using anvil's public dev account 0 ("
-              << to_checksum(wallet->key.address()) << "); never do this on a real network\n";
-  }
-  Connection c;
-  c.rpc = std::make_unique<chain::RpcClient>(request.rpc);
-  auto id = c.rpc->chain_id();
-  if (!id) return tl::unexpected(with_context(id.error(), "connecting to " + request.rpc));
-  chain::SignerOptions options;
-  options.known_errors = chain::governance_errors();
-  for (const auto& e : chain::model_shares_errors()) options.known_errors.push_back(e);
-  c.signer = std::make_unique<chain::Signer>(wallet->key, *c.rpc, options);
-  return c;
+// Reverts these commands can meet: the governor, timelock and FLY token, and ModelShares.
+std::vector<std::string> economy_errors() {
+  std::vector<std::string> errors = chain::governance_errors();
+  for (const auto& e : chain::model_shares_errors()) errors.push_back(e);
+  return errors;
 }
 
-Result<Address> parse_contract(chain::RpcClient& rpc, const std::string& text,
-                               std::string_view flag, std::string_view hint) {
-  auto address = parse_address(text);
-  if (!address) {
-    return fail(Errc::config,
-                std::string(flag) + " must be a contract address: " + address.error().message);
-  }
-  auto code = rpc.get_code(*address);
-  if (!code) return tl::unexpected(code.error());
-  if (code->empty()) {
-    return fail(Errc::config, std::string(flag) + ": no contract at " + to_checksum(*address) +
-                                  " on " + rpc.url() + " (" + std::string(hint) + ")");
-  }
-  return *address;
-}
-
-Result<U256> parse_positive(const std::string& text, std::string_view what) {
-  auto value = U256::from_dec(text);
-  if (!value || value->is_zero()) {
-    return fail(Errc::config,
-                std::string(what) + " must be a positive decimal integer, got '" + text + "'");
-  }
-  return *value;
+Result<ChainSession> connect(const EconomyRequest& request, KeyUse key_use) {
+  return connect_chain(request.chain, key_use, economy_errors());
 }
 
 // The finalized ModelShares token of --ledger/--job.
-Result<Address> shares_token_of(Connection& c, const EconomyRequest& request) {
+Result<Address> shares_token_of(ChainSession& c, const EconomyRequest& request) {
   auto ledger_address =
       parse_contract(*c.rpc, request.ledger, "--ledger", "deploy one with `flywheel chain deploy`");
   if (!ledger_address) return tl::unexpected(ledger_address.error());
@@ -118,7 +77,7 @@ std::string asset_name(const Address& asset) {
 Result<void> revenue_deposit(const EconomyRequest& request) {
   auto amount = parse_positive(request.amount, "--amount");
   if (!amount) return tl::unexpected(amount.error());
-  auto c = connect(request, /*allow_dev_key=*/true);
+  auto c = connect(request, KeyUse::dev_key_allowed);
   if (!c) return tl::unexpected(c.error());
   auto token = shares_token_of(*c, request);
   if (!token) return tl::unexpected(token.error());
@@ -133,7 +92,7 @@ Result<void> revenue_deposit(const EconomyRequest& request) {
 }
 
 Result<void> revenue_claim(const EconomyRequest& request) {
-  auto c = connect(request, /*allow_dev_key=*/false);
+  auto c = connect(request, KeyUse::keystore_required);
   if (!c) return tl::unexpected(c.error());
   auto token = shares_token_of(*c, request);
   if (!token) return tl::unexpected(token.error());
@@ -147,9 +106,7 @@ Result<void> revenue_claim(const EconomyRequest& request) {
 }
 
 Result<void> revenue_claimable(const EconomyRequest& request) {
-  EconomyRequest reader = request;
-  reader.wallet = {};
-  auto c = connect(reader, /*allow_dev_key=*/true, /*announce_dev_key=*/false);
+  auto c = connect(request, KeyUse::read_only);
   if (!c) return tl::unexpected(c.error());
   auto account = parse_address(request.account);
   if (!account)
@@ -166,7 +123,7 @@ Result<void> revenue_claimable(const EconomyRequest& request) {
 }
 
 Result<void> dao_deploy(const EconomyRequest& request) {
-  auto c = connect(request, /*allow_dev_key=*/true);
+  auto c = connect(request, KeyUse::dev_key_allowed);
   if (!c) return tl::unexpected(c.error());
   chain::GovernanceParams params;
   params.initial_holder = c->signer->address();
@@ -204,7 +161,7 @@ Result<void> dao_deploy(const EconomyRequest& request) {
 }
 
 Result<void> dao_delegate(const EconomyRequest& request) {
-  auto c = connect(request, /*allow_dev_key=*/true);
+  auto c = connect(request, KeyUse::dev_key_allowed);
   if (!c) return tl::unexpected(c.error());
   auto token = parse_contract(*c->rpc, request.token, "--token",
                               "the FlywheelToken `flywheel dao deploy` printed");
@@ -224,13 +181,13 @@ Result<void> dao_delegate(const EconomyRequest& request) {
 
 // The governor binding and the veto proposal named by --governor/--ledger/--job/--reason.
 struct VetoContext {
-  Connection c;
+  ChainSession c;
   std::optional<chain::Governor> governor;
   chain::Proposal proposal;
 };
 
 Result<VetoContext> veto_context(const EconomyRequest& request) {
-  auto c = connect(request, /*allow_dev_key=*/true);
+  auto c = connect(request, KeyUse::dev_key_allowed);
   if (!c) return tl::unexpected(c.error());
   auto governor = parse_contract(*c->rpc, request.governor, "--governor",
                                  "deploy one with `flywheel dao deploy`");
@@ -286,7 +243,7 @@ Result<void> dao_vote(const EconomyRequest& request) {
   auto id = U256::from_dec(request.proposal);
   if (!id)
     return fail(Errc::config, "--proposal must be the decimal proposal id `dao propose` printed");
-  auto c = connect(request, /*allow_dev_key=*/true);
+  auto c = connect(request, KeyUse::dev_key_allowed);
   if (!c) return tl::unexpected(c.error());
   auto address = parse_contract(*c->rpc, request.governor, "--governor",
                                 "deploy one with `flywheel dao deploy`");
@@ -367,18 +324,6 @@ Result<void> dao_execute(const EconomyRequest& request) {
   return {};
 }
 
-void add_rpc(CLI::App& command, EconomyRequest& request, bool keystore) {
-  command.add_option("--rpc", request.rpc, "JSON-RPC URL of the chain")->required();
-  if (keystore) {
-    command.add_option_function<std::string>(
-        "--keystore", [&](const std::string& v) { request.wallet.keystore = v; },
-        "Keystore of the sending account (Web3 Secret Storage v3)");
-    command.add_option_function<std::string>(
-        "--password-file", [&](const std::string& v) { request.wallet.password_file = v; },
-        "File whose first line is the keystore password (default: $FLYWHEEL_PASSWORD)");
-  }
-}
-
 void add_veto_target(CLI::App& command, EconomyRequest& request) {
   command.add_option("--governor", request.governor, "FlywheelGovernor address")->required();
   command
@@ -402,7 +347,7 @@ void add_economy_commands(CLI::App& app, Action& action) {
       "deposit",
       "Deposit revenue for all holders of a job's shares (ETH, or the job's ERC-20: "
       "approved, then pulled)");
-  add_rpc(*deposit, request, true);
+  add_chain_options(*deposit, request.chain, true);
   deposit->add_option("--ledger", request.ledger, "AttributionLedger address")->required();
   deposit->add_option("--job", request.job, "Job id")->required();
   deposit
@@ -412,13 +357,13 @@ void add_economy_commands(CLI::App& app, Action& action) {
   deposit->callback([&action] { action = [] { return revenue_deposit(request); }; });
 
   auto* claim = revenue->add_subcommand("claim", "Claim the keystore account's revenue of a job");
-  add_rpc(*claim, request, true);
+  add_chain_options(*claim, request.chain, true);
   claim->add_option("--ledger", request.ledger, "AttributionLedger address")->required();
   claim->add_option("--job", request.job, "Job id")->required();
   claim->callback([&action] { action = [] { return revenue_claim(request); }; });
 
   auto* claimable = revenue->add_subcommand("claimable", "Print what an account could claim now");
-  add_rpc(*claimable, request, false);
+  add_chain_options(*claimable, request.chain, false);
   claimable->add_option("--ledger", request.ledger, "AttributionLedger address")->required();
   claimable->add_option("--job", request.job, "Job id")->required();
   claimable->add_option("--account", request.account, "Shareholder address")->required();
@@ -430,7 +375,7 @@ void add_economy_commands(CLI::App& app, Action& action) {
       dao->add_subcommand("deploy",
                           "Deploy FlywheelToken, TimelockController and FlywheelGovernor (without "
                           "--keystore: anvil's dev account 0)");
-  add_rpc(*deploy, request, true);
+  add_chain_options(*deploy, request.chain, true);
   deploy->add_option("--holder", request.holder, "Receives the FLY supply (default: deployer)");
   deploy->add_option("--supply", request.supply, "FLY minted, base units (default 1e24)");
   deploy->add_option("--threshold", request.threshold,
@@ -444,18 +389,18 @@ void add_economy_commands(CLI::App& app, Action& action) {
 
   auto* delegate = dao->add_subcommand(
       "delegate", "Delegate the account's FLY votes (to itself by default); needed before voting");
-  add_rpc(*delegate, request, true);
+  add_chain_options(*delegate, request.chain, true);
   delegate->add_option("--token", request.token, "FlywheelToken address")->required();
   delegate->add_option("--to", request.delegatee, "Delegatee (default: the account itself)");
   delegate->callback([&action] { action = [] { return dao_delegate(request); }; });
 
   auto* propose = dao->add_subcommand("propose", "Propose vetoing a job's share proposal");
-  add_rpc(*propose, request, true);
+  add_chain_options(*propose, request.chain, true);
   add_veto_target(*propose, request);
   propose->callback([&action] { action = [] { return dao_propose(request); }; });
 
   auto* vote = dao->add_subcommand("vote", "Vote on a proposal with the account's delegated FLY");
-  add_rpc(*vote, request, true);
+  add_chain_options(*vote, request.chain, true);
   vote->add_option("--governor", request.governor, "FlywheelGovernor address")->required();
   vote->add_option("--proposal", request.proposal, "Proposal id (decimal)")->required();
   vote->add_option("--support", request.support, "for, against or abstain (default for)");
@@ -463,7 +408,7 @@ void add_economy_commands(CLI::App& app, Action& action) {
 
   auto* execute = dao->add_subcommand(
       "execute", "Queue a succeeded veto and execute it once the timelock delay has passed");
-  add_rpc(*execute, request, true);
+  add_chain_options(*execute, request.chain, true);
   add_veto_target(*execute, request);
   execute->callback([&action] { action = [] { return dao_execute(request); }; });
 }

@@ -55,6 +55,8 @@ contract AttributionLedger {
     error ZeroSharesRoot();
     /// @notice A total of zero shares was proposed.
     error ZeroTotalShares();
+    /// @notice The proposed `totalShares` does not fit 128 bits (the width of a ModelShares balance).
+    error TotalSharesTooLarge(uint256 totalShares);
     /// @notice The challenge window of job `jobId` is still open until timestamp `endsAt` (seconds).
     error ChallengeWindowOpen(uint256 jobId, uint256 endsAt);
     /// @notice The challenge window of job `jobId` closed at timestamp `endedAt` (seconds).
@@ -223,9 +225,10 @@ contract AttributionLedger {
     /// @notice Proposes the shares distribution of job `jobId` and opens its challenge window.
     /// @dev Only the aggregator, after at least one round, when not finalized and no proposal is live.
     ///      Reverts with UnknownJob, NotAggregator, AlreadyFinalized, ProposalLive, NoRoundsRecorded,
-    ///      ZeroSharesRoot or ZeroTotalShares.
+    ///      ZeroSharesRoot, ZeroTotalShares or TotalSharesTooLarge.
     /// @param sharesRoot_ Merkle root over (account, amount) leaves; non-zero.
-    /// @param totalShares_ Upper bound on the sum of all claims (18-decimal base units); non-zero.
+    /// @param totalShares_ Upper bound on the sum of all claims (18-decimal base units); non-zero and
+    ///        below 2^128.
     function proposeShares(uint256 jobId, bytes32 sharesRoot_, uint256 totalShares_) external {
         Job storage job = _aggregatorJob(jobId);
         if (job.sharesRoot != bytes32(0)) {
@@ -235,6 +238,7 @@ contract AttributionLedger {
         if (job.roundCount == 0) revert NoRoundsRecorded(jobId);
         if (sharesRoot_ == bytes32(0)) revert ZeroSharesRoot();
         if (totalShares_ == 0) revert ZeroTotalShares();
+        if (totalShares_ > type(uint128).max) revert TotalSharesTooLarge(totalShares_);
         job.sharesRoot = sharesRoot_;
         job.totalShares = totalShares_;
         job.proposedAt = uint64(block.timestamp);

@@ -235,6 +235,15 @@ contract AttributionLedgerTest is LedgerTestBase {
         ledger.proposeShares(jobId, kFixedRoot, 0);
     }
 
+    function test_proposeShares_revertsWhenTotalExceeds128Bits() public {
+        uint256 jobId = _register(kWindow);
+        _recordRounds(jobId, 1);
+        uint256 tooMany = uint256(type(uint128).max) + 1;
+        vm.prank(aggregator);
+        vm.expectRevert(abi.encodeWithSelector(AttributionLedger.TotalSharesTooLarge.selector, tooMany));
+        ledger.proposeShares(jobId, kFixedRoot, tooMany);
+    }
+
     // ---------------------------------------------------------------------------- veto
 
     function test_veto_clearsProposal() public {

@@ -122,7 +122,7 @@ contract ModelSharesRevenueTest is Test {
     }
 
     function test_depositRevenue_revertsWhenTooSmallToCount() public {
-        ModelShares huge = _clone(address(0), 2 ** 200);
+        ModelShares huge = _clone(address(0), type(uint128).max);
         vm.prank(payer);
         vm.expectRevert(abi.encodeWithSelector(ModelShares.DepositTooSmall.selector, 1));
         huge.depositRevenue{value: 1}(1);
@@ -272,6 +272,39 @@ contract ModelSharesRevenueTest is Test {
         assertEq(address(three).balance, 1);
     }
 
+    /// A holder that sends all its shares away keeps the revenue they earned and can still claim it.
+    function test_claimRevenue_paysRevenueEarnedBeforeSendingEveryShare() public {
+        ethShares.mint(alice, 500);
+        _depositEth(ethShares, 1000);
+        vm.prank(alice);
+        assertTrue(ethShares.transfer(bob, 500));
+        _depositEth(ethShares, 1000);
+        assertEq(ethShares.claimableRevenue(alice), 500);
+        assertEq(ethShares.claimableRevenue(bob), 500);
+        vm.prank(alice);
+        assertEq(ethShares.claimRevenue(), 500);
+        assertEq(ethShares.claimableRevenue(alice), 0);
+        assertEq(ethShares.balanceOf(alice), 0);
+    }
+
+    /// A revenue per share that is not a whole number of base units per share base unit: a transfer
+    /// credits the sender the rounded-down part and debits the receiver the rounded-up part, so the
+    /// pool keeps the fraction and never pays out more than it holds.
+    function test_transfer_roundsAgainstTheAccountsNotThePool() public {
+        ModelShares three = _clone(address(0), 3);
+        three.mint(alice, 2);
+        three.mint(bob, 1);
+        _depositEth(three, 10); // revenue per share unit 3.33..., alice earned 6.66..., bob 3.33...
+        vm.prank(alice);
+        assertTrue(three.transfer(bob, 1)); // moves 3.33...: alice keeps 3 + 3 = 6, bob pays 4
+        assertEq(three.claimableRevenue(alice), 6);
+        assertEq(three.claimableRevenue(bob), 2); // floor(6.66...) - 4
+        _depositEth(three, 3);
+        assertEq(three.claimableRevenue(alice), 7); // floor(1 * 4.33...) + 3
+        assertEq(three.claimableRevenue(bob), 4); // floor(2 * 4.33...) - 4
+        assertLe(three.claimableRevenue(alice) + three.claimableRevenue(bob), address(three).balance);
+    }
+
     function test_claimRevenue_blocksReentrancyAndPaysOnce() public {
         ReentrantClaimer attacker = new ReentrantClaimer(ethShares);
         ethShares.mint(address(attacker), 500);
@@ -327,8 +360,9 @@ contract ModelSharesRevenueTest is Test {
         uint256 paid = _claimAll(token, alice) + _claimAll(token, bob);
         assertLe(paid, d1 + d2);
         assertEq(usd.balanceOf(address(token)), d1 + d2 - paid);
-        // Exact parts rounded down; each account may lose at most one base unit per deposit to the
-        // rounding of revenue per share, plus one to the final floor.
+        // Exact parts rounded down; each account may lose less than one base unit to the rounding of
+        // revenue per share (totals here are below 1e30, far below its 1e36 scale), at most one to the
+        // transfer's rounding (which goes against the accounts) and one to the final floor.
         uint256 aliceExact = (d1 * aliceShares + d2 * (aliceShares - moved)) / total;
         uint256 bobExact = (d1 * bobShares + d2 * (bobShares + moved)) / total;
         assertLe(usd.balanceOf(alice), aliceExact);

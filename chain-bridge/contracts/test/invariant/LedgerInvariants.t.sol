@@ -4,53 +4,59 @@ pragma solidity ^0.8.24;
 
 import {Test} from "forge-std/Test.sol";
 
+import {AttributionLedger} from "../../src/AttributionLedger.sol";
 import {ModelShares} from "../../src/ModelShares.sol";
+import {MockRevenueToken} from "../utils/MockRevenueToken.sol";
 import {LedgerHandler} from "./LedgerHandler.sol";
 
 /// @notice Invariants of the ledger and the revenue pool under random call sequences (runs and depth
-///         in foundry.toml's [invariant] section; the 10,000-run profile is `invariant-full`).
+///         in foundry.toml's [invariant] section: 10,000 runs of depth 32 by default, fewer with
+///         FOUNDRY_PROFILE=quick). Each check runs after every call, so the handler's contracts and
+///         accounts are looked up once here.
 contract LedgerInvariantsTest is Test {
     LedgerHandler internal handler;
+    AttributionLedger internal ledger;
+    ModelShares internal token;
+    MockRevenueToken internal usd;
+    address[5] internal everyone;
 
     function setUp() public {
         handler = new LedgerHandler(makeAddr("dao"));
+        ledger = handler.ledger();
+        token = handler.token();
+        usd = handler.usd();
+        everyone = handler.everyone();
         targetContract(address(handler));
     }
 
     /// Revenue claimed never exceeds revenue deposited, and the pool holds exactly the difference.
     function invariant_revenueClaimedNeverExceedsDeposited() public view {
         assertLe(handler.ghostRevenueClaimed(), handler.ghostRevenueDeposited());
-        assertEq(
-            handler.usd().balanceOf(address(handler.token())),
-            handler.ghostRevenueDeposited() - handler.ghostRevenueClaimed()
-        );
+        assertEq(usd.balanceOf(address(token)), handler.ghostRevenueDeposited() - handler.ghostRevenueClaimed());
     }
 
     /// The pool is solvent: everything claimable right now can be paid at once.
     function invariant_poolCoversAllClaimableRevenue() public view {
-        ModelShares token = handler.token();
-        address[] memory all = handler.everyone();
         uint256 owed;
-        for (uint256 i = 0; i < all.length; ++i) {
-            owed += token.claimableRevenue(all[i]);
+        for (uint256 i = 0; i < everyone.length; ++i) {
+            owed += token.claimableRevenue(everyone[i]);
         }
-        assertLe(owed, handler.usd().balanceOf(address(token)));
+        assertLe(owed, usd.balanceOf(address(token)));
         assertFalse(handler.violationRevenueOverpaid());
     }
 
     /// Shares claimed never exceed the total, and the token's supply is exactly what was claimed.
     function invariant_sharesClaimedNeverExceedTotal() public view {
         assertLe(handler.ghostSharesClaimed(), handler.totalShares());
-        assertEq(handler.ledger().totalClaimed(handler.paidJobId()), handler.ghostSharesClaimed());
-        assertEq(handler.token().totalSupply(), handler.ghostSharesClaimed());
-        assertEq(handler.ledger().isFinalized(handler.jobId()), handler.finalizedJob());
+        assertEq(ledger.totalClaimed(handler.paidJobId()), handler.ghostSharesClaimed());
+        assertEq(token.totalSupply(), handler.ghostSharesClaimed());
+        assertEq(ledger.isFinalized(handler.jobId()), handler.finalizedJob());
     }
 
     /// No account claims its shares twice.
     function invariant_nothingClaimedTwice() public view {
-        address[] memory all = handler.everyone();
-        for (uint256 i = 0; i < all.length; ++i) {
-            assertLe(handler.ghostShareClaims(all[i]), 1);
+        for (uint256 i = 0; i < everyone.length; ++i) {
+            assertLe(handler.ghostShareClaims(everyone[i]), 1);
         }
     }
 
@@ -62,9 +68,9 @@ contract LedgerInvariantsTest is Test {
     /// Rounds are strictly consecutive: the ledger's count is the ghost's, and every round up to it is set.
     function invariant_roundsStrictlyConsecutive() public view {
         assertFalse(handler.violationRoundNotConsecutive());
-        uint256 count = handler.ledger().roundCount(handler.jobId());
+        uint256 count = ledger.roundCount(handler.jobId());
         assertEq(count, handler.ghostRoundCount());
-        assertEq(handler.ledger().roundRoot(handler.jobId(), count + 1), bytes32(0));
+        assertEq(ledger.roundRoot(handler.jobId(), count + 1), bytes32(0));
     }
 
     /// Only the DAO vetoes.
