@@ -13,6 +13,8 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "attribution/internal/evaluator.hpp"
 #include "attribution/internal/random.hpp"
@@ -26,10 +28,8 @@ using internal::Xoshiro256;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-Coalition full_mask(std::size_t n) {
-  return n >= 64 ? ~Coalition{0} : (Coalition{1} << n) - 1;
-}
-Coalition member(std::size_t i) { return Coalition{1} << i; }
+Coalition full_mask(std::size_t n) { return coalition_full(n); }
+Coalition member(std::size_t i) { return coalition_member(i); }
 
 std::string format(const char* fmt, double a, double b = 0) {
   char buf[160];
@@ -163,7 +163,7 @@ Result<Estimate> run_exact(std::size_t n, Evaluator& evaluator, const EstimatorO
   std::iota(all.begin(), all.end(), Coalition{0});
   FLYWHEEL_TRY(evaluator.evaluate(all));
   std::vector<double> u(all.size());
-  for (Coalition s = 0; s <= full; ++s) u[s] = evaluator.at(s);
+  for (Coalition s = 0; s <= full; ++s) u[static_cast<std::size_t>(s)] = evaluator.at(s);
 
   // weight[k] = k!(n-k-1)!/n! = 1 / (n * C(n-1, k)), computed without factorial overflow.
   std::vector<double> weight(n);
@@ -184,7 +184,7 @@ Result<Estimate> run_exact(std::size_t n, Evaluator& evaluator, const EstimatorO
     std::vector<double> by_size(n, 0.0);
     for (Coalition s = 0; s <= full; ++s) {
       if (s & bit) continue;
-      by_size[static_cast<std::size_t>(std::popcount(s))] += u[s | bit] - u[s];
+      by_size[coalition_size(s)] += u[static_cast<std::size_t>(s | bit)] - u[static_cast<std::size_t>(s)];
     }
     double phi = 0;
     for (std::size_t k = 0; k < n; ++k) phi += weight[k] * by_size[k];
@@ -208,16 +208,15 @@ Result<Estimate> run_loo(std::size_t n, Evaluator& evaluator, const EstimatorOpt
   return out;
 }
 
-// TMC and GTG-Shapley: averages of marginal contributions along sampled permutations, with
-// within-round truncation. `guided`: the b-th permutation of each batch puts participant b first
-// and shuffles the rest (GTG-Shapley's guided sampling); otherwise the whole order is shuffled.
-Result<Estimate> run_permutations(Method method, std::size_t n, Evaluator& evaluator,
-                                  const Settings& settings, const EstimatorOptions& options) {
-  const bool guided = method == Method::gtg;
+// TMC (Ghorbani & Zou 2019): averages of marginal contributions along uniformly random
+// permutations, with within-round truncation. All permutations of a batch are stepped one position
+// at a time, so each step's coalitions are evaluated together in parallel.
+Result<Estimate> run_tmc(std::size_t n, Evaluator& evaluator, const Settings& settings,
+                         const EstimatorOptions& options) {
   const Coalition full = full_mask(n);
   const double u_full = evaluator.at(full);
   const double u_empty = evaluator.at(0);
-  Xoshiro256 rng(internal::derive_stream(options.seed, static_cast<std::uint64_t>(method)));
+  Xoshiro256 rng(internal::derive_stream(options.seed, static_cast<std::uint64_t>(Method::tmc)));
   RunningStats stats(n);
   StopRule stop(settings, options, "permutations");
   Estimate out;
@@ -230,15 +229,8 @@ Result<Estimate> run_permutations(Method method, std::size_t n, Evaluator& evalu
     std::vector<std::vector<std::size_t>> order(batch, std::vector<std::size_t>(n));
     for (std::size_t b = 0; b < batch; ++b) {
       std::iota(order[b].begin(), order[b].end(), std::size_t{0});
-      if (guided) {
-        std::swap(order[b][0], order[b][b % n]);
-        rng.shuffle(std::span(order[b]).subspan(1));
-      } else {
-        rng.shuffle(std::span(order[b]));
-      }
+      rng.shuffle(std::span(order[b]));
     }
-    // Step all permutations of the batch one position at a time, so each step's coalitions are
-    // evaluated together in parallel; which ones are needed depends only on utilities known.
     std::vector<Coalition> prefix(batch, 0);
     std::vector<double> previous(batch, u_empty);
     std::vector<char> truncated(batch, 0);
@@ -283,7 +275,192 @@ Result<Estimate> run_permutations(Method method, std::size_t n, Evaluator& evalu
                                settings.truncation, static_cast<double>(truncated_steps)) +
                         std::to_string(samples * n) + " permutation steps");
   }
-  fill_common(out, method, n, evaluator, options);
+  fill_common(out, Method::tmc, n, evaluator, options);
+  return out;
+}
+
+// GTG-Shapley's guided permutations (Liu et al. 2022), drawn as one position-stratified,
+// antithetic batch of 2n permutations: rows b = 0..n-1 of a random Latin square,
+// row_b[k] = π((b + μ(k)) mod n) for uniformly random permutations π, μ of the participants and
+// positions, so every participant is at every position (the front included: GTG's guided cycle)
+// exactly once per batch; each row is followed by its reverse (antithetic variate). Every row is
+// marginally a uniform random permutation (π is uniform), so averages over rows stay unbiased.
+std::vector<std::vector<std::size_t>> guided_batch(std::size_t n, Xoshiro256& rng) {
+  std::vector<std::size_t> pi(n), mu(n);
+  std::iota(pi.begin(), pi.end(), std::size_t{0});
+  std::iota(mu.begin(), mu.end(), std::size_t{0});
+  rng.shuffle(std::span(pi));
+  rng.shuffle(std::span(mu));
+  std::vector<std::vector<std::size_t>> rows;
+  rows.reserve(2 * n);
+  for (std::size_t b = 0; b < n; ++b) {
+    std::vector<std::size_t> row(n);
+    for (std::size_t k = 0; k < n; ++k) row[k] = pi[(b + mu[k]) % n];
+    rows.push_back(row);
+    std::reverse(row.begin(), row.end());
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// C(n, k) as a double (finite-population sizes of the strata; exact below 2^53).
+double binomial(std::size_t n, std::size_t k) {
+  double c = 1;
+  for (std::size_t j = 1; j <= k; ++j) c = c * static_cast<double>(n - k + j) / static_cast<double>(j);
+  return c;
+}
+
+// The stratified estimate over every memoised pair: for participant i and prefix size k, the mean
+// of U(S ∪ {i}) − U(S) over the distinct S (|S| = k, i ∉ S) with both coalitions memoised, or that
+// a truncated permutation passed i at (marginal 0 unless both are memoised); φ_i = (1/n) Σ_k mean.
+// Standard error: √(Σ_k s²_k / m_k · (1 − m_k / C(n−1, k))) / n (finite-population correction: a
+// fully enumerated stratum, like k = 0 and k = n − 1 after one guided batch, adds nothing); a
+// stratum with one pair uses i's pooled variance. A stratum no pair reached (only in a batch cut
+// short by the evaluation cap) takes the mean of that stratum over all participants.
+void stratified_estimate(std::size_t n, const std::unordered_map<Coalition, double, CoalitionHash>& memo,
+                         const std::vector<std::unordered_set<Coalition, CoalitionHash>>& truncated_at,
+                         std::vector<double>& values, std::vector<double>& errors) {
+  std::vector<RunningStats> strata(n, RunningStats(n));  // strata[i] indexed by prefix size k
+  RunningStats pooled(n);                                 // every pair of participant i
+  // Sorted, so the summation order (and the rounding) does not depend on the hash table.
+  std::vector<std::pair<Coalition, double>> pool(memo.begin(), memo.end());
+  std::sort(pool.begin(), pool.end());
+  for (std::size_t i = 0; i < n; ++i) {
+    const Coalition bit = member(i);
+    auto add = [&](Coalition s, double x) {
+      strata[i].add(coalition_size(s), x);
+      pooled.add(i, x);
+    };
+    for (const auto& [s, v] : pool) {
+      if (s & bit) continue;
+      if (auto with = memo.find(s | bit); with != memo.end()) add(s, with->second - v);
+    }
+    std::vector<Coalition> passed(truncated_at[i].begin(), truncated_at[i].end());
+    std::sort(passed.begin(), passed.end());
+    for (Coalition s : passed) {
+      if (!memo.contains(s) || !memo.contains(s | bit)) add(s, 0.0);
+    }
+  }
+  std::vector<double> across(n, 0.0);  // per stratum: the mean over every participant's pairs
+  for (std::size_t k = 0; k < n; ++k) {
+    double total = 0;
+    std::size_t m = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      total += strata[i].mean(k) * static_cast<double>(strata[i].count(k));
+      m += strata[i].count(k);
+    }
+    across[k] = m > 0 ? total / static_cast<double>(m) : 0.0;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const double pooled_var = pooled.variance(i);
+    double phi = 0, var = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t m = strata[i].count(k);
+      if (m == 0) {
+        phi += across[k];
+        var += pooled_var;
+        continue;
+      }
+      phi += strata[i].mean(k);
+      const double unseen = std::max(0.0, 1.0 - static_cast<double>(m) / binomial(n - 1, k));
+      if (unseen > 0) {
+        var += (m > 1 ? strata[i].variance(k) : pooled_var) / static_cast<double>(m) * unseen;
+      }
+    }
+    values[i] = phi / static_cast<double>(n);
+    errors[i] = std::sqrt(var) / static_cast<double>(n);
+  }
+}
+
+// GTG-Shapley with position-stratified antithetic guided permutations (guided_batch), within-round
+// truncation and the stratified estimate over every memoised coalition (stratified_estimate).
+// Permutations are walked kChunk at a time, one position per step, so each step's coalitions are
+// evaluated in parallel; the evaluation cap is checked before every step and the standard-error
+// target after every chunk, the other stopping rules after every batch of 2n permutations.
+Result<Estimate> run_gtg(std::size_t n, Evaluator& evaluator, const Settings& settings,
+                         const EstimatorOptions& options) {
+  constexpr std::size_t kChunk = 8;
+  const Coalition full = full_mask(n);
+  const double u_full = evaluator.at(full);
+  const double u_empty = evaluator.at(0);
+  Xoshiro256 rng(internal::derive_stream(options.seed, static_cast<std::uint64_t>(Method::gtg)));
+  StopRule stop(settings, options, "permutations");
+  Estimate out;
+  std::unordered_map<Coalition, double, CoalitionHash> memo{{0, u_empty}, {full, u_full}};
+  std::vector<std::unordered_set<Coalition, CoalitionHash>> truncated_at(n);
+  std::size_t samples = 0;
+  std::size_t truncated_steps = 0;
+  std::vector<double> values(n, 0.0), errors(n, kInf);
+  auto over_cap = [&] {
+    return options.max_evaluations > 0 && evaluator.evaluations() >= options.max_evaluations;
+  };
+  bool finished = false;
+  while (!finished) {
+    auto rows = guided_batch(n, rng);
+    rows.resize(std::min(rows.size(), settings.max_samples - samples));
+    for (std::size_t c0 = 0; c0 < rows.size() && !finished; c0 += kChunk) {
+      const std::size_t count = std::min(kChunk, rows.size() - c0);
+      samples += count;
+      std::vector<Coalition> prefix(count, 0);
+      std::vector<double> previous(count, u_empty);
+      std::vector<char> truncated(count, 0);
+      std::vector<Coalition> needed;
+      for (std::size_t k = 0; k < n; ++k) {
+        needed.clear();
+        for (std::size_t b = 0; b < count; ++b) {
+          const std::size_t i = rows[c0 + b][k];
+          if (!truncated[b] && settings.truncation > 0 &&
+              std::abs(u_full - previous[b]) < settings.truncation) {
+            truncated[b] = 1;
+          }
+          if (truncated[b]) {
+            truncated_at[i].insert(prefix[b]);
+            prefix[b] |= member(i);
+            ++truncated_steps;
+            continue;
+          }
+          needed.push_back(prefix[b] | member(i));
+        }
+        if (needed.empty()) continue;
+        if (over_cap()) {
+          finished = true;
+          out.notes.push_back("stopped at max_evaluations (" + std::to_string(evaluator.evaluations()) +
+                              ") after " + std::to_string(samples) + " permutations");
+          break;
+        }
+        FLYWHEEL_TRY(evaluator.evaluate(needed));
+        for (std::size_t b = 0; b < count; ++b) {
+          if (truncated[b]) continue;
+          prefix[b] |= member(rows[c0 + b][k]);
+          previous[b] = evaluator.at(prefix[b]);
+          memo.emplace(prefix[b], previous[b]);
+        }
+      }
+      if (finished) break;
+      const bool batch_end = c0 + count == rows.size();
+      if (batch_end || (options.target_std_error > 0 && samples >= settings.min_samples)) {
+        stratified_estimate(n, memo, truncated_at, values, errors);
+      }
+      if (!batch_end && options.target_std_error > 0 && samples >= settings.min_samples &&
+          *std::max_element(errors.begin(), errors.end()) <= options.target_std_error) {
+        out.notes.push_back(format("stopped: every standard error <= %g", options.target_std_error) +
+                            " after " + std::to_string(samples) + " permutations");
+        finished = true;
+      }
+    }
+    if (finished) break;
+    finished = stop.done(samples, evaluator.evaluations(), values, errors, out.notes);
+  }
+  stratified_estimate(n, memo, truncated_at, values, errors);
+  out.values = values;
+  out.std_errors = errors;
+  out.samples = samples;
+  if (truncated_steps > 0) {
+    out.notes.push_back(format("within-round truncation (|U(N) - U(prefix)| < %g) skipped %.0f of ",
+                               settings.truncation, static_cast<double>(truncated_steps)) +
+                        std::to_string(samples * n) + " permutation steps");
+  }
+  fill_common(out, Method::gtg, n, evaluator, options);
   return out;
 }
 
@@ -302,7 +479,13 @@ Result<Estimate> run_banzhaf(std::size_t n, Evaluator& evaluator, const Settings
   for (;;) {
     const std::size_t batch = std::min(batch_size, settings.max_samples - samples);
     std::vector<Coalition> drawn(batch);
-    for (auto& s : drawn) s = rng.next() & full;  // each bit of a uniform word is a fair coin
+    // Each bit of a uniform word is a fair coin. Above 64 participants a second word supplies
+    // members 64..127; up to 64 one word per coalition keeps the stream of smaller rounds unchanged.
+    for (auto& s : drawn) {
+      s = rng.next();
+      if (n > 64) s |= Coalition{rng.next()} << 64;
+      s &= full;
+    }
     FLYWHEEL_TRY(evaluator.evaluate(drawn));
     for (Coalition s : drawn) {
       const double v = evaluator.at(s);
@@ -359,7 +542,7 @@ Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUti
     return fail(Errc::invalid_argument,
                 std::to_string(n) + " participants exceeds the limit of " +
                     std::to_string(kMaxParticipants) +
-                    " per round (coalitions are 64-bit masks); sample fewer participants per round");
+                    " per round (coalitions are 128-bit masks); sample fewer participants per round");
   }
   if (method == Method::exact && n > kMaxExactParticipants) {
     return fail(Errc::invalid_argument,
@@ -388,7 +571,8 @@ Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUti
     return out;
   }
   if (method == Method::banzhaf) return run_banzhaf(n, evaluator, *settings, options);
-  return run_permutations(method, n, evaluator, *settings, options);
+  if (method == Method::gtg) return run_gtg(n, evaluator, *settings, options);
+  return run_tmc(n, evaluator, *settings, options);
 }
 
 Result<Estimate> estimate(Method method, std::size_t n, const Utility& utility,

@@ -12,7 +12,9 @@
 //!    ICML 2019 (truncated Monte Carlo over permutations).
 //!  - GTG-Shapley: Z. Liu, Y. Chen, H. Yu, Y. Liu & L. Cui, "GTG-Shapley: Efficient and accurate
 //!    participant contribution evaluation in federated learning", ACM TIST 2022 (guided
-//!    truncation gradient Shapley: between-round and within-round truncation, guided sampling).
+//!    truncation gradient Shapley: between-round and within-round truncation, guided
+//!    sampling); here with position-stratified (Latin-square) antithetic permutation batches
+//!    and a stratified estimate reusing every memoised coalition.
 //!  - Data Banzhaf / MSR: J. T. Wang & R. Jia, "Data Banzhaf: A robust data valuation framework
 //!    for machine learning", AISTATS 2023 (maximum-sample-reuse estimator).
 //!  - leave-one-out: φ_i = U(N) − U(N∖{i}) (Cook's distance style baseline; see Ghorbani & Zou).
@@ -37,9 +39,9 @@
 
 namespace flywheel::attribution {
 
-//! The largest number of participants per round any estimator accepts: coalitions are 64-bit
+//! The largest number of participants per round any estimator accepts: coalitions are 128-bit
 //! masks (bit i = the round's i-th participant).
-inline constexpr std::size_t kMaxParticipants = 64;
+inline constexpr std::size_t kMaxParticipants = kCoalitionBits;
 
 //! U(S) for utilities that can fail (e.g. rebuilding a coalition model). Must be deterministic and
 //! safe to call from several threads at once.
@@ -64,8 +66,10 @@ Result<Method> parse_method(std::string_view name);
 //! How an estimator runs. Unset optionals take the method's default, listed per field.
 //!
 //! Stopping (sampling methods tmc, gtg, banzhaf): samples are drawn in batches (n permutations
-//! for tmc and gtg — for gtg one guided cycle, each participant first once; max(32, n) coalitions
-//! for banzhaf). After each batch the estimator stops when any of these holds:
+//! for tmc; 2n for gtg — the n rows of a random Latin square, every participant at every position
+//! once, each followed by its reverse; max(32, n) coalitions for banzhaf). After each batch the
+//! estimator stops when any of these holds (gtg also checks max_evaluations before every step of
+//! 8 permutations and the standard-error target after every 8 permutations):
 //!  - the number of samples reached max_samples;
 //!  - max_evaluations > 0 and the distinct evaluations reached it (a soft cap: the batch that
 //!    crosses it completes, so the count may exceed it by at most one batch's evaluations);
@@ -108,9 +112,10 @@ struct EstimatorOptions {
 //! One round's attribution estimate.
 struct Estimate {
   std::vector<double> values;      //!< φ_i per participant in the round's order (utility units)
-  //! Standard error of each value: std of the sampled marginals / √samples for tmc and gtg
-  //! (treating guided permutations as independent, a conservative bound), the two-sample
-  //! standard error of the difference of means for banzhaf; 0 for exact, loo and skipped rounds.
+  //! Standard error of each value: std of the sampled marginals / √samples for tmc; for gtg the
+  //! stratified standard error over prefix sizes with a finite-population correction (0 once
+  //! every coalition is memoised); the two-sample standard error of the difference of means for
+  //! banzhaf; 0 for exact, loo and skipped rounds.
   std::vector<double> std_errors;
   std::size_t evaluations = 0;     //!< distinct coalitions whose utility was computed
   std::size_t samples = 0;         //!< permutations (tmc, gtg) or coalitions (banzhaf) drawn; 0 otherwise
@@ -124,9 +129,12 @@ struct Estimate {
 
 //! Estimates the round's values for `n` participants with `method`; U(S) = utility(S).
 //!
-//! Efficiency: for exact, and for tmc/gtg with truncation_tolerance = 0 and no round skip, each
-//! permutation's marginals telescope, so Σ φ_i = U(N) − U(∅) up to float rounding. With
-//! truncation the sum differs by less than the tolerance. Banzhaf and LOO values are not efficient.
+//! Efficiency: for exact, and for tmc with truncation_tolerance = 0 and no round skip, each
+//! permutation's marginals telescope, so Σ φ_i = U(N) − U(∅) up to float rounding; with
+//! truncation the sum differs by less than the tolerance. gtg's stratified estimate (mean over
+//! every memoised pair (S, S ∪ {i}) per prefix size, docs/attribution.md) is unbiased per
+//! participant, so efficient in expectation, and exact (equal to exact Shapley) once every
+//! coalition is memoised. Banzhaf and LOO values are not efficient.
 //!
 //! Errors: Errc::invalid_argument when n is 0, n > kMaxParticipants, n > kMaxExactParticipants
 //! for Method::exact (2^n evaluations), or an option is out of range (negative tolerance,

@@ -159,21 +159,64 @@ TEST(Estimate, ExactValuesSumToGrandMinusEmptyUtility) {
   }
 }
 
-TEST(Estimate, UntruncatedPermutationEstimatesAreEfficient) {
+TEST(Estimate, UntruncatedTmcEstimatesAreEfficient) {
   // Each permutation's marginals telescope to U(N) − U(∅), so their averages do too.
   const std::size_t n = 9;
   const auto u = random_fl_game(n, 21);
-  for (Method m : kPermutationMethods) {
-    auto r = estimate(m, n, [&](Coalition s) { return u[s]; }, untruncated(8, 27));
-    ASSERT_TRUE(r);
-    EXPECT_NEAR(sum(r->values), u.back() - u.front(), 1e-12) << method_name(m);
+  auto r = estimate(Method::tmc, n, [&](Coalition s) { return u[s]; }, untruncated(8, 27));
+  ASSERT_TRUE(r);
+  EXPECT_NEAR(sum(r->values), u.back() - u.front(), 1e-12);
+}
+
+TEST(Estimate, UntruncatedGtgEstimatesAreEfficientWithinTheirStandardErrors) {
+  // GTG's stratified estimate over every memoised pair is unbiased per participant, so the sum is
+  // U(N) − U(∅) in expectation (not per draw): within 4 standard errors of the sum.
+  const std::size_t n = 9;
+  const auto u = random_fl_game(n, 21);
+  auto r = estimate(Method::gtg, n, [&](Coalition s) { return u[s]; }, untruncated(8, 27));
+  ASSERT_TRUE(r);
+  double variance = 0;
+  for (double se : r->std_errors) variance += se * se;
+  EXPECT_GT(variance, 0.0);
+  EXPECT_LT(std::abs(sum(r->values) - (u.back() - u.front())), 4 * std::sqrt(variance));
+}
+
+TEST(Estimate, GtgIsExactlyEfficientOnceEveryCoalitionIsMemoised) {
+  // 2^6 = 64 coalitions: 60 guided permutations reach them all; every stratum is then complete.
+  const std::size_t n = 6;
+  const auto u = random_fl_game(n, 23);
+  auto r = estimate(Method::gtg, n, [&](Coalition s) { return u[s]; }, untruncated(8, 600));
+  auto exact = estimate(Method::exact, n, [&](Coalition s) { return u[s]; });
+  ASSERT_TRUE(r && exact);
+  EXPECT_EQ(r->evaluations, 64U);
+  EXPECT_NEAR(sum(r->values), u.back() - u.front(), 1e-12);
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_NEAR(r->values[i], exact->values[i], 1e-12) << i;
+    EXPECT_EQ(r->std_errors[i], 0.0) << i;
   }
 }
 
-TEST(Estimate, TruncatedPermutationEstimatesAreEfficientWithinTheTolerance) {
+TEST(Estimate, OneGtgBatchPutsEveryParticipantFirstAndLast) {
+  // A batch is n Latin-square rows (every participant at every position once) and their reverses:
+  // every singleton and every leave-one-out coalition is evaluated, so the strata k = 0 and
+  // k = n − 1 are exact (no standard error from them) after one batch.
+  const std::size_t n = 10;
+  const auto u = random_fl_game(n, 12);
+  std::vector<std::atomic<int>> calls(u.size());
+  auto r = estimate(Method::gtg, n, [&](Coalition s) { ++calls[s]; return u[s]; }, untruncated(3, 2 * n));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->samples, 2 * n);
+  const Coalition full = (Coalition{1} << n) - 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(calls[Coalition{1} << i].load(), 1) << "singleton " << i;
+    EXPECT_EQ(calls[full & ~(Coalition{1} << i)].load(), 1) << "all but " << i;
+  }
+}
+
+TEST(Estimate, TruncatedTmcEstimatesAreEfficientWithinTheTolerance) {
   const std::size_t n = 9;
   const auto u = random_fl_game(n, 22);
-  for (Method m : kPermutationMethods) {
+  for (Method m : {Method::tmc}) {
     EstimatorOptions o = untruncated(8, 27);
     o.truncation_tolerance = 0.02;
     auto r = estimate(m, n, [&](Coalition s) { return u[s]; }, o);
@@ -201,7 +244,7 @@ TEST(Estimate, SymmetricPlayersGetEqualExactValues) {
   auto u = [](Coalition s) {
     const double a = static_cast<double>((s >> 1 & 1) + (s >> 4 & 1));
     return a * a * 0.3 + 0.2 * static_cast<double>(s & 1) +
-           0.7 * static_cast<double>((s >> 2 & 1) * (s >> 3 & 1)) + 0.05 * std::popcount(s);
+           0.7 * static_cast<double>((s >> 2 & 1) * (s >> 3 & 1)) + 0.05 * static_cast<int>(coalition_size(s));
   };
   auto r = estimate(Method::exact, 5, u);
   ASSERT_TRUE(r);
@@ -276,7 +319,7 @@ TEST(Estimate, GtgWithDefaultsIsCloseToExactWithFewerEvaluations) {
 
 TEST(Estimate, GtgSkipsARoundWhoseGainIsBelowTheBetweenRoundTolerance) {
   std::atomic<int> calls = 0;
-  auto flat = [&](Coalition s) { ++calls; return 0.8 + 0.0001 * std::popcount(s); };
+  auto flat = [&](Coalition s) { ++calls; return 0.8 + 0.0001 * static_cast<int>(coalition_size(s)); };
   EstimatorOptions o;
   o.round_truncation_tolerance = 0.005;
   auto r = estimate(Method::gtg, 10, flat, o);
@@ -292,14 +335,14 @@ TEST(Estimate, GtgSkipsARoundWhoseGainIsBelowTheBetweenRoundTolerance) {
 TEST(Estimate, GtgDoesNotSkipARoundWithAGainAboveTheTolerance) {
   EstimatorOptions o;
   o.round_truncation_tolerance = 0.0005;
-  auto r = estimate(Method::gtg, 10, [](Coalition s) { return 0.8 + 0.0001 * std::popcount(s); }, o);
+  auto r = estimate(Method::gtg, 10, [](Coalition s) { return 0.8 + 0.0001 * static_cast<int>(coalition_size(s)); }, o);
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->truncated_round);
 }
 
 TEST(Estimate, WithinRoundTruncationSavesEvaluationsOnASaturatingGame) {
   // Any two members already reach the grand coalition's utility.
-  auto saturating = [](Coalition s) { return std::min(2, std::popcount(s)) * 0.4; };
+  auto saturating = [](Coalition s) { return std::min(2, static_cast<int>(coalition_size(s))) * 0.4; };
   auto full = estimate(Method::gtg, 12, saturating, untruncated(1, 48));
   EstimatorOptions o = untruncated(1, 48);
   o.truncation_tolerance = 0.001;
@@ -402,6 +445,72 @@ TEST(Estimate, StopsWhenEveryStandardErrorMeetsTheTarget) {
   EXPECT_LT(r->samples, 100000u);
 }
 
+TEST(Estimate, LeaveOneOutOnAHundredPlayerAdditiveGameEqualsTheWeights) {
+  // Members 64..99 live in the coalition mask's high word.
+  std::vector<double> w(100);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = 0.001 * static_cast<double>(i % 17) - 0.004;
+  auto r = estimate(Method::loo, w.size(), [&](Coalition s) { return additive(w, s); });
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_NEAR(r->grand_utility, sum(w), 1e-12);
+  EXPECT_EQ(r->evaluations, w.size() + 2);
+  for (std::size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(r->values[i], w[i], 1e-12) << i;
+}
+
+TEST(Estimate, PermutationEstimatorsOnAHundredPlayerAdditiveGameAreExact) {
+  // One batch each: 100 TMC permutations, 200 GTG guided permutations (every player at every
+  // position once, so every stratum of the stratified estimate is reached).
+  std::vector<double> w(100);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = 0.002 * static_cast<double>((i * 7) % 13) - 0.005;
+  for (Method m : kPermutationMethods) {
+    const std::size_t permutations = m == Method::gtg ? 2 * w.size() : w.size();
+    auto r = estimate(m, w.size(), [&](Coalition s) { return additive(w, s); },
+                      untruncated(11, permutations));
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_EQ(r->samples, permutations) << method_name(m);
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      EXPECT_NEAR(r->values[i], w[i], 1e-12) << method_name(m) << " player " << i;
+    }
+    EXPECT_NEAR(sum(r->values), r->grand_utility - r->empty_utility, 1e-10) << method_name(m);
+  }
+}
+
+TEST(Estimate, BanzhafSamplesMembersAboveSixtyFourLikeTheOthers) {
+  // Symmetric threshold game over n = 70: U(S) = 1 when |S| >= 35. Every player's Banzhaf value is
+  // P(exactly 34 of the other 69 join) = C(69, 34) / 2^69; players 65..69 (high word of the mask)
+  // must agree with it and with players 0..4 within sampling noise.
+  const std::size_t n = 70;
+  double expected = 1;
+  for (std::size_t j = 1; j <= 34; ++j) expected = expected * static_cast<double>(35 + j) / static_cast<double>(j);
+  expected = std::ldexp(expected, -69);
+  EstimatorOptions o;
+  o.seed = 70;
+  o.max_samples = 20000;
+  o.min_samples = 20000;
+  o.convergence_tolerance = 0;
+  o.round_truncation_tolerance = 0;
+  auto r = estimate(Method::banzhaf, n, [](Coalition s) { return coalition_size(s) >= 35 ? 1.0 : 0.0; }, o);
+  ASSERT_TRUE(r) << r.error().to_string();
+  for (std::size_t k = 0; k < 5; ++k) {
+    for (std::size_t i : {k, 65 + k}) {
+      ASSERT_TRUE(std::isfinite(r->std_errors[i])) << "player " << i << " never sampled both ways";
+      EXPECT_LT(r->std_errors[i], 0.02) << i;
+      EXPECT_NEAR(r->values[i], expected, 4 * r->std_errors[i]) << "player " << i;
+    }
+    const double se = std::hypot(r->std_errors[k], r->std_errors[65 + k]);
+    EXPECT_NEAR(r->values[65 + k], r->values[k], 4 * se) << "players " << k << " and " << 65 + k;
+  }
+}
+
+TEST(Estimate, HandlesAFullOneHundredTwentyEightPlayerRound) {
+  const std::vector<double> w(128, 0.01);
+  for (Method m : {Method::tmc, Method::loo}) {
+    auto r = estimate(m, 128, [&](Coalition s) { return additive(w, s); }, untruncated(1, 4));
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_NEAR(r->grand_utility, 1.28, 1e-12) << method_name(m);
+    for (double v : r->values) EXPECT_NEAR(v, 0.01, 1e-12) << method_name(m);
+  }
+}
+
 TEST(Estimate, HandlesAFullSixtyFourPlayerRound) {
   const std::vector<double> w(64, 0.01);
   EstimatorOptions o = untruncated(1, 4);
@@ -439,10 +548,14 @@ TEST(Estimate, RefusesNoParticipantsForEveryMethod) {
   }
 }
 
-TEST(Estimate, RefusesMoreThanSixtyFourParticipants) {
-  auto r = estimate(Method::gtg, 65, [](Coalition) { return 0.0; });
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, Errc::invalid_argument);
+TEST(Estimate, RefusesMoreThanOneHundredTwentyEightParticipants) {
+  for (Method m : {Method::gtg, Method::tmc, Method::loo, Method::banzhaf}) {
+    auto r = estimate(m, kMaxParticipants + 1, [](Coalition) { return 0.0; });
+    ASSERT_FALSE(r) << method_name(m);
+    EXPECT_EQ(r.error().code, Errc::invalid_argument);
+    EXPECT_NE(r.error().message.find("129 participants exceeds the limit of 128"), std::string::npos)
+        << r.error().message;
+  }
 }
 
 TEST(Estimate, RefusesANegativeTolerance) {
@@ -473,12 +586,21 @@ TEST(EstimateChecked, ReturnsTheUtilitysErrorNamingTheCoalition) {
   EXPECT_NE(r.error().message.find("validation set missing"), std::string::npos);
 }
 
+TEST(EstimateChecked, NamesAFailingCoalitionWithMembersAboveSixtyFour) {
+  auto r = estimate_checked(Method::loo, 70, [](Coalition s) -> Result<double> {
+    if (s == coalition_full(70) - coalition_member(0)) return fail(Errc::data, "no model");
+    return 0.0;
+  });
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("0x3ffffffffffffffffe"), std::string::npos) << r.error().message;
+}
+
 TEST(Estimate, TurnsAThrowingUtilityIntoAnInternalError) {
   EstimatorOptions o;
   o.threads = 3;
   auto r = estimate(Method::gtg, 5, [](Coalition s) -> double {
-    if (std::popcount(s) == 2) throw std::runtime_error("boom");
-    return 0.1 * std::popcount(s);
+    if (static_cast<int>(coalition_size(s)) == 2) throw std::runtime_error("boom");
+    return 0.1 * static_cast<int>(coalition_size(s));
   }, o);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::internal);

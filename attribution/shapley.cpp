@@ -2,9 +2,23 @@
 // Copyright 2026 The Flywheel Authors
 #include "attribution/shapley.hpp"
 
+#include <cstdio>
+
 #include "attribution/estimator.hpp"
 
 namespace flywheel::attribution {
+
+std::string coalition_hex(Coalition s) {
+  char buf[40];
+  const auto high = static_cast<unsigned long long>(coalition_high(s));
+  const auto low = static_cast<unsigned long long>(coalition_low(s));
+  if (high == 0) {
+    std::snprintf(buf, sizeof buf, "%llx", low);
+  } else {
+    std::snprintf(buf, sizeof buf, "%llx%016llx", high, low);
+  }
+  return buf;
+}
 
 Result<ShapleyValues> exact_shapley(std::size_t n, const Utility& utility) {
   // One thread: callers of this older entry point need not make `utility` thread-safe.

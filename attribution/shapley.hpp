@@ -7,9 +7,11 @@
 //! GTG-Shapley (Liu et al. 2022): U(S) is a metric of the coalition model rebuilt from the members'
 //! updates, with no retraining.
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "common/result.hpp"
@@ -17,7 +19,47 @@
 namespace flywheel::attribution {
 
 //! A coalition as a bitmask over the round's participants: bit i set means participant i is in.
-using Coalition = std::uint64_t;
+//! 128 bits wide (GCC/Clang's unsigned __int128, usable in strict C++20), so a round has at most
+//! 128 participants. std::hash, std::popcount and iostreams do not accept it in strict mode: use
+//! CoalitionHash, coalition_size and coalition_hex below.
+__extension__ typedef unsigned __int128 Coalition;
+
+//! Number of bits (participants) a Coalition can hold.
+inline constexpr std::size_t kCoalitionBits = 128;
+
+//! The coalition holding only participant `i` (i < kCoalitionBits).
+constexpr Coalition coalition_member(std::size_t i) { return Coalition{1} << i; }
+
+//! The coalition of participants 0..n−1 (the grand coalition of an n-participant round);
+//! n ≤ kCoalitionBits.
+constexpr Coalition coalition_full(std::size_t n) {
+  return n >= kCoalitionBits ? ~Coalition{0} : (Coalition{1} << n) - 1;
+}
+
+//! The low 64 bits (participants 0..63) of a coalition.
+constexpr std::uint64_t coalition_low(Coalition s) { return static_cast<std::uint64_t>(s); }
+
+//! The high 64 bits (participants 64..127) of a coalition.
+constexpr std::uint64_t coalition_high(Coalition s) { return static_cast<std::uint64_t>(s >> 64); }
+
+//! |S|: the number of participants in the coalition.
+constexpr std::size_t coalition_size(Coalition s) {
+  return static_cast<std::size_t>(std::popcount(coalition_low(s)) + std::popcount(coalition_high(s)));
+}
+
+//! Whether participant `i` is in the coalition.
+constexpr bool coalition_contains(Coalition s, std::size_t i) { return ((s >> i) & 1U) != 0; }
+
+//! The mask in lower-case hexadecimal without leading zeros or "0x" ("0" for ∅).
+std::string coalition_hex(Coalition s);
+
+//! Hash of a coalition for unordered containers (std::hash has no unsigned __int128 in strict mode).
+struct CoalitionHash {
+  //! Mixes both halves; for coalitions of participants 0..63 only this is std::hash of the low word.
+  std::size_t operator()(Coalition s) const noexcept {
+    return std::hash<std::uint64_t>{}(coalition_low(s) ^ (coalition_high(s) * 0x9E3779B97F4A7C15ULL));
+  }
+};
 
 //! U(S). Must be deterministic: the same coalition always gives the same utility.
 using Utility = std::function<double(Coalition)>;

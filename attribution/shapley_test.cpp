@@ -83,7 +83,7 @@ TEST(ExactShapley, InterchangeablePlayersGetEqualValues) {
   // Utility depends on the members through a symmetric function of players 1 and 4 plus others.
   auto u = [](Coalition s) {
     const double a = (s >> 1 & 1) + (s >> 4 & 1);
-    return a * a * 0.3 + 0.2 * (s & 1) + 0.7 * (s >> 2 & 1) * (s >> 3 & 1) + 0.05 * std::popcount(s);
+    return a * a * 0.3 + 0.2 * (s & 1) + 0.7 * (s >> 2 & 1) * (s >> 3 & 1) + 0.05 * static_cast<int>(coalition_size(s));
   };
   auto r = exact_shapley(n, u);
   ASSERT_TRUE(r);
@@ -104,7 +104,7 @@ TEST(ExactShapley, ValuesAreAdditiveAcrossGames) {
 
 TEST(ExactShapley, EachCoalitionIsEvaluatedOnce) {
   std::vector<int> calls(64, 0);
-  auto r = exact_shapley(6, [&](Coalition s) { ++calls[s]; return double(std::popcount(s)); });
+  auto r = exact_shapley(6, [&](Coalition s) { ++calls[s]; return double(static_cast<int>(coalition_size(s))); });
   ASSERT_TRUE(r);
   for (int c : calls) EXPECT_EQ(c, 1);
   EXPECT_EQ(r->evaluations, 64u);
@@ -121,6 +121,38 @@ TEST(ExactShapley, RefusesMoreParticipantsThanTheLimit) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::invalid_argument);
   EXPECT_NE(r.error().message.find("exceeds the limit"), std::string::npos);
+}
+
+TEST(Coalition, HoldsOneHundredTwentyEightMembers) {
+  const Coalition full = coalition_full(128);
+  EXPECT_EQ(coalition_size(full), 128u);
+  EXPECT_EQ(full, ~Coalition{0});
+  EXPECT_EQ(coalition_full(64), Coalition{~std::uint64_t{0}});
+  EXPECT_EQ(coalition_size(coalition_full(100)), 100u);
+  EXPECT_TRUE(coalition_contains(coalition_member(127), 127));
+  EXPECT_FALSE(coalition_contains(coalition_member(127), 63));
+  EXPECT_EQ(coalition_high(coalition_member(64)), 1u);
+  EXPECT_EQ(coalition_low(coalition_member(64)), 0u);
+}
+
+TEST(Coalition, SizeCountsMembersInBothHalves) {
+  const Coalition s = coalition_member(0) | coalition_member(63) | coalition_member(64) | coalition_member(99);
+  EXPECT_EQ(coalition_size(s), 4u);
+  EXPECT_EQ(coalition_size(Coalition{0}), 0u);
+}
+
+TEST(Coalition, HexPrintsTheWholeMaskWithoutLeadingZeros) {
+  EXPECT_EQ(coalition_hex(0), "0");
+  EXPECT_EQ(coalition_hex(5), "5");
+  EXPECT_EQ(coalition_hex(coalition_member(64) | 1), "10000000000000001");
+  EXPECT_EQ(coalition_hex(coalition_full(128)), std::string(32, 'f'));
+}
+
+TEST(Coalition, HashSeparatesMasksThatDifferOnlyInTheHighHalf) {
+  const CoalitionHash hash;
+  EXPECT_NE(hash(coalition_member(3)), hash(coalition_member(3) | coalition_member(70)));
+  EXPECT_NE(hash(coalition_member(64)), hash(coalition_member(65)));
+  EXPECT_EQ(hash(coalition_member(70)), hash(coalition_member(70)));
 }
 
 }  // namespace

@@ -366,14 +366,14 @@ Result<SimulationConfig> parse_object(const Json& root) {
                                     config.attribution.method + "\" can evaluate" +
                                     (exact ? " (2^n coalitions per round); lower strategy.fraction_fit or "
                                              "use a sampling method such as \"gtg\""
-                                           : " (coalitions are 64-bit masks); lower strategy.fraction_fit"));
+                                           : " (coalitions are 128-bit masks); lower strategy.fraction_fit"));
     }
   }
   config.participants.profiles.assign(count, Profile::honest);
   if (const Json* profiles = participants->find("profiles")) {
     if (!profiles->is_object()) {
       return fail(Errc::config, "participants.profiles must be an object mapping a participant "
-                                "index to a profile, e.g. {\"5\": \"shuffled-labels\"}");
+                                "index to a profile, e.g. {\"5\": \"shuffled-labels\", \"6\": \"duplicate:0\"}");
     }
     for (const auto& item : profiles->items()) {
       const std::string path = "participants.profiles." + item.key();
@@ -396,6 +396,7 @@ Result<SimulationConfig> parse_object(const Json& root) {
       if (index < count) config.participants.profiles[index] = profile;
     }
   }
+  FLYWHEEL_TRY(check_profiles(config.participants.profiles));
   if (const Json* keys = participants->find("private_keys"); keys != nullptr && !keys->empty()) {
     if (!keys->is_array()) {
       return fail(Errc::config, "participants.private_keys must be an array of hex private keys");

@@ -301,6 +301,26 @@ TEST(SimulationConfig, SamplingLetsAJobHaveMoreParticipantsThanExactShapleyPerRo
                       "strategy.fraction_fit");
 }
 
+TEST(SimulationConfig, SamplingMethodsAcceptAHundredParticipantsPerRound) {
+  auto config = parse_simulation_config(R"({"participants": {"count": 1000},
+                                            "strategy": {"fraction_fit": 0.1},
+                                            "attribution": {"method": "loo"}})");
+  ASSERT_TRUE(config) << config.error().to_string();
+  EXPECT_EQ(fit_clients_per_round(*config), 100U);
+}
+
+TEST(SimulationConfig, MoreThanOneHundredTwentyEightParticipantsPerRoundAreRefused) {
+  auto config = parse_simulation_config(R"({"participants": {"count": 1290},
+                                            "strategy": {"fraction_fit": 0.1},
+                                            "attribution": {"method": "gtg"}})");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code, Errc::config);
+  const std::string& message = config.error().message;
+  EXPECT_NE(message.find("puts 129 participants in a round, more than 128"), std::string::npos) << message;
+  EXPECT_NE(message.find("128-bit masks"), std::string::npos) << message;
+  EXPECT_NE(message.find("strategy.fraction_fit"), std::string::npos) << message;
+}
+
 TEST(SimulationConfig, ConfigHashIgnoresRoundsAndChainButNotTraining) {
   auto a = parse_simulation_config(R"({"job": {"rounds": 3}})");
   auto b = parse_simulation_config(R"({"job": {"rounds": 9}, "chain": {"x": 1}})");
@@ -394,7 +414,7 @@ TEST(SimulationConfig, NegativeTruncationToleranceIsRejected) {
 TEST(SimulationConfig, SeventeenParticipantsPerRoundAreRefusedForExactButAcceptedForGtg) {
   expect_config_error(R"({"participants": {"count": 17}})", "attribution.method");
   EXPECT_TRUE(parse_simulation_config(R"({"participants": {"count": 17}, "attribution": {"method": "gtg"}})"));
-  expect_config_error(R"({"participants": {"count": 65}, "attribution": {"method": "tmc"}})",
+  expect_config_error(R"({"participants": {"count": 129}, "attribution": {"method": "tmc"}})",
                       "participants.count");
 }
 

@@ -98,7 +98,7 @@ Evaluator::Evaluator(const CheckedUtility& utility, std::size_t threads)
 Result<void> Evaluator::evaluate(std::span<const Coalition> batch) {
   std::vector<Coalition> missing;
   {
-    std::unordered_map<Coalition, bool> queued;
+    std::unordered_map<Coalition, bool, CoalitionHash> queued;
     for (Coalition s : batch) {
       if (cache_.find(s) == nullptr && queued.emplace(s, true).second) missing.push_back(s);
     }
@@ -117,12 +117,7 @@ Result<void> Evaluator::evaluate(std::span<const Coalition> batch) {
   for (std::size_t k = 0; k < missing.size(); ++k) {
     if (!results[k]) {
       return tl::unexpected(with_context(results[k].error(),
-                                         "evaluating coalition 0x" + [&] {
-                                           char buf[20];
-                                           std::snprintf(buf, sizeof buf, "%llx",
-                                                         static_cast<unsigned long long>(missing[k]));
-                                           return std::string(buf);
-                                         }()));
+                                         "evaluating coalition 0x" + coalition_hex(missing[k])));
     }
     cache_.insert(missing[k], *results[k]);
   }

@@ -62,7 +62,7 @@ class CoalitionCache {
 
  private:
   mutable std::mutex mutex_;
-  std::unordered_map<Coalition, double> values_;
+  std::unordered_map<Coalition, double, CoalitionHash> values_;
 };
 
 //! Evaluates coalitions through a CheckedUtility, at most once each, in parallel batches.

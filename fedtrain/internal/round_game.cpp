@@ -88,10 +88,10 @@ Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Met
                                          const attribution::EstimatorOptions& options) {
   const std::size_t m = game.updates.size();
   if (m == 0 || m > attribution::kMaxParticipants) {
-    return fail(Errc::invalid_argument, "a round needs 1 to 64 participants, got " + std::to_string(m));
+    return fail(Errc::invalid_argument, "a round needs 1 to " + std::to_string(attribution::kMaxParticipants) +
+                                            " participants, got " + std::to_string(m));
   }
-  const attribution::Coalition full =
-      m == 64 ? ~attribution::Coalition{0} : (attribution::Coalition{1} << m) - 1;
+  const attribution::Coalition full = attribution::coalition_full(m);
   std::mutex mutex;
   RoundAttribution out;
   std::optional<Evaluation> grand;
@@ -103,7 +103,7 @@ Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Met
     } else {
       std::vector<ClientUpdate> members;
       for (std::size_t i = 0; i < m; ++i) {
-        if ((coalition >> i) & 1U) members.push_back(game.updates[i]);
+        if (attribution::coalition_contains(coalition, i)) members.push_back(game.updates[i]);
       }
       model = game.strategy.propose(game.global, members);
     }
