@@ -48,8 +48,9 @@ std::int64_t value_to_fixed(double value) { return std::llround(value * 1e18); }
 
 Hash32 round_leaf_hash(const RoundLeaf& leaf) {
   Bytes encoded;
-  encoded.reserve(96);
+  encoded.reserve(128);
   append_word_address(encoded, leaf.participant);
+  encoded.insert(encoded.end(), leaf.receipt.bytes.begin(), leaf.receipt.bytes.end());
   append_word_i64(encoded, value_to_fixed(leaf.value));
   append_word_u64(encoded, leaf.samples);
   return double_keccak(encoded);

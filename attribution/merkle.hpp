@@ -15,15 +15,19 @@ namespace flywheel::attribution {
 //! One participant's line in a round record.
 struct RoundLeaf {
   Address participant;
+  //! The EIP-712 digest (common/eip712.hpp) of the participant's signed UpdateReceipt for the
+  //! round; zero when the participant sent no update in the round.
+  Hash32 receipt{};
   double value = 0;          //!< round Shapley value, in utility units (accuracy)
-  std::uint64_t samples = 0;
+  std::uint64_t samples = 0; //!< training samples behind the participant's update; 0 when absent
   bool operator==(const RoundLeaf&) const = default;
 };
 
 //! A round value as the signed fixed-point integer that leaves commit to: round(value * 1e18).
 std::int64_t value_to_fixed(double value);
 
-//! keccak256(keccak256(abi.encode(address participant, int256 value_fixed, uint256 samples))).
+//! keccak256(keccak256(abi.encode(address participant, bytes32 receipt, int256 value_fixed,
+//! uint256 samples))), value_fixed = value_to_fixed(value) (docs/onchain.md, "Round leaves").
 Hash32 round_leaf_hash(const RoundLeaf& leaf);
 
 //! keccak256(keccak256(abi.encode(address account, uint256 amount))): the share-claim leaf that

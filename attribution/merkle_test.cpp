@@ -26,12 +26,31 @@ TEST(ShareLeafHash, MatchesDoubleKeccakOfAbiEncoding) {
             h("0xadf962fa973456cff969295a2bcb4737b47871984dae691fa83b76efbe27aa64"));
 }
 
-TEST(RoundLeafHash, EncodesNegativeValuesAsTwosComplement) {
-  // cast abi-encode 'f(address,int256,uint256)' 0x1111…1111 -250000000000000000 1234
-  const RoundLeaf leaf{.participant = address_of_byte(0x11), .value = -0.25, .samples = 1234};
+// Expected values computed independently with Foundry's cast:
+//   cast keccak $(cast keccak $(cast abi-encode 'f(address,bytes32,int256,uint256)' --
+//     0x1111…1111 0xabab…abab -250000000000000000 1234))   (one line)
+TEST(RoundLeafHash, EncodesTheReceiptDigestAndNegativeValuesAsTwosComplement) {
+  Hash32 receipt;
+  receipt.bytes.fill(0xab);
+  const RoundLeaf leaf{.participant = address_of_byte(0x11), .receipt = receipt, .value = -0.25, .samples = 1234};
   EXPECT_EQ(value_to_fixed(-0.25), -250000000000000000);
   EXPECT_EQ(round_leaf_hash(leaf),
-            h("0x14d45b8eb020187c1fbcc14094e518c2c518c4c5e8d1742ce0a3d7939bafefd0"));
+            h("0x69b3a90de7137d69a98108e1c05d3c490e2adf799a690dc9e41fb97f5790152b"));
+}
+
+// cast abi-encode 'f(address,bytes32,int256,uint256)' 0x1111…1111 0x00…00 0 0, hashed twice.
+TEST(RoundLeafHash, AnAbsentParticipantCommitsToAZeroReceipt) {
+  const RoundLeaf leaf{.participant = address_of_byte(0x11)};
+  EXPECT_TRUE(leaf.receipt.is_zero());
+  EXPECT_EQ(round_leaf_hash(leaf),
+            h("0xda8b49eb1dfbf8734f01554e1d27979eb9124693e60eb4e90800d81cf5bd8d71"));
+}
+
+TEST(RoundLeafHash, AnotherReceiptGivesAnotherLeaf) {
+  RoundLeaf leaf{.participant = address_of_byte(0x11), .value = 0.5, .samples = 10};
+  const Hash32 without = round_leaf_hash(leaf);
+  leaf.receipt.bytes[31] = 1;
+  EXPECT_NE(round_leaf_hash(leaf), without);
 }
 
 TEST(MerkleTree, TwoLeafRootMatchesSortedPairHash) {

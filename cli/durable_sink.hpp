@@ -2,14 +2,28 @@
 // Copyright 2026 The Flywheel Authors
 #pragma once
 
-//! The round sink `flywheel simulate`/`demo` use on a chain: every round goes through the durable
-//! SQLite outbox (chain-bridge/outbox.hpp) before it is sent, so a crash or an RPC outage neither
+//! How a job records on a chain, for every command that runs one (`flywheel simulate`, `demo` and
+//! `aggregator`): the job config's "chain" section, one set-up (connect or start anvil, deploy or
+//! reuse the AttributionLedger, register the job, write deployment.json, or re-attach to the job
+//! deployment.json names on --resume), and the round sink that sends every round through the
+//! durable SQLite outbox (chain-bridge/outbox.hpp) first, so a crash or an RPC outage neither
 //! loses nor duplicates a recorded round.
 
+#include <filesystem>
 #include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 
+#include <nlohmann/json.hpp>
+
+#include "chain-bridge/anvil.hpp"
 #include "chain-bridge/ledger.hpp"
 #include "chain-bridge/outbox.hpp"
+#include "chain-bridge/rpc.hpp"
+#include "chain-bridge/signer.hpp"
+#include "common/keys.hpp"
 #include "fedtrain/round_sink.hpp"
 
 namespace flywheel::cli {
@@ -19,7 +33,7 @@ namespace flywheel::cli {
 //! `ledger`. Borrows the outbox, the ledger binding and `out` (progress lines), which must
 //! outlive it. Errors are those of RoundOutbox::enqueue/flush and AttributionLedger, with the
 //! round named; an Errc::rpc error means the record is safe in the outbox and will be delivered
-//! by the next flush.
+//! by the next flush. Handing it a round again is harmless (the outbox's enqueue is idempotent).
 class DurableLedgerSink final : public fedtrain::RoundSink {
  public:
   DurableLedgerSink(chain::RoundOutbox& outbox, chain::AttributionLedger& ledger, U256 job_id,
@@ -37,5 +51,80 @@ class DurableLedgerSink final : public fedtrain::RoundSink {
   U256 job_id_;
   std::ostream& out_;
 };
+
+//! The job config's "chain" section (the CLI's: fedtrain only carries it as text).
+struct ChainSettings {
+  std::optional<std::string> rpc;             //!< chain.rpc: JSON-RPC URL
+  std::optional<Address> ledger;              //!< chain.ledger: reuse this AttributionLedger
+  std::optional<std::string> aggregator_key;  //!< chain.aggregator_key: hex key sending records
+  std::optional<Address> dao;                 //!< chain.dao: the ledger's DAO (default the aggregator)
+  std::uint64_t challenge_window = 3600;      //!< chain.challenge_window, seconds
+};
+
+//! Parses the "chain" section given as JSON text (SimulationConfig::chain_json; "" or "{}" = all
+//! defaults). Errc::config naming the key for an unknown key or a value of the wrong type.
+Result<ChainSettings> parse_chain_settings(std::string_view chain_json);
+
+//! What the command line adds to the chain section.
+struct ChainRequest {
+  std::optional<std::string> rpc;  //!< --rpc: overrides chain.rpc
+  bool resume = false;             //!< re-attach to the job in out_dir/deployment.json when it exists
+  //! With no URL from --rpc, chain.rpc or a resumed deployment.json: start a local anvil (the
+  //! demo) instead of failing.
+  bool start_anvil = false;
+  //! The key that sends the records when chain.aggregator_key is not set (the aggregator's
+  //! keystore); default anvil's dev account 0.
+  std::optional<PrivateKey> signer_key;
+};
+
+//! True when a job with these settings records on-chain: --rpc or chain.rpc is given, anvil may be
+//! started, or a resumed run folder holds deployment.json.
+bool records_on_chain(const ChainSettings& settings, const ChainRequest& request,
+                      const std::filesystem::path& out_dir);
+
+//! A job's link to its ledger: the node (and the anvil it started, if any), the signer, the
+//! ledger binding, the run folder's outbox and the sink fedtrain reports rounds to. Not movable:
+//! the sink borrows the members next to it.
+struct LedgerSession {
+  std::optional<chain::AnvilProcess> anvil;
+  std::unique_ptr<chain::RpcClient> rpc;
+  std::unique_ptr<chain::Signer> aggregator;
+  std::optional<chain::AttributionLedger> ledger;
+  std::optional<chain::RoundOutbox> outbox;
+  std::optional<DurableLedgerSink> sink;
+  std::uint64_t chain_id = 0;
+  U256 job_id;
+  nlohmann::json deployment;  //!< what deployment.json holds
+
+  LedgerSession() = default;
+  LedgerSession(const LedgerSession&) = delete;
+  LedgerSession& operator=(const LedgerSession&) = delete;
+};
+
+//! Connects to the chain (URL from request.rpc, settings.rpc, a resumed deployment.json, or a
+//! started anvil), then either re-attaches to the ledger and job id of out_dir/deployment.json
+//! (request.resume and the file exists) or uses settings.ledger (else deploys an
+//! AttributionLedger, DAO settings.dao or the aggregator), registers the job `job_name` and writes
+//! out_dir/deployment.json (atomically); finally opens out_dir/outbox.sqlite and the sink.
+//! Progress lines go to `out`. Errors: Errc::config for a bad key or when no URL is known and
+//! anvil may not be started; Errc::rpc when the chain cannot be reached; Errc::parse for a
+//! malformed deployment.json; errors of deploying, registering and opening the outbox, with
+//! context.
+Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& settings,
+                                                           const ChainRequest& request,
+                                                           const std::string& job_name,
+                                                           const std::filesystem::path& out_dir,
+                                                           std::ostream& out);
+
+//! Adds the job's on-chain identity (job_id, chain_id, ledger) to out_dir/attribution.json.
+//! Errc::not_found / Errc::config when it cannot be read or parsed, Errc::io when it cannot be
+//! written.
+Result<void> annotate_report(const std::filesystem::path& out_dir, const LedgerSession& session);
+
+//! Reads a JSON file. Errc::not_found when it cannot be opened, Errc::config when it is not JSON.
+Result<nlohmann::json> read_json_file(const std::filesystem::path& file);
+
+//! Writes `value` (indented) to `file` via a .tmp sibling and a rename. Errc::io on failure.
+Result<void> write_json_atomically(const std::filesystem::path& file, const nlohmann::json& value);
 
 }  // namespace flywheel::cli

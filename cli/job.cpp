@@ -42,16 +42,6 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------------------------------------
 // Config: file (or the demo's), then --set overrides, then fedtrain's parser validates it all.
 
-Result<json> read_json_file(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) return fail(Errc::not_found, "cannot open config file " + file.string());
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    return fail(Errc::config, "config file " + file.string() + " is not valid JSON: " + e.what());
-  }
-}
-
 Result<void> apply_override(json& config, const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
@@ -92,50 +82,6 @@ Result<json> load_config_json(const JobRequest& request) {
   return config;
 }
 
-// The "chain" section is the CLI's: fedtrain only carries it.
-struct ChainSettings {
-  std::optional<std::string> rpc;
-  std::optional<Address> ledger;
-  std::optional<std::string> aggregator_key;
-  std::optional<Address> dao;
-  std::uint64_t challenge_window = 3600;
-};
-
-Result<ChainSettings> parse_chain_settings(const json& config) {
-  ChainSettings out;
-  if (!config.contains("chain")) return out;
-  const json& chain = config["chain"];
-  if (!chain.is_object()) return fail(Errc::config, "chain must be an object");
-  for (const auto& [key, value] : chain.items()) {
-    if (key == "rpc") {
-      if (!value.is_string()) return fail(Errc::config, "chain.rpc must be a URL string");
-      out.rpc = value.get<std::string>();
-    } else if (key == "ledger") {
-      auto a = value.is_string() ? parse_address(value.get<std::string>())
-                                 : fail(Errc::parse, "not a string");
-      if (!a) return fail(Errc::config, "chain.ledger must be a contract address: " + a.error().message);
-      out.ledger = *a;
-    } else if (key == "dao") {
-      auto a = value.is_string() ? parse_address(value.get<std::string>())
-                                 : fail(Errc::parse, "not a string");
-      if (!a) return fail(Errc::config, "chain.dao must be an address: " + a.error().message);
-      out.dao = *a;
-    } else if (key == "aggregator_key") {
-      if (!value.is_string()) return fail(Errc::config, "chain.aggregator_key must be a hex string");
-      out.aggregator_key = value.get<std::string>();
-    } else if (key == "challenge_window") {
-      if (!value.is_number_unsigned()) {
-        return fail(Errc::config, "chain.challenge_window must be a whole number of seconds");
-      }
-      out.challenge_window = value.get<std::uint64_t>();
-    } else {
-      return fail(Errc::config, "unknown key chain." + key +
-                                    " (known: rpc, ledger, dao, aggregator_key, challenge_window)");
-    }
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Run folder.
 
@@ -171,21 +117,8 @@ Result<fs::path> prepare_out_dir(const JobRequest& request, const std::string& j
   return dir;
 }
 
-Result<void> write_json_atomically(const fs::path& file, const json& value) {
-  const fs::path tmp = file.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << value.dump(2) << "\n";
-    if (!out) return fail(Errc::io, "cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  fs::rename(tmp, file, ec);
-  if (ec) return fail(Errc::io, "cannot rename " + tmp.string() + ": " + ec.message());
-  return {};
-}
-
 // ---------------------------------------------------------------------------------------------
-// Sinks: one that keeps what it saw (for the final tables), one that writes to the ledger.
+// A sink that keeps what it saw (for the final tables) and passes everything on.
 
 class RecordingSink final : public fedtrain::RoundSink {
  public:
@@ -246,107 +179,8 @@ void print_participants(const fedtrain::JobSummary& summary,
 
 // ---------------------------------------------------------------------------------------------
 
-struct ChainSession {
-  std::optional<chain::AnvilProcess> anvil;
-  std::unique_ptr<chain::RpcClient> rpc;
-  std::unique_ptr<chain::Signer> aggregator;
-  std::optional<chain::AttributionLedger> ledger;
-  std::uint64_t chain_id = 0;
-  U256 job_id;
-  json deployment;
-};
-
-Result<ChainSession> open_chain(const JobRequest& request, const ChainSettings& settings,
-                                const std::string& job_name, const fs::path& out_dir) {
-  ChainSession session;
-  std::optional<json> resumed_deployment;
-  if (request.resume && fs::exists(out_dir / "deployment.json")) {
-    auto loaded = read_json_file(out_dir / "deployment.json");
-    if (!loaded) return tl::unexpected(loaded.error());
-    resumed_deployment = std::move(*loaded);
-  }
-  std::string url;
-  if (request.rpc) {
-    url = *request.rpc;
-  } else if (settings.rpc) {
-    url = *settings.rpc;
-  } else if (resumed_deployment) {
-    url = (*resumed_deployment)["rpc_url"].get<std::string>();
-  } else {
-    std::cout << "starting anvil on 127.0.0.1 ...\n";
-    auto anvil = chain::AnvilProcess::start();
-    if (!anvil) return tl::unexpected(with_context(anvil.error(), "starting anvil"));
-    session.anvil = std::move(*anvil);
-    url = session.anvil->url();
-    std::cout << "anvil running at " << url << " (pid " << session.anvil->pid() << ")\n";
-  }
-  session.rpc = std::make_unique<chain::RpcClient>(url);
-  auto chain_id = session.rpc->chain_id();
-  if (!chain_id) return tl::unexpected(with_context(chain_id.error(), "connecting to " + url));
-  session.chain_id = *chain_id;
-
-  // Without a configured key the aggregator is anvil's first well-known dev account.
-  auto key = PrivateKey::from_hex(settings.aggregator_key.value_or(std::string(chain::kAnvilDevKeys[0])));
-  if (!key) return fail(Errc::config, "chain.aggregator_key is not a valid private key: " + key.error().message);
-  chain::SignerOptions signer_options;
-  signer_options.known_errors = chain::attribution_ledger_errors();
-  session.aggregator = std::make_unique<chain::Signer>(*key, *session.rpc, signer_options);
-  const Address aggregator = session.aggregator->address();
-
-  if (resumed_deployment) {
-    // A resumed run keeps recording into the job it registered; the outbox in the run folder
-    // knows what already landed.
-    auto ledger = parse_address((*resumed_deployment)["contracts"]["AttributionLedger"].get<std::string>());
-    auto job_id = U256::from_dec((*resumed_deployment)["job_id"].get<std::string>());
-    if (!ledger || !job_id) return fail(Errc::parse, "deployment.json of the run is malformed");
-    session.ledger.emplace(*ledger, *session.aggregator);
-    session.job_id = *job_id;
-    session.deployment = *resumed_deployment;
-    std::cout << "resuming job " << job_id->to_dec() << " on ledger " << to_checksum(*ledger) << "\n";
-    return session;
-  }
-  if (settings.ledger) {
-    session.ledger.emplace(*settings.ledger, *session.aggregator);
-  } else {
-    const Address dao = settings.dao.value_or(aggregator);
-    auto ledger = chain::AttributionLedger::deploy(*session.aggregator,
-                                                   chain::default_ledger_artifact_path(), dao);
-    if (!ledger) return tl::unexpected(with_context(ledger.error(), "deploying AttributionLedger"));
-    session.ledger.emplace(std::move(*ledger));
-    std::cout << "AttributionLedger deployed at " << to_checksum(session.ledger->address()) << "\n";
-  }
-  auto job_id = session.ledger->register_job(aggregator, settings.challenge_window, job_name);
-  if (!job_id) return tl::unexpected(with_context(job_id.error(), "registering the job"));
-  session.job_id = *job_id;
-  std::cout << "job " << job_id->to_dec() << " registered; aggregator " << to_checksum(aggregator)
-            << ", challenge window " << settings.challenge_window << " s\n";
-
-  session.deployment = {
-      {"chain_id", session.chain_id},
-      {"rpc_url", url},
-      {"started_anvil", session.anvil.has_value()},
-      {"contracts", {{"AttributionLedger", to_checksum(session.ledger->address())}}},
-      {"job_id", job_id->to_dec()},
-      {"aggregator", to_checksum(aggregator)},
-      {"dao", to_checksum(settings.dao.value_or(aggregator))},
-      {"challenge_window", settings.challenge_window},
-  };
-  FLYWHEEL_TRY(write_json_atomically(out_dir / "deployment.json", session.deployment));
-  return session;
-}
-
-// Adds the on-chain identity of the job to the attribution report fedtrain wrote.
-Result<void> annotate_report(const fs::path& out_dir, const ChainSession& session) {
-  auto report = read_json_file(out_dir / "attribution.json");
-  if (!report) return tl::unexpected(report.error());
-  (*report)["job_id"] = session.job_id.to_dec();
-  (*report)["chain_id"] = session.chain_id;
-  (*report)["ledger"] = to_checksum(session.ledger->address());
-  return write_json_atomically(out_dir / "attribution.json", *report);
-}
-
 // Demo only: past the challenge window, finalize, then every participant claims with its key.
-Result<std::vector<std::optional<U256>>> finalize_and_claim(ChainSession& session,
+Result<std::vector<std::optional<U256>>> finalize_and_claim(LedgerSession& session,
                                                             const ChainSettings& settings,
                                                             const fedtrain::SimulationConfig& config,
                                                             const fedtrain::JobSummary& summary) {
@@ -387,9 +221,12 @@ Result<std::vector<std::optional<U256>>> finalize_and_claim(ChainSession& sessio
 Result<void> run_job(const JobRequest& request) {
   auto config_json = load_config_json(request);
   if (!config_json) return tl::unexpected(config_json.error());
-  auto settings = parse_chain_settings(*config_json);
+  auto settings = parse_chain_settings(config_json->contains("chain") ? (*config_json)["chain"].dump() : "{}");
   if (!settings) return tl::unexpected(settings.error());
-  const bool on_chain = request.mode == JobMode::demo || request.rpc || settings->rpc;
+  const ChainRequest chain_request{.rpc = request.rpc,
+                                   .resume = request.resume,
+                                   .start_anvil = request.mode == JobMode::demo,
+                                   .signer_key = std::nullopt};
 
   // The demo's participants claim with anvil's funded dev accounts 1..n unless keys are given.
   json& participants = (*config_json)["participants"];
@@ -418,26 +255,14 @@ Result<void> run_job(const JobRequest& request) {
   std::cout << "run folder: " << out_dir->string() << "\n";
   if (!request.resume) FLYWHEEL_TRY(write_json_atomically(*out_dir / "config.json", *config_json));
 
-  std::optional<ChainSession> session;
-  if (on_chain) {
-    auto opened = open_chain(request, *settings, config->job.name, *out_dir);
-    if (!opened) return tl::unexpected(opened.error());
-    session.emplace(std::move(*opened));
-  }
-
   fedtrain::NullSink null_sink;
-  // Every round record goes through a durable outbox in the run folder, so a crash or an RPC
-  // outage never loses or doubles a record.
-  std::optional<chain::RoundOutbox> outbox;
-  std::optional<DurableLedgerSink> ledger_sink;
-  if (session) {
-    auto opened = chain::RoundOutbox::open(*out_dir / "outbox.sqlite", session->ledger->address(),
-                                           *session->aggregator);
-    if (!opened) return tl::unexpected(with_context(opened.error(), "opening the outbox"));
-    outbox.emplace(std::move(*opened));
-    ledger_sink.emplace(*outbox, *session->ledger, session->job_id, std::cout);
+  std::unique_ptr<LedgerSession> session;
+  if (records_on_chain(*settings, chain_request, *out_dir)) {
+    auto opened = open_ledger_session(*settings, chain_request, config->job.name, *out_dir, std::cout);
+    if (!opened) return tl::unexpected(opened.error());
+    session = std::move(*opened);
   }
-  RecordingSink sink(ledger_sink ? static_cast<fedtrain::RoundSink&>(*ledger_sink) : null_sink);
+  RecordingSink sink(session ? static_cast<fedtrain::RoundSink&>(*session->sink) : null_sink);
 
   fedtrain::SimulationOptions options;
   options.threads = request.threads;

@@ -17,9 +17,14 @@
 //!
 //! Run folder: endpoint (host:port actually bound), metrics.jsonl (one line per round),
 //! rounds/<round>.json (receipts with signatures, acks with signatures, leaves, roots),
-//! rejections.json (refusal counters by status), attribution.json (at the end), and
-//! checkpoint/ (model, strategy state, round; rewritten atomically after every round) from which
-//! --resume continues.
+//! rejections.json (refusal counters by status), attribution.json (at the end, in the
+//! simulation's format: per round values, samples and receipt digests), with
+//! attribution.keep_artifacts artifacts/round-NNNNNN/ (start model, server state, accepted
+//! updates, signed receipts and acks; fedtrain/attribution_replay.hpp), and checkpoint/ (model,
+//! strategy state, round; rewritten atomically after every round) from which --resume continues.
+//! Each round's leaves commit to the participants' receipt digests (attribution/merkle.hpp).
+//! A round is checkpointed before the sink sees it; a resumed run hands the sink every
+//! checkpointed round again first (a sink must take a round it has seen as a no-op).
 
 #include <cstdint>
 #include <filesystem>

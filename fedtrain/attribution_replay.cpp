@@ -3,11 +3,14 @@
 //
 // Replaying a job's per-round attribution games from stored artifacts (FedSV, Wang et al. 2020;
 // estimators: Shapley 1953, Ghorbani & Zou 2019, Liu et al. 2022, Wang & Jia 2023). Every input is
-// checked against the keccak-256 hashes of the manifest and the job's model_hash chain first.
+// checked against the keccak-256 hashes of the manifest, the participants' EIP-712 receipts
+// (EIP-712; common/eip712.hpp) and the job's model_hash chain first.
 #include "fedtrain/attribution_replay.hpp"
 
+#include <cassert>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -15,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "attribution/merkle.hpp"
 #include "common/keccak.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/internal/random.hpp"
@@ -78,12 +82,75 @@ std::string round_folder(std::uint64_t round) {
   return name;
 }
 
+Json domain_to_json(const eip712::Domain& domain) {
+  Json j{{"name", domain.name}, {"version", domain.version}, {"chainId", domain.chain_id}};
+  if (domain.verifying_contract) j["verifyingContract"] = to_checksum(*domain.verifying_contract);
+  return j;
+}
+
+eip712::Domain domain_from_json(const Json& j) {
+  eip712::Domain domain;
+  domain.name = j.at("name").get<std::string>();
+  domain.version = j.at("version").get<std::string>();
+  domain.chain_id = j.at("chainId").get<std::uint64_t>();
+  if (const auto it = j.find("verifyingContract"); it != j.end()) {
+    auto address = Address::from_hex(it->get<std::string>());
+    if (!address) throw std::invalid_argument("domain.verifyingContract is not an address");
+    domain.verifying_contract = *address;
+  }
+  return domain;
+}
+
+Json receipt_to_json(const eip712::UpdateReceipt& r) {
+  return {{"jobId", r.job_id},
+          {"round", r.round},
+          {"participant", to_checksum(r.participant)},
+          {"startModelHash", r.start_model_hash.hex()},
+          {"updateHash", r.update_hash.hex()},
+          {"samples", r.samples},
+          {"computeUnits", r.compute_units},
+          {"computeMillis", r.compute_millis}};
+}
+
+template <std::size_t N>
+FixedBytes<N> fixed_from_json(const Json& j, const char* what) {
+  auto v = FixedBytes<N>::from_hex(j.get<std::string>());
+  if (!v) throw std::invalid_argument(std::string(what) + " is not " + std::to_string(N) + " hex bytes");
+  return *v;
+}
+
+eip712::UpdateReceipt receipt_from_json(const Json& j) {
+  return eip712::UpdateReceipt{.job_id = j.at("jobId").get<std::string>(),
+                               .round = j.at("round").get<std::uint64_t>(),
+                               .participant = fixed_from_json<20>(j.at("participant"), "receipt.participant"),
+                               .start_model_hash = fixed_from_json<32>(j.at("startModelHash"), "receipt.startModelHash"),
+                               .update_hash = fixed_from_json<32>(j.at("updateHash"), "receipt.updateHash"),
+                               .samples = j.at("samples").get<std::uint64_t>(),
+                               .compute_units = j.at("computeUnits").get<std::uint64_t>(),
+                               .compute_millis = j.at("computeMillis").get<std::uint64_t>()};
+}
+
+Json ack_to_json(const eip712::UpdateAck& a) {
+  return {{"receiptDigest", a.receipt_digest.hex()},
+          {"aggregator", to_checksum(a.aggregator)},
+          {"round", a.round},
+          {"acceptedAtMillis", a.accepted_at_millis}};
+}
+
+// The refusal of a receipt that does not back its update: tampered update bytes, a tampered or
+// foreign receipt, or a signature by someone else.
+tl::unexpected<Error> receipt_mismatch(std::uint64_t round, const Address& participant, const std::string& why) {
+  return fail(Errc::data, "round " + std::to_string(round) + ": receipt of " + to_checksum(participant) +
+                              " does not match its update (" + why + ")");
+}
+
 struct Checked {
   std::vector<Address> addresses;
   std::vector<std::uint64_t> samples;
   std::vector<float> start;
   std::vector<float> server_state;
   std::vector<std::vector<float>> updates;
+  std::vector<Hash32> receipt_digests;
 };
 
 // Loads round `round`'s artifacts, checking them against the manifest, attribution.json's round
@@ -126,22 +193,166 @@ Result<Checked> load_round(const std::filesystem::path& run_dir, std::uint64_t r
     if (updates.size() != addresses.size() || out.samples.size() != addresses.size()) {
       return fail(Errc::data, (dir / "manifest.json").string() + " has lists of different lengths");
     }
+    if (!manifest->contains("receipts") || !manifest->contains("domain")) {
+      return fail(Errc::data, (dir / "manifest.json").string() +
+                                  " keeps no signed receipts (written by a Flywheel before receipts were "
+                                  "kept); the updates cannot be checked against their participants");
+    }
+    const Json& receipts = manifest->at("receipts");
+    if (receipts.size() != addresses.size()) {
+      return fail(Errc::data, (dir / "manifest.json").string() + " has " + std::to_string(receipts.size()) +
+                                  " receipts for " + std::to_string(addresses.size()) + " updates");
+    }
+    const eip712::Domain domain = domain_from_json(manifest->at("domain"));
     for (std::size_t k = 0; k < addresses.size(); ++k) {
       auto address = Address::from_hex(addresses[k]);
       if (!address) return fail(Errc::data, "malformed address " + addresses[k] + " in " + dir.string());
       out.addresses.push_back(*address);
-      auto update = read_floats(dir / updates[k].at("file").get<std::string>(),
-                                updates[k].at("hash").get<std::string>(), parameters);
+
+      // The receipt first: it is what the participant signed and what the leaf commits to.
+      const eip712::UpdateReceipt receipt = receipt_from_json(receipts[k].at("receipt"));
+      const Hash32 digest = eip712::digest(domain, receipt);
+      if (receipt.participant != *address) {
+        return receipt_mismatch(round, *address, "the receipt names " + to_checksum(receipt.participant));
+      }
+      auto signature = from_hex(receipts[k].at("signature").get<std::string>());
+      if (!signature) return receipt_mismatch(round, *address, "its signature is not hex");
+      auto signer = eip712::recover_signer(digest, *signature);
+      if (!signer) return receipt_mismatch(round, *address, "bad signature: " + signer.error().message);
+      if (*signer != *address) {
+        return receipt_mismatch(round, *address, "the signature over the receipt recovers to " + to_checksum(*signer) +
+                                                     ": the receipt was altered or signed by another key");
+      }
+      if (receipt.round != round || receipt.start_model_hash.hex() != start_hash ||
+          receipt.samples != out.samples[k]) {
+        return receipt_mismatch(round, *address, "the receipt is for round " + std::to_string(receipt.round) +
+                                                     ", start model " + receipt.start_model_hash.hex() + " and " +
+                                                     std::to_string(receipt.samples) + " samples");
+      }
+      const auto file = dir / updates[k].at("file").get<std::string>();
+      auto bytes = read_file(file, "artifact");
+      if (!bytes) return tl::unexpected(bytes.error());
+      const Hash32 actual = keccak256(as_bytes(*bytes));
+      if (actual != receipt.update_hash) {
+        return receipt_mismatch(round, *address, "keccak256 of " + file.string() + " is " + actual.hex() +
+                                                     ", the signed receipt says " + receipt.update_hash.hex());
+      }
+      auto update = read_floats(file, updates[k].at("hash").get<std::string>(), parameters);
       if (!update) return tl::unexpected(update.error());
       out.updates.push_back(std::move(*update));
+      out.receipt_digests.push_back(digest);
     }
-  } catch (const Json::exception& e) {
+  } catch (const std::exception& e) {
     return fail(Errc::data, (dir / "manifest.json").string() + " is malformed: " + e.what());
   }
   return out;
 }
 
+// When attribution.json lists the round's receipts, they must be the kept ones; with its samples
+// as well, its leaves (docs/onchain.md) must give its root, the one that went on-chain.
+Result<void> check_recorded_leaves(std::uint64_t round, const Json& report, const Json& recorded,
+                                   const Checked& inputs) {
+  try {
+    if (!recorded.contains("receipts")) return {};
+    const Json& receipts = recorded.at("receipts");
+    for (std::size_t k = 0; k < inputs.addresses.size(); ++k) {
+      const auto it = receipts.find(to_checksum(inputs.addresses[k]));
+      const std::string committed = it == receipts.end() ? std::string("none") : it->get<std::string>();
+      if (committed != inputs.receipt_digests[k].hex()) {
+        return receipt_mismatch(round, inputs.addresses[k],
+                                "attribution.json commits to receipt " + committed + ", the kept receipt's digest is " +
+                                    inputs.receipt_digests[k].hex());
+      }
+    }
+    if (!recorded.contains("samples") || !report.contains("participants")) return {};
+    // One leaf per job participant, in job order (the report's participants array).
+    std::vector<Hash32> leaves;
+    for (const auto& participant : report.at("participants")) {
+      const std::string address = participant.at("address").get<std::string>();
+      const attribution::RoundLeaf leaf{.participant = fixed_from_json<20>(Json(address), "a participant"),
+                                        .receipt = fixed_from_json<32>(receipts.at(address), "a receipt digest"),
+                                        .value = recorded.at("values").at(address).get<double>(),
+                                        .samples = recorded.at("samples").at(address).get<std::uint64_t>()};
+      leaves.push_back(attribution::round_leaf_hash(leaf));
+    }
+    const Hash32 root = attribution::MerkleTree(std::move(leaves)).root();
+    const std::string recorded_root = recorded.at("root").get<std::string>();
+    if (root.hex() != recorded_root) {
+      return fail(Errc::data, "round " + std::to_string(round) + ": attribution.json's values, samples and receipts give root " +
+                                  root.hex() + ", not its recorded root " + recorded_root +
+                                  "; the report was altered");
+    }
+  } catch (const std::exception& e) {
+    return fail(Errc::data, "attribution.json's round " + std::to_string(round) + " is malformed: " + e.what());
+  }
+  return {};
+}
+
 }  // namespace
+
+Result<void> write_round_artifacts(const std::filesystem::path& run_dir, const RoundArtifacts& artifacts) {
+  assert(artifacts.updates.size() == artifacts.participants.size() &&
+         artifacts.receipts.size() == artifacts.participants.size());
+  const auto dir = run_dir / "artifacts" / round_folder(artifacts.round);
+  auto tmp = dir;
+  tmp += ".tmp";
+  std::error_code ec;
+  std::filesystem::remove_all(tmp, ec);
+  std::filesystem::create_directories(tmp, ec);
+  if (ec) return fail(Errc::io, "cannot create " + tmp.string() + ": " + ec.message());
+  const auto write_floats = [&](const std::string& file, std::span<const float> values) -> Result<void> {
+    std::ofstream out(tmp / file, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(values.data()),
+              static_cast<std::streamsize>(values.size() * sizeof(float)));
+    out.flush();
+    if (!out) return fail(Errc::io, "cannot write " + (tmp / file).string() + " (disk full?)");
+    return {};
+  };
+  Json manifest;
+  manifest["version"] = 2;
+  manifest["round"] = artifacts.round;
+  manifest["strategy"] = artifacts.strategy;
+  manifest["model"] = artifacts.model;
+  manifest["parameters"] = artifacts.start_model.size();
+  manifest["format"] = "float32 little-endian, no header";
+  manifest["start_model"] = {{"file", "start-model.bin"}, {"hash", internal::hash_floats(artifacts.start_model).hex()}};
+  FLYWHEEL_TRY(write_floats("start-model.bin", artifacts.start_model));
+  manifest["server_state"] = nullptr;
+  if (!artifacts.server_state.empty()) {
+    FLYWHEEL_TRY(write_floats("server-state.bin", artifacts.server_state));
+    manifest["server_state"] = {{"file", "server-state.bin"},
+                                {"hash", internal::hash_floats(artifacts.server_state).hex()},
+                                {"floats", artifacts.server_state.size()}};
+  }
+  manifest["addresses"] = Json::array();
+  manifest["samples"] = Json::array();
+  manifest["updates"] = Json::array();
+  manifest["domain"] = domain_to_json(artifacts.domain);
+  manifest["receipts"] = Json::array();
+  for (std::size_t k = 0; k < artifacts.participants.size(); ++k) {
+    const std::string file = artifacts.participants[k].hex() + ".bin";
+    FLYWHEEL_TRY(write_floats(file, artifacts.updates[k]));
+    const SignedReceipt& signed_receipt = artifacts.receipts[k];
+    manifest["addresses"].push_back(to_checksum(artifacts.participants[k]));
+    manifest["samples"].push_back(signed_receipt.receipt.samples);
+    manifest["updates"].push_back({{"file", file}, {"hash", internal::hash_floats(artifacts.updates[k]).hex()}});
+    Json receipt;
+    receipt["participant"] = to_checksum(artifacts.participants[k]);
+    receipt["receipt"] = receipt_to_json(signed_receipt.receipt);
+    receipt["digest"] = eip712::digest(artifacts.domain, signed_receipt.receipt).hex();
+    receipt["signature"] = to_hex(signed_receipt.signature);
+    if (signed_receipt.ack) {
+      receipt["ack"] = ack_to_json(*signed_receipt.ack);
+      receipt["ack_signature"] = to_hex(signed_receipt.ack_signature);
+    }
+    manifest["receipts"].push_back(std::move(receipt));
+  }
+  FLYWHEEL_TRY(internal::write_atomically(tmp / "manifest.json", manifest.dump(2) + "\n"));
+  std::filesystem::remove_all(dir, ec);
+  std::filesystem::rename(tmp, dir, ec);
+  if (ec) return fail(Errc::io, "cannot rename " + tmp.string() + " to " + dir.string() + ": " + ec.message());
+  return {};
+}
 
 Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
                                            const std::filesystem::path& run_dir,
@@ -195,6 +406,7 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
     const Json& recorded_round = recorded->at("rounds")[t];
     auto inputs = load_round(run_dir, round, recorded_round, expected_start, parameters);
     if (!inputs) return tl::unexpected(inputs.error());
+    FLYWHEEL_TRY(check_recorded_leaves(round, *recorded, recorded_round, *inputs));
     if (auto restored = (*strategy)->set_state(inputs->server_state); !restored) {
       return fail(Errc::data, "round " + std::to_string(round) + "'s server state does not fit strategy " +
                                   config.strategy.name + ": " + restored.error().message);
@@ -235,7 +447,7 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
         line["round"] = round;
         line["members"] = Json::array();
         for (std::size_t k = 0; k < inputs->addresses.size(); ++k) {
-          if ((coalition >> k) & 1U) line["members"].push_back(to_checksum(inputs->addresses[k]));
+          if (attribution::coalition_contains(coalition, k)) line["members"].push_back(to_checksum(inputs->addresses[k]));
         }
         line["utility"] = utility;
         exported << line.dump() << '\n';

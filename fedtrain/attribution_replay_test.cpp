@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/eip712.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/internal/test_paths.hpp"
 #include "fedtrain/round_sink.hpp"
@@ -115,7 +116,67 @@ TEST_F(AttributionReplay, ATamperedUpdateIsRefusedNamingTheFile) {
   ASSERT_FALSE(report);
   EXPECT_EQ(report.error().code, Errc::data);
   EXPECT_NE(report.error().message.find(update.filename().string()), std::string::npos) << report.error().message;
+  EXPECT_EQ(report.error().message.rfind("round 1: receipt of " + manifest["addresses"][1].get<std::string>() +
+                                             " does not match its update",
+                                         0),
+            0U)
+      << report.error().message;
   EXPECT_FALSE(std::filesystem::exists(run / "attribution-exact.json"));
+}
+
+TEST_F(AttributionReplay, EachUpdateKeepsAReceiptSignedByItsParticipantThatTheLeafCommitsTo) {
+  const Json recorded = read_json(*dir_ / "run" / "attribution.json");
+  const Json manifest = read_json(*dir_ / "run" / "artifacts" / "round-000001" / "manifest.json");
+  ASSERT_EQ(manifest["receipts"].size(), 3U);
+  const eip712::Domain domain{.name = "Flywheel", .version = "1", .chain_id = 31337, .verifying_contract = std::nullopt};
+  for (std::size_t k = 0; k < 3; ++k) {
+    const Json& kept = manifest["receipts"][k];
+    const std::string address = manifest["addresses"][k].get<std::string>();
+    const eip712::UpdateReceipt receipt{
+        .job_id = "replay",
+        .round = 1,
+        .participant = Address::from_hex(address).value(),
+        .start_model_hash = Hash32::from_hex(manifest["start_model"]["hash"].get<std::string>()).value(),
+        .update_hash = Hash32::from_hex(manifest["updates"][k]["hash"].get<std::string>()).value(),
+        .samples = manifest["samples"][k].get<std::uint64_t>(),
+        .compute_units = manifest["samples"][k].get<std::uint64_t>(),  // one local epoch
+        .compute_millis = 0};
+    const Hash32 digest = eip712::digest(domain, receipt);
+    EXPECT_EQ(kept["digest"].get<std::string>(), digest.hex());
+    EXPECT_EQ(eip712::recover_signer(digest, from_hex(kept["signature"].get<std::string>()).value()).value(),
+              receipt.participant);
+    EXPECT_EQ(recorded["rounds"][0]["receipts"][address].get<std::string>(), digest.hex());
+  }
+}
+
+TEST_F(AttributionReplay, ATamperedReceiptIsRefusedAsNotMatchingItsUpdate) {
+  const auto run = copy_of_run("tampered-receipt");
+  const auto file = run / "artifacts" / "round-000002" / "manifest.json";
+  Json manifest = read_json(file);
+  manifest["receipts"][2]["receipt"]["samples"] = manifest["receipts"][2]["receipt"]["samples"].get<std::uint64_t>() + 1;
+  manifest["samples"][2] = manifest["receipts"][2]["receipt"]["samples"];
+  std::ofstream(file) << manifest.dump(2);
+  auto report = recompute_attribution(*config_, run, attribution::Method::loo);
+  ASSERT_FALSE(report);
+  EXPECT_EQ(report.error().code, Errc::data);
+  EXPECT_EQ(report.error().message.rfind("round 2: receipt of " + manifest["addresses"][2].get<std::string>() +
+                                             " does not match its update",
+                                         0),
+            0U)
+      << report.error().message;
+}
+
+TEST_F(AttributionReplay, AnAlteredRecordedValueNoLongerGivesTheRecordedRoot) {
+  const auto run = copy_of_run("altered-value");
+  Json recorded = read_json(run / "attribution.json");
+  auto& values = recorded["rounds"][0]["values"];
+  const std::string first = values.begin().key();
+  values[first] = values[first].get<double>() + 0.01;
+  std::ofstream(run / "attribution.json") << recorded.dump(2);
+  auto report = recompute_attribution(*config_, run, attribution::Method::loo);
+  ASSERT_FALSE(report);
+  EXPECT_EQ(report.error().code, Errc::data);
+  EXPECT_NE(report.error().message.find("recorded root"), std::string::npos) << report.error().message;
 }
 
 TEST_F(AttributionReplay, MissingArtifactsAreAnIoErrorThatNamesKeepArtifacts) {

@@ -27,8 +27,10 @@
 #include "attribution/merkle.hpp"
 #include "attribution/shapley.hpp"
 #include "attribution/shares.hpp"
+#include "common/eip712.hpp"
 #include "common/keccak.hpp"
 #include "common/keys.hpp"
+#include "fedtrain/attribution_replay.hpp"
 #include "fedtrain/dataset.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/internal/round_game.hpp"
@@ -52,6 +54,11 @@ constexpr std::uint64_t kProfileStream = 4;
 constexpr std::uint64_t kTrainStream = 5;
 constexpr std::uint64_t kSampleStream = 6;
 constexpr std::uint64_t kEvaluateStream = 7;
+
+// The EIP-712 domain of the virtual participants' receipts: anvil's chain id, as the deployment
+// default (docs/onchain.md). The simulation meters no wall time into receipts (computeMillis 0), so
+// that roots do not depend on the machine's speed.
+constexpr std::uint64_t kReceiptChainId = 31337;
 
 constexpr char kCheckpointMagic[8] = {'F', 'W', 'C', 'K', 'P', 'T', '0', '1'};
 constexpr const char* kCsvHeader =
@@ -106,6 +113,7 @@ Json record_to_json(const RoundRecord& record) {
   r["leaves"] = Json::array();
   for (const auto& leaf : record.leaves) {
     r["leaves"].push_back({{"participant", leaf.participant.hex()},
+                           {"receipt", leaf.receipt.hex()},
                            {"value", leaf.value},
                            {"samples", leaf.samples}});
   }
@@ -133,7 +141,15 @@ Result<RoundRecord> record_from_json(const Json& r) {
   for (const auto& leaf : r.at("leaves")) {
     auto address = fixed_from_hex<20>(leaf.at("participant"));
     if (!address) return tl::unexpected(address.error());
+    // Checkpoints from before leaves committed to receipts have none (their roots are recorded).
+    Hash32 receipt;
+    if (leaf.contains("receipt")) {
+      auto digest = fixed_from_hex<32>(leaf.at("receipt"));
+      if (!digest) return tl::unexpected(digest.error());
+      receipt = *digest;
+    }
     record.leaves.push_back(attribution::RoundLeaf{.participant = *address,
+                                                   .receipt = receipt,
                                                    .value = leaf.at("value").get<double>(),
                                                    .samples = leaf.at("samples").get<std::uint64_t>()});
   }
@@ -366,11 +382,11 @@ class Simulation {
       p.address = config_.participants.keys[i].address();
       p.profile = config_.participants.profiles[i];
       p.indices.reserve((*parts)[i].size());
-      for (auto position : (*parts)[i]) p.indices.push_back(pool_indices_[position]);
+      for (auto position : (*parts)[data_source(p.profile, i)]) p.indices.push_back(pool_indices_[position]);
       p.labels = training_labels(p.profile, train_.labels, p.indices,
                                  internal::derive_seed(config_.job.seed, {kProfileStream, i}));
       std::string histogram;
-      for (auto c : counts[i]) histogram += (histogram.empty() ? "" : " ") + std::to_string(c);
+      for (auto c : counts[data_source(p.profile, i)]) histogram += (histogram.empty() ? "" : " ") + std::to_string(c);
       say("  %2zu %s %-15s %6zu samples  per class [%s]", i, to_checksum(p.address).c_str(),
           std::string(profile_name(p.profile)).c_str(), p.indices.size(), histogram.c_str());
       participants_.push_back(std::move(p));
@@ -381,59 +397,21 @@ class Simulation {
     return {};
   }
 
-  // Writes round `round`'s inputs to out_dir/artifacts/round-NNNNNN/ (see attribution_replay.hpp):
-  // into a .tmp sibling folder first, renamed when complete, so a folder that exists is whole.
-  Result<void> write_artifacts(std::uint64_t round, const Hash32& start_hash,
-                               const std::vector<Address>& addresses,
-                               const std::vector<LocalResult>& results) const {
-    char name[32];
-    std::snprintf(name, sizeof name, "round-%06llu", static_cast<unsigned long long>(round));
-    const auto dir = out_dir_ / "artifacts" / name;
-    auto tmp = dir;
-    tmp += ".tmp";
-    std::error_code ec;
-    std::filesystem::remove_all(tmp, ec);
-    std::filesystem::create_directories(tmp, ec);
-    if (ec) return fail(Errc::io, "cannot create " + tmp.string() + ": " + ec.message());
-    const auto write_floats = [&](const std::string& file, std::span<const float> values) -> Result<void> {
-      std::ofstream out(tmp / file, std::ios::binary | std::ios::trunc);
-      out.write(reinterpret_cast<const char*>(values.data()),
-                static_cast<std::streamsize>(values.size() * sizeof(float)));
-      out.flush();
-      if (!out) return fail(Errc::io, "cannot write " + (tmp / file).string() + " (disk full?)");
-      return {};
-    };
-    Json manifest;
-    manifest["version"] = 1;
-    manifest["round"] = round;
-    manifest["strategy"] = config_.strategy.name;
-    manifest["model"] = config_.model.name;
-    manifest["parameters"] = global_.size();
-    manifest["format"] = "float32 little-endian, no header";
-    manifest["start_model"] = {{"file", "start-model.bin"}, {"hash", start_hash.hex()}};
-    FLYWHEEL_TRY(write_floats("start-model.bin", global_));
-    const auto server_state = strategy_->state();
-    manifest["server_state"] = nullptr;
-    if (!server_state.empty()) {
-      FLYWHEEL_TRY(write_floats("server-state.bin", server_state));
-      manifest["server_state"] = {{"file", "server-state.bin"}, {"hash", hash_floats(server_state).hex()},
-                                  {"floats", server_state.size()}};
-    }
-    manifest["addresses"] = Json::array();
-    manifest["samples"] = Json::array();
-    manifest["updates"] = Json::array();
-    for (std::size_t k = 0; k < results.size(); ++k) {
-      const std::string file = addresses[k].hex() + ".bin";
-      FLYWHEEL_TRY(write_floats(file, results[k].update));
-      manifest["addresses"].push_back(to_checksum(addresses[k]));
-      manifest["samples"].push_back(results[k].samples);
-      manifest["updates"].push_back({{"file", file}, {"hash", hash_floats(results[k].update).hex()}});
-    }
-    FLYWHEEL_TRY(write_atomically(tmp / "manifest.json", manifest.dump(2) + "\n"));
-    std::filesystem::remove_all(dir, ec);
-    std::filesystem::rename(tmp, dir, ec);
-    if (ec) return fail(Errc::io, "cannot rename " + tmp.string() + " to " + dir.string() + ": " + ec.message());
-    return {};
+  // The receipt participant `index` signs for its update of round `round`: the same UpdateReceipt
+  // a deployment participant sends (fedtrain/participant.cpp), with computeMillis 0.
+  SignedReceipt sign_receipt(std::uint64_t round, std::size_t index, const Hash32& start_hash,
+                             const LocalResult& result) const {
+    SignedReceipt out;
+    out.receipt = eip712::UpdateReceipt{.job_id = config_.job.name,
+                                        .round = round,
+                                        .participant = participants_[index].address,
+                                        .start_model_hash = start_hash,
+                                        .update_hash = hash_floats(result.update),
+                                        .samples = result.samples,
+                                        .compute_units = result.samples * config_.training.local_epochs,
+                                        .compute_millis = 0};
+    out.signature = eip712::sign_digest(config_.participants.keys[index], eip712::digest(receipt_domain_, out.receipt));
+    return out;
   }
 
   Result<RoundRecord> run_round(std::uint64_t round) {
@@ -451,6 +429,11 @@ class Simulation {
       const std::size_t i = selected[k];
       TrainConfig mine = training;
       mine.seed = internal::derive_seed(config_.job.seed, {kTrainStream, round, i});
+      if (sends_global_model(participants_[i].profile)) {  // free rider: Δ = 0, its sample count
+        trained[k] = LocalResult{.update = std::vector<float>(global_.size(), 0.0f),
+                                 .samples = participants_[i].indices.size()};
+        return;
+      }
       trained[k] = train_local(config_.model, global_, train_, participants_[i].indices, mine,
                                participants_[i].labels);
     });
@@ -478,7 +461,26 @@ class Simulation {
     std::vector<Address> addresses;
     for (auto i : selected) addresses.push_back(participants_[i].address);
     const Hash32 start_hash = hash_floats(global_);
-    if (config_.attribution.keep_artifacts) FLYWHEEL_TRY(write_artifacts(round, start_hash, addresses, results));
+    std::vector<SignedReceipt> receipts;
+    std::vector<Hash32> receipt_digests;
+    for (std::size_t j = 0; j < m; ++j) {
+      receipts.push_back(sign_receipt(round, selected[j], start_hash, results[j]));
+      receipt_digests.push_back(eip712::digest(receipt_domain_, receipts.back().receipt));
+    }
+    if (config_.attribution.keep_artifacts) {
+      const auto server_state = strategy_->state();
+      RoundArtifacts artifacts{.round = round,
+                               .strategy = config_.strategy.name,
+                               .model = config_.model.name,
+                               .domain = receipt_domain_,
+                               .start_model = global_,
+                               .server_state = server_state,
+                               .participants = addresses,
+                               .updates = {},
+                               .receipts = receipts};
+      for (const auto& r : results) artifacts.updates.emplace_back(r.update);
+      FLYWHEEL_TRY(write_round_artifacts(out_dir_, artifacts));
+    }
     const std::uint64_t seed = internal::attribution_seed(config_, round, start_hash, addresses);
     auto attributed = internal::attribute_round(
         internal::RoundGame{.config = config_, .strategy = *strategy_, .global = global_, .updates = all,
@@ -529,6 +531,7 @@ class Simulation {
     for (std::size_t i = 0; i < n; ++i) {
       attribution::RoundLeaf leaf{.participant = participants_[i].address};
       if (k < m && selected[k] == i) {
+        leaf.receipt = receipt_digests[k];
         leaf.value = shapley.values[k];
         leaf.samples = results[k].samples;
         ++k;
@@ -766,7 +769,14 @@ class Simulation {
       r["participants"] = Json::array();
       for (auto i : record.selected) r["participants"].push_back(to_checksum(participants_[i].address));
       r["values"] = Json::object();
-      for (const auto& leaf : record.leaves) r["values"][to_checksum(leaf.participant)] = leaf.value;
+      r["samples"] = Json::object();
+      r["receipts"] = Json::object();
+      for (const auto& leaf : record.leaves) {
+        const std::string address = to_checksum(leaf.participant);
+        r["values"][address] = leaf.value;
+        r["samples"][address] = leaf.samples;
+        r["receipts"][address] = leaf.receipt.hex();
+      }
       if (t < round_details_.size()) {
         for (const auto& [key, value] : round_details_[t].items()) r[key] = value;
       }
@@ -785,6 +795,8 @@ class Simulation {
   internal::ThreadPool pool_;
   std::unique_ptr<Strategy> strategy_;
   attribution::Method method_ = attribution::Method::exact;
+  eip712::Domain receipt_domain_{.name = "Flywheel", .version = "1", .chain_id = kReceiptChainId,
+                                 .verifying_contract = std::nullopt};
   std::vector<Json> round_details_;  // per round: the estimator's method, seed, evaluations, ...
   std::ofstream metrics_;
   std::ofstream csv_;

@@ -2,8 +2,9 @@
 // Copyright 2026 The Flywheel Authors
 //
 // Deployment mode end to end: a real aggregator and real participant processes (the `flywheel`
-// binary, fork/exec) on loopback; and every refusal of a bad update, sent by a hand-driven
-// TransportClient to an in-process aggregator.
+// binary, fork/exec) on loopback, recording on a real anvil read back with Foundry's cast, and
+// recomputed from the aggregator's artifacts with `flywheel attribute`; and every refusal of a bad
+// update, sent by a hand-driven TransportClient to an in-process aggregator.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <iomanip>
 #include <limits>
 #include <sstream>
 #include <thread>
@@ -19,6 +21,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "attribution/merkle.hpp"
+#include "chain-bridge/anvil.hpp"
 #include "common/eip712.hpp"
 #include "common/keystore.hpp"
 #include "fedtrain/aggregator.hpp"
@@ -255,6 +259,217 @@ TEST(Deployment, AnAggregatorKilledMidJobResumesAndRecordsEveryRoundOnce) {
   ASSERT_EQ(lines.size(), 5U) << read_text(setup.root / "run" / "metrics.jsonl");
   for (std::size_t r = 0; r < 5; ++r) EXPECT_EQ(lines[r]["round"], r + 1);
   EXPECT_NE(resumed->log().find("resumed after round"), std::string::npos);
+}
+
+// ---- on a chain: real anvil, read back with cast ------------------------------------------------
+
+const std::string kCast = std::string(FLYWHEEL_SOURCE_DIR) + "/node_modules/@foundry-rs/cast-linux-amd64/bin/cast";
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+class DeploymentOnChain : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto anvil = chain::AnvilProcess::start();
+    ASSERT_TRUE(anvil) << anvil.error().to_string();
+    anvil_.emplace(std::move(*anvil));
+  }
+  // Reads the ledger named in the run's deployment.json.
+  std::string cast_call(const std::filesystem::path& run, const std::string& signature, const std::string& args) {
+    const json deployment = json::parse(read_text(run / "deployment.json"));
+    auto r = testing::run_command(kCast + " call --rpc-url " + anvil_->url() + " " +
+                                  deployment["contracts"]["AttributionLedger"].get<std::string>() + " '" +
+                                  signature + "' " + args);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return trim(r.output);
+  }
+  // Every round on the chain must be the report's, and there must be exactly `rounds` of them.
+  void expect_chain_matches_report(const std::filesystem::path& run, std::size_t rounds) {
+    const json report = json::parse(read_text(run / "attribution.json"));
+    const std::string job = report["job_id"].get<std::string>();
+    ASSERT_EQ(report["rounds"].size(), rounds);
+    EXPECT_EQ(cast_call(run, "roundCount(uint256)(uint256)", job), std::to_string(rounds));
+    for (const auto& round : report["rounds"]) {
+      const std::string r = std::to_string(round["round"].get<int>());
+      EXPECT_EQ(cast_call(run, "roundRoot(uint256,uint256)(bytes32)", job + " " + r), round["root"].get<std::string>())
+          << "round " << r;
+      EXPECT_EQ(cast_call(run, "roundModelHash(uint256,uint256)(bytes32)", job + " " + r),
+                round["model_hash"].get<std::string>())
+          << "round " << r;
+    }
+    EXPECT_EQ(cast_call(run, "sharesRoot(uint256)(bytes32)", job), report["shares_root"].get<std::string>());
+  }
+  // The rounds of the RoundRecorded events the ledger emitted for `job`, in order.
+  std::vector<std::uint64_t> recorded_rounds(const std::filesystem::path& run, const std::string& job) {
+    const json deployment = json::parse(read_text(run / "deployment.json"));
+    std::ostringstream job_topic;
+    job_topic << "0x" << std::setw(64) << std::setfill('0') << std::hex << std::stoull(job);
+    auto r = testing::run_command(kCast + " logs --json --rpc-url " + anvil_->url() + " --from-block 0 --address " +
+                                  deployment["contracts"]["AttributionLedger"].get<std::string>() +
+                                  " 'RoundRecorded(uint256 indexed,uint256 indexed,bytes32,bytes32)' " +
+                                  job_topic.str());
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::vector<std::uint64_t> out;
+    for (const auto& log : json::parse(r.output)) {
+      out.push_back(std::stoull(log["topics"][2].get<std::string>(), nullptr, 16));
+    }
+    return out;
+  }
+
+  std::optional<chain::AnvilProcess> anvil_;
+};
+
+TEST_F(DeploymentOnChain, AnAggregatorWithAnRpcRecordsEveryRoundAsItsReportSays) {
+  JobFolder setup(base_job(3, 3), 3);
+  auto aggregator = setup.aggregator({"--rpc", anvil_->url()});
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(setup.root / "run" / "endpoint"); }, 60s))
+      << aggregator->log();
+  std::vector<std::unique_ptr<Process>> participants;
+  for (std::size_t i = 0; i < 3; ++i) participants.push_back(setup.participant(i));
+  ASSERT_EQ(aggregator->wait(240s), 0) << aggregator->log();
+  for (auto& p : participants) EXPECT_EQ(p->wait(30s), 0) << p->log();
+  expect_chain_matches_report(setup.root / "run", 3);
+  const json report = json::parse(read_text(setup.root / "run" / "attribution.json"));
+  EXPECT_EQ(recorded_rounds(setup.root / "run", report["job_id"].get<std::string>()),
+            (std::vector<std::uint64_t>{1, 2, 3}));
+}
+
+TEST_F(DeploymentOnChain, AnAggregatorKilledMidJobResumesAndPutsEveryRoundOnChainExactlyOnce) {
+  json job = base_job(3, 5);
+  // A fixed port (another than the plain resume test's), so participants find the restarted aggregator.
+  const int port = 20000 + static_cast<int>((getpid() + 7919) % 20000);
+  job["deployment"]["listen"] = "127.0.0.1:" + std::to_string(port);
+  JobFolder setup(job, 3);
+  auto aggregator = setup.aggregator({"--rpc", anvil_->url()});
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(setup.root / "run" / "endpoint"); }, 60s))
+      << aggregator->log();
+  std::vector<std::unique_ptr<Process>> participants;
+  for (std::size_t i = 0; i < 3; ++i) participants.push_back(setup.participant(i));
+  ASSERT_TRUE(wait_until([&] { return metrics_lines(setup.root / "run").size() >= 2; }, 120s)) << aggregator->log();
+  aggregator->kill_now();
+  std::this_thread::sleep_for(500ms);
+  // No --rpc: the resumed aggregator re-attaches to the ledger and job of the run's deployment.json.
+  auto resumed = setup.aggregator({"--resume"});
+  ASSERT_EQ(resumed->wait(240s), 0) << resumed->log();
+  for (auto& p : participants) EXPECT_EQ(p->wait(30s), 0) << p->log();
+  EXPECT_NE(resumed->log().find("resuming job"), std::string::npos) << resumed->log();
+  expect_chain_matches_report(setup.root / "run", 5);
+  const json report = json::parse(read_text(setup.root / "run" / "attribution.json"));
+  EXPECT_EQ(recorded_rounds(setup.root / "run", report["job_id"].get<std::string>()),
+            (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+}
+
+// ---- recomputing a deployment's attribution from the aggregator's artifacts ---------------------
+
+// One deployment run (an aggregator and three participant processes), shared by the suite.
+class DeploymentReplay : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    setup_ = new JobFolder(base_job(3, 2), 3);
+    auto aggregator = setup_->aggregator();
+    ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(setup_->root / "run" / "endpoint"); }, 60s))
+        << aggregator->log();
+    std::vector<std::unique_ptr<Process>> participants;
+    for (std::size_t i = 0; i < 3; ++i) participants.push_back(setup_->participant(i));
+    ASSERT_EQ(aggregator->wait(240s), 0) << aggregator->log();
+    for (auto& p : participants) ASSERT_EQ(p->wait(30s), 0) << p->log();
+  }
+  static void TearDownTestSuite() {
+    delete setup_;
+    setup_ = nullptr;
+  }
+  static std::filesystem::path run() { return setup_->root / "run"; }
+  // A copy of the run folder that a test may damage.
+  static std::filesystem::path copy_of_run(const std::string& name) {
+    const auto copy = setup_->root / name;
+    std::filesystem::copy(run(), copy, std::filesystem::copy_options::recursive);
+    return copy;
+  }
+  static testing::CommandResult attribute(const std::filesystem::path& dir) {
+    return testing::run_command(std::string(FLYWHEEL_BINARY) + " attribute --threads 2 --method exact --run " +
+                                dir.string() + " 2>&1");
+  }
+
+  static JobFolder* setup_;
+};
+
+JobFolder* DeploymentReplay::setup_ = nullptr;
+
+TEST_F(DeploymentReplay, LeavesCommitToTheReceiptsTheParticipantsSigned) {
+  const json report = json::parse(read_text(run() / "attribution.json"));
+  const json round1 = json::parse(read_text(run() / "rounds" / "000001.json"));
+  const json manifest = json::parse(read_text(run() / "artifacts" / "round-000001" / "manifest.json"));
+  ASSERT_EQ(manifest["receipts"].size(), 3U);
+  for (std::size_t k = 0; k < 3; ++k) {
+    const std::string address = round1["receipts"][k]["participant"].get<std::string>();
+    EXPECT_EQ(report["rounds"][0]["receipts"][address], round1["receipts"][k]["receipt_digest"]);
+    EXPECT_EQ(manifest["receipts"][k]["digest"], round1["receipts"][k]["receipt_digest"]);
+    EXPECT_EQ(manifest["receipts"][k]["ack_signature"], round1["receipts"][k]["ack_signature"]);
+  }
+  std::vector<Hash32> leaves;
+  // One leaf per participant in job order (docs/onchain.md).
+  const json& round = report["rounds"][0];
+  for (const auto& participant : report["participants"]) {
+    const std::string address = participant["address"].get<std::string>();
+    leaves.push_back(attribution::round_leaf_hash(
+        {.participant = parse_address(address).value(),
+         .receipt = Hash32::from_hex(round["receipts"][address].get<std::string>()).value(),
+         .value = round["values"][address].get<double>(),
+         .samples = round["samples"][address].get<std::uint64_t>()}));
+  }
+  EXPECT_EQ(attribution::MerkleTree(leaves).root().hex(), report["rounds"][0]["root"].get<std::string>());
+}
+
+TEST_F(DeploymentReplay, AnUntouchedRunRecomputesTheRecordedValuesBitForBit) {
+  const auto copy = copy_of_run("untouched");
+  const auto r = attribute(copy);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json recorded = json::parse(read_text(copy / "attribution.json"));
+  const json recomputed = json::parse(read_text(copy / "attribution-exact.json"));
+  ASSERT_EQ(recomputed["rounds"].size(), 2U);
+  for (std::size_t t = 0; t < 2; ++t) {
+    ASSERT_EQ(recomputed["rounds"][t]["values"].size(), 3U);
+    for (const auto& [address, value] : recomputed["rounds"][t]["values"].items()) {
+      EXPECT_EQ(value.get<double>(), recorded["rounds"][t]["values"][address].get<double>())
+          << "round " << t + 1 << " " << address;
+    }
+  }
+}
+
+TEST_F(DeploymentReplay, ATamperedUpdateFileIsRefusedAsNotMatchingItsReceipt) {
+  const auto copy = copy_of_run("tampered-update");
+  const json manifest = json::parse(read_text(copy / "artifacts" / "round-000001" / "manifest.json"));
+  const auto update = copy / "artifacts" / "round-000001" / manifest["updates"][1]["file"].get<std::string>();
+  {
+    std::fstream file(update, std::ios::binary | std::ios::in | std::ios::out);
+    file.seekp(64);
+    const float changed = 0.75F;
+    file.write(reinterpret_cast<const char*>(&changed), sizeof changed);
+  }
+  const auto r = attribute(copy);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  const std::string expected =
+      "round 1: receipt of " + manifest["addresses"][1].get<std::string>() + " does not match its update";
+  EXPECT_NE(r.output.find(expected), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(copy / "attribution-exact.json"));
+}
+
+TEST_F(DeploymentReplay, ATamperedReceiptIsRefusedAsNotMatchingItsUpdate) {
+  const auto copy = copy_of_run("tampered-receipt");
+  const auto file = copy / "artifacts" / "round-000002" / "manifest.json";
+  json manifest = json::parse(read_text(file));
+  // Claim more compute than was signed for.
+  auto& receipt = manifest["receipts"][0]["receipt"];
+  receipt["computeUnits"] = receipt["computeUnits"].get<std::uint64_t>() * 10;
+  std::ofstream(file) << manifest.dump(2);
+  const auto r = attribute(copy);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  const std::string expected =
+      "round 2: receipt of " + manifest["addresses"][0].get<std::string>() + " does not match its update";
+  EXPECT_NE(r.output.find(expected), std::string::npos) << r.output;
 }
 
 // ---- bad inputs, against an in-process aggregator ----------------------------------------------

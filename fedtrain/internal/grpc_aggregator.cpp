@@ -30,8 +30,10 @@
 #include "common/eip712.hpp"
 #include "common/keccak.hpp"
 #include "fedtrain/aggregator.hpp"
+#include "fedtrain/attribution_replay.hpp"
 #include "fedtrain/dataset.hpp"
 #include "fedtrain/internal/random.hpp"
+#include "fedtrain/internal/round_game.hpp"
 #include "fedtrain/model.hpp"
 #include "fedtrain/strategy.hpp"
 #include "proto/flywheel.grpc.pb.h"
@@ -154,6 +156,7 @@ struct Aggregator::State {
   std::map<std::size_t, Accepted> accepted;
   std::vector<double> total_values;
   std::vector<RoundRecord> records;
+  std::vector<Json> round_details;  // per round: the estimator's method, seed, evaluations, ...
   std::ofstream metrics;
 
   template <class... Args>
@@ -246,9 +249,10 @@ struct Aggregator::State {
       j["test_accuracy"] = r.test_accuracy;
       j["test_loss"] = r.test_loss;
       j["leaves"] = Json::array();
-      for (const auto& l : r.leaves) j["leaves"].push_back({l.participant.hex(), l.value, l.samples});
+      for (const auto& l : r.leaves) j["leaves"].push_back({l.participant.hex(), l.value, l.samples, l.receipt.hex()});
       state["records"].push_back(std::move(j));
     }
+    state["round_details"] = round_details;
     FLYWHEEL_TRY(write_atomically(dir / "state.json", state.dump() + "\n"));
     if (round > 1) {
       const std::string old = std::to_string(round - 1);
@@ -295,10 +299,16 @@ struct Aggregator::State {
         for (const auto& l : j.at("leaves")) {
           r.leaves.push_back(attribution::RoundLeaf{
               .participant = Address::from_hex(l.at(0).get<std::string>()).value(),
+              // Checkpoints from before leaves committed to receipts have none.
+              .receipt = l.size() > 3 ? Hash32::from_hex(l.at(3).get<std::string>()).value() : Hash32{},
               .value = l.at(1).get<double>(),
               .samples = l.at(2).get<std::uint64_t>()});
         }
         records.push_back(std::move(r));
+      }
+      round_details.clear();
+      if (const auto it = state.find("round_details"); it != state.end()) {
+        for (const auto& d : *it) round_details.push_back(d);
       }
       std::filesystem::resize_file(out_dir / "metrics.jsonl", state.at("metrics_bytes").get<std::uint64_t>());
     } catch (const std::exception& e) {
@@ -381,27 +391,40 @@ struct Aggregator::State {
     const auto t0 = Steady::now();
     const std::size_t m = updates.size();
     const std::vector<float>& w = *global;
-    auto coalition_model = [&](attribution::Coalition s) -> Result<std::vector<float>> {
-      if (s == 0) return w;
-      std::vector<ClientUpdate> members;
-      for (std::size_t k = 0; k < m; ++k) {
-        if ((s >> k) & 1U) members.push_back({.delta = updates[k].delta, .samples = updates[k].receipt.samples});
-      }
-      return strategy->propose(w, members);
-    };
-    auto utility = [&](attribution::Coalition s) -> Result<double> {
-      auto model = coalition_model(s);
-      if (!model) return tl::unexpected(model.error());
-      auto e = evaluate(job.config.model, *model, train, validation);
-      if (!e) return tl::unexpected(e.error());
-      return utility_of(*e);
-    };
-    attribution::EstimatorOptions estimator_options;
-    estimator_options.threads = options.threads;
-    auto shapley = attribution::estimate_checked(attribution::Method::exact, m, utility, estimator_options);
-    if (!shapley) return tl::unexpected(with_context(shapley.error(), "attributing round " + std::to_string(r)));
     std::vector<ClientUpdate> all;
-    for (const auto& u : updates) all.push_back({.delta = u.delta, .samples = u.receipt.samples});
+    std::vector<Address> addresses;
+    for (const auto& u : updates) {
+      all.push_back({.delta = u.delta, .samples = u.receipt.samples});
+      addresses.push_back(u.receipt.participant);
+    }
+    // The round's inputs are kept before anything changes the strategy's state, so that
+    // `flywheel attribute` can rebuild exactly this game (attribution_replay.hpp).
+    if (job.config.attribution.keep_artifacts) {
+      const auto server_state = strategy->state();
+      RoundArtifacts artifacts{.round = r,
+                               .strategy = job.config.strategy.name,
+                               .model = job.config.model.name,
+                               .domain = domain,
+                               .start_model = w,
+                               .server_state = server_state,
+                               .participants = addresses,
+                               .updates = {},
+                               .receipts = {}};
+      for (const auto& u : updates) {
+        artifacts.updates.emplace_back(u.delta);
+        artifacts.receipts.push_back(SignedReceipt{
+            .receipt = u.receipt, .signature = u.signature, .ack = u.ack, .ack_signature = u.ack_signature});
+      }
+      FLYWHEEL_TRY(write_round_artifacts(out_dir, artifacts));
+    }
+    // The same game, estimator options and seed as the simulation and the replay.
+    const std::uint64_t seed = internal::attribution_seed(job.config, r, global_hash, addresses);
+    auto attributed = internal::attribute_round(
+        internal::RoundGame{.config = job.config, .strategy = *strategy, .global = w, .updates = all,
+                            .train = train, .validation = validation},
+        attribution::Method::exact, internal::estimator_options(job.config, options.threads, seed));
+    if (!attributed) return tl::unexpected(with_context(attributed.error(), "attributing round " + std::to_string(r)));
+    const attribution::Estimate* shapley = &attributed->estimate;
     auto next = strategy->aggregate(w, all);
     if (!next) return tl::unexpected(next.error());
     auto test_eval = evaluate(job.config.model, *next, test);
@@ -417,6 +440,7 @@ struct Aggregator::State {
     for (std::size_t i = 0, k = 0; i < n; ++i) {
       attribution::RoundLeaf leaf{.participant = job.deployment.allowlist[i]};
       if (k < m && included[k] == i) {
+        leaf.receipt = updates[k].receipt_digest;
         leaf.value = shapley->values[k];
         leaf.samples = updates[k].receipt.samples;
         total_values[i] += leaf.value;
@@ -468,6 +492,7 @@ struct Aggregator::State {
     doc["leaves"] = Json::array();
     for (const auto& l : record.leaves) {
       doc["leaves"].push_back({{"participant", to_checksum(l.participant)},
+                               {"receipt", l.receipt.hex()},
                                {"value", l.value},
                                {"value_fixed", attribution::value_to_fixed(l.value)},
                                {"samples", l.samples}});
@@ -478,12 +503,22 @@ struct Aggregator::State {
     std::snprintf(name, sizeof name, "%06llu.json", static_cast<unsigned long long>(r));
     FLYWHEEL_TRY(write_atomically(out_dir / "rounds" / name, doc.dump(2) + "\n"));
 
+    Json details;
+    details["method"] = std::string(attribution::method_name(shapley->method));
+    details["seed"] = shapley->seed;
+    details["evaluations"] = shapley->evaluations;
+    details["std_errors"] = Json::object();
+    for (std::size_t k = 0; k < m; ++k) details["std_errors"][to_checksum(addresses[k])] = shapley->std_errors[k];
+    details["truncated"] = shapley->truncated_round;
+    details["notes"] = shapley->notes;
+
     std::map<std::string, std::uint64_t> rejections_now;
     {
       std::lock_guard lock(mu);
       global = std::make_shared<const std::vector<float>>(std::move(*next));
       global_hash = record.model_hash;
       records.push_back(record);
+      round_details.push_back(std::move(details));
       rejections_now = rejections;
     }
     const double attribution_seconds = std::chrono::duration<double>(Steady::now() - t0).count();
@@ -534,23 +569,53 @@ struct Aggregator::State {
     const attribution::MerkleTree tree(std::move(leaves));
     summary.shares_root = tree.root();
     for (std::size_t i = 0; i < summary.participants.size(); ++i) summary.share_proofs.push_back(tree.proof(i));
+    // The simulation's report format (fedtrain/simulation.cpp), so `flywheel attribute` and the
+    // chain commands read a deployment's report the same way.
     Json doc;
     doc["job"] = job.config.job.name;
+    doc["seed"] = job.config.job.seed;
+    doc["method"] = job.config.attribution.method;
+    doc["utility"] = std::string(utility_name(job.config.attribution.utility));
+    doc["strategy"] = job.config.strategy.name;
     doc["config_hash"] = config_hash(job.config).hex();
+    doc["aggregator"] = to_checksum(key.address());
     doc["total_shares"] = std::to_string(summary.total_shares);
-    doc["shares_root"] = summary.shares_root.hex();
     doc["participants"] = Json::array();
     for (std::size_t i = 0; i < summary.participants.size(); ++i) {
-      doc["participants"].push_back({{"address", to_checksum(summary.participants[i].address)},
-                                     {"total_value", summary.total_values[i]},
-                                     {"shares", std::to_string(summary.shares[i])}});
+      Json p;
+      p["address"] = to_checksum(summary.participants[i].address);
+      p["samples"] = summary.participants[i].samples;
+      p["profile"] = summary.participants[i].profile;
+      p["total_value"] = summary.total_values[i];
+      p["shares"] = std::to_string(summary.shares[i]);
+      p["share_proof"] = Json::array();
+      for (const auto& h : summary.share_proofs[i]) p["share_proof"].push_back(h.hex());
+      doc["participants"].push_back(std::move(p));
     }
     doc["rounds"] = Json::array();
-    for (const auto& r : records) {
-      doc["rounds"].push_back({{"round", r.round},
-                               {"model_hash", r.model_hash.hex()},
-                               {"root", r.attribution_root.hex()}});
+    for (std::size_t t = 0; t < records.size(); ++t) {
+      const RoundRecord& record = records[t];
+      Json r;
+      r["round"] = record.round;
+      r["root"] = record.attribution_root.hex();
+      r["model_hash"] = record.model_hash.hex();
+      r["participants"] = Json::array();
+      for (auto i : record.selected) r["participants"].push_back(to_checksum(job.deployment.allowlist[i]));
+      r["values"] = Json::object();
+      r["samples"] = Json::object();
+      r["receipts"] = Json::object();
+      for (const auto& leaf : record.leaves) {
+        const std::string address = to_checksum(leaf.participant);
+        r["values"][address] = leaf.value;
+        r["samples"][address] = leaf.samples;
+        r["receipts"][address] = leaf.receipt.hex();
+      }
+      if (t < round_details.size()) {
+        for (const auto& [k, v] : round_details[t].items()) r[k] = v;
+      }
+      doc["rounds"].push_back(std::move(r));
     }
+    doc["shares_root"] = summary.shares_root.hex();
     FLYWHEEL_TRY(write_atomically(out_dir / "attribution.json", doc.dump(2) + "\n"));
     return summary;
   }
@@ -558,9 +623,20 @@ struct Aggregator::State {
   Result<JobSummary> run() {
     FLYWHEEL_TRY(sink->on_job_start(infos()));
     std::uint64_t first;
+    std::vector<RoundRecord> done_rounds;
     {
       std::lock_guard lock(mu);
       first = round + 1;
+      done_rounds = records;
+    }
+    // A round is checkpointed before the sink sees it, so a crash in between leaves a round the
+    // sink may have missed: a resumed run hands the sink every checkpointed round again (the
+    // chain sink's outbox makes that idempotent).
+    for (const auto& record : done_rounds) {
+      if (auto sent = sink->on_round(record); !sent) {
+        return tl::unexpected(with_context(sent.error(), "handing checkpointed round " + std::to_string(record.round) +
+                                                             " to the round sink"));
+      }
     }
     for (std::uint64_t r = first; r <= job.config.job.rounds; ++r) {
       const auto t0 = Steady::now();
@@ -585,10 +661,12 @@ struct Aggregator::State {
       auto record = close_round(r, std::move(*updates), included,
                                 std::chrono::duration<double>(Steady::now() - t0).count());
       if (!record) return tl::unexpected(record.error());
-      FLYWHEEL_TRY(sink->on_round(*record));
       {
         std::lock_guard lock(mu);
         FLYWHEEL_TRY(save_checkpoint());
+      }
+      if (auto sent = sink->on_round(*record); !sent) {
+        return tl::unexpected(with_context(sent.error(), "round sink rejected round " + std::to_string(r)));
       }
     }
     auto summary = summarise();
@@ -862,6 +940,9 @@ class Service final : public pb::Aggregator::Service {
     std::vector<float> delta(declared / sizeof(float));
     auto* out = reinterpret_cast<char*>(delta.data());
     std::uint64_t received = 0;
+    // Each chunk is absorbed into keccak-256 as it arrives, so hashing overlaps the transfer; the
+    // digest equals hash_floats(delta) because the chunks are delta's bytes in order.
+    Keccak256 update_hasher;
     while (reader->Read(&chunk)) {
       if (chunk.version() != kProtocolVersion) return push_refuse(reply, TransportStatus::version_mismatch, "protocol version 1 expected");
       if (chunk.has_header()) return push_refuse(reply, TransportStatus::malformed, "a second header in one stream");
@@ -871,13 +952,14 @@ class Service final : public pb::Aggregator::Service {
                                                                       std::to_string(declared) + " bytes");
       }
       std::memcpy(out + received, data.data(), data.size());
+      update_hasher.update(ByteView(reinterpret_cast<const std::uint8_t*>(out + received), data.size()));
       received += data.size();
     }
     if (received != declared) {
       return push_refuse(reply, TransportStatus::malformed, "stream ended after " + std::to_string(received) +
                                                                 " of " + std::to_string(declared) + " bytes");
     }
-    if (hash_floats(delta) != receipt.update_hash) {
+    if (update_hasher.finish() != receipt.update_hash) {
       return push_refuse(reply, TransportStatus::hash_mismatch, "the update's bytes do not hash to the receipt's updateHash");
     }
     double norm2 = 0;
@@ -1021,7 +1103,9 @@ Result<std::unique_ptr<Aggregator>> Aggregator::start(const DeploymentJob& job, 
   s->samples.assign(n, 0);
   s->total_values.assign(n, 0.0);
   if (job.config.attribution.method != "exact") {
-    return fail(Errc::config, "attribution.method \"" + job.config.attribution.method + "\": deployment supports \"exact\"");
+    return fail(Errc::config, "attribution.method \"" + job.config.attribution.method +
+                                  "\": deployment supports \"exact\" (recompute with another estimator "
+                                  "afterwards: flywheel attribute --run DIR --method M)");
   }
   if (fit_clients_per_round(job.config) > attribution::kMaxExactParticipants) {
     return fail(Errc::config, "exact attribution takes at most 16 participants per round; lower strategy.fraction_fit");

@@ -4,6 +4,23 @@
 // TransportClient over gRPC (proto/flywheel.proto): the participant side of the deployment
 // protocol. Models arrive as a server stream of chunks written straight into one float vector;
 // updates leave as a client stream of chunks read straight from the caller's buffer.
+//
+// TLS failures: gRPC reports a failed handshake as UNAVAILABLE, exactly like an aggregator that is
+// down, and a participant would retry it until it gives up. A handshake that fails because of the
+// certificates fails the same way every time, so such errors become Errc::crypto with the fix in
+// the message. A plaintext client cannot see a TLS server in gRPC's status at all ("Socket
+// closed"), and neither can a TLS client that a mutual-TLS server drops for want of a client
+// certificate; then the client sends the server one TLS 1.2 ClientHello (RFC 5246 §7.4.1.2): a TLS
+// record in reply (content type 21 or 22, version 3.x; §6.2.1) identifies a TLS server, and a
+// CertificateRequest in its first flight (§7.4.4) one that requires client certificates.
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -45,9 +62,111 @@ Error rpc_error(const grpc::Status& status, std::string_view what) {
                           std::to_string(static_cast<int>(status.error_code())) + ")"};
 }
 
-void set_deadline(grpc::ClientContext& context, double seconds) {
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)));
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+bool contains(const std::string& haystack, std::string_view needle) { return haystack.find(needle) != std::string::npos; }
+
+// A socket closed on destruction.
+class Socket {
+ public:
+  explicit Socket(int fd) : fd_(fd) {}
+  ~Socket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  [[nodiscard]] int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+struct AddrInfoFree {
+  void operator()(addrinfo* p) const { ::freeaddrinfo(p); }
+};
+
+// What a server answered to a TLS 1.2 ClientHello.
+enum class TlsProbe {
+  no_tls,              // unreachable, closed, or answered something else (plaintext HTTP/2)
+  tls,                 // a TLS server
+  tls_requires_client  // a TLS server that asks for a client certificate (mutual TLS)
+};
+
+// Sends `target` ("host:port", "[v6]:port", optionally "dns:///", "ipv4:" or "ipv6:") one TLS 1.2
+// ClientHello and reads the server's first flight. In TLS 1.2 that flight is in the clear, so a
+// CertificateRequest (handshake type 13, RFC 5246 §7.4.4) shows that the server wants a client
+// certificate.
+TlsProbe probe_tls(std::string target) {
+  for (std::string_view prefix : {"dns:///", "ipv4:", "ipv6:"}) {
+    if (target.starts_with(prefix)) target.erase(0, prefix.size());
+  }
+  const auto colon = target.rfind(':');
+  if (colon == std::string::npos) return TlsProbe::no_tls;
+  std::string host = target.substr(0, colon);
+  const std::string port = target.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) return TlsProbe::no_tls;
+  std::unique_ptr<addrinfo, AddrInfoFree> addresses(found);
+  // ClientHello, TLS 1.2: zero random, no session, ECDHE-ECDSA/RSA-AES128-GCM-SHA256, no
+  // compression; extensions supported_groups (P-256), ec_point_formats (uncompressed),
+  // signature_algorithms (ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256) and ALPN "h2", which a gRPC
+  // server needs before it answers at all.
+  static constexpr std::array<std::uint8_t, 87> kHello = {
+      0x16, 0x03, 0x01, 0x00, 0x52, 0x01, 0x00, 0x00, 0x4e, 0x03, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0xc0, 0x2b, 0xc0, 0x2f, 0x01, 0x00, 0x00, 0x21,
+      0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x17, 0x00, 0x0b, 0x00, 0x02, 0x01, 0x00, 0x00, 0x0d, 0x00, 0x06,
+      0x00, 0x04, 0x04, 0x03, 0x08, 0x04, 0x00, 0x10, 0x00, 0x05, 0x00, 0x03, 0x02, 0x68, 0x32};
+  for (addrinfo* a = addresses.get(); a != nullptr; a = a->ai_next) {
+    Socket socket(::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol));
+    if (socket.fd() < 0) continue;
+    timeval timeout{.tv_sec = 2, .tv_usec = 0};
+    ::setsockopt(socket.fd(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    ::setsockopt(socket.fd(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    if (::connect(socket.fd(), a->ai_addr, a->ai_addrlen) != 0) continue;
+    if (::send(socket.fd(), kHello.data(), kHello.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(kHello.size())) {
+      continue;
+    }
+    // Read records until ServerHelloDone (type 14), an alert, or 64 KiB.
+    std::vector<std::uint8_t> in;
+    std::vector<std::uint8_t> handshake;
+    bool is_tls = false;
+    while (in.size() < (64U << 10)) {
+      std::array<std::uint8_t, 4096> buffer{};
+      const ssize_t n = ::recv(socket.fd(), buffer.data(), buffer.size(), 0);
+      if (n <= 0) break;
+      in.insert(in.end(), buffer.begin(), buffer.begin() + n);
+      // Whole records: type, version (3.x), 2-byte length.
+      std::size_t at = 0;
+      bool done = false;
+      handshake.clear();
+      while (in.size() - at >= 5) {
+        if ((in[at] != 0x15 && in[at] != 0x16) || in[at + 1] != 0x03) return is_tls ? TlsProbe::tls : TlsProbe::no_tls;
+        is_tls = true;
+        const std::size_t length = (std::size_t{in[at + 3]} << 8) | in[at + 4];
+        if (in.size() - at - 5 < length) break;
+        if (in[at] == 0x15) done = true;
+        if (in[at] == 0x16) handshake.insert(handshake.end(), in.begin() + at + 5, in.begin() + at + 5 + length);
+        at += 5 + length;
+      }
+      for (std::size_t h = 0; h + 4 <= handshake.size();) {
+        const std::uint8_t type = handshake[h];
+        if (type == 13) return TlsProbe::tls_requires_client;
+        if (type == 14) done = true;
+        h += 4 + ((std::size_t{handshake[h + 1]} << 16) | (std::size_t{handshake[h + 2]} << 8) | handshake[h + 3]);
+      }
+      if (done) break;
+    }
+    return is_tls ? TlsProbe::tls : TlsProbe::no_tls;
+  }
+  return TlsProbe::no_tls;
 }
 
 pb::UpdateReceipt to_proto(const eip712::UpdateReceipt& r) {
@@ -63,18 +182,86 @@ pb::UpdateReceipt to_proto(const eip712::UpdateReceipt& r) {
   return p;
 }
 
+void set_deadline(grpc::ClientContext& context, double seconds) {
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)));
+}
+
 }  // namespace
 
 struct TransportClient::Impl {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<pb::Aggregator::Stub> stub;
   std::size_t chunk_bytes = 1 << 20;
+  std::string target;
+  TlsFiles tls;
   mutable std::mutex mu;  // guards session: a heartbeat thread reads it while a rejoin replaces it
   Bytes session;
 
   Bytes current_session() const {
     std::lock_guard lock(mu);
     return session;
+  }
+
+  // rpc_error(), turned into Errc::crypto with the fix when the failure is a TLS mismatch that
+  // retrying cannot cure.
+  Error transport_error(const grpc::Status& status, std::string_view what) const {
+    Error error = rpc_error(status, what);
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return error;
+    const std::string text = lower(status.error_message());
+    auto tls_error = [&](const std::string& why) {
+      return Error{.code = Errc::crypto,
+                   .message = "TLS handshake with the aggregator at " + target + " failed: " + why + " (" +
+                              status.error_message() + ")"};
+    };
+    const bool has_client_cert = tls.client_cert && tls.client_key;
+    // gRPC says only "Socket closed" when the server drops a plaintext client or a TLS client
+    // without the certificate it requires: ask the server itself.
+    if (!contains(text, "connection refused") && (!tls.ca || !has_client_cert)) {
+      const TlsProbe probe = probe_tls(target);
+      if (!tls.ca && probe != TlsProbe::no_tls) {
+        return Error{.code = Errc::crypto,
+                     .message = "the aggregator at " + target +
+                                " speaks TLS but this participant connects in plaintext: set deployment.tls.ca "
+                                "to the CA certificate that signed the aggregator's (flywheel keys tls writes "
+                                "it as ca.pem)"};
+      }
+      if (tls.ca && probe == TlsProbe::tls_requires_client) {
+        return tls_error("the aggregator requires a client certificate (mutual TLS): set "
+                         "deployment.tls.client_cert and client_key to one signed by its CA "
+                         "(flywheel keys tls --clients N)");
+      }
+    }
+    if (!tls.ca) return error;
+    if (contains(text, "certificate required") || contains(text, "peer did not return a certificate") ||
+        (contains(text, "alert") && contains(text, "handshake failure") && !has_client_cert)) {
+      return tls_error(has_client_cert
+                           ? "the aggregator refused this participant's client certificate; use one signed by "
+                             "the aggregator's deployment.tls.ca"
+                           : "the aggregator requires a client certificate (mutual TLS): set "
+                             "deployment.tls.client_cert and client_key to one signed by its CA "
+                             "(flywheel keys tls --clients N)");
+    }
+    if (contains(text, "unknown ca") || contains(text, "bad certificate") || contains(text, "certificate unknown") ||
+        contains(text, "decrypt error")) {
+      return tls_error("the aggregator refused this participant's client certificate: it is not signed by the "
+                       "CA in the aggregator's deployment.tls.ca");
+    }
+    if (contains(text, "certificate verify failed") || contains(text, "peer name") ||
+        contains(text, "hostname") || contains(text, "verify")) {
+      return tls_error("the aggregator's certificate does not verify against deployment.tls.ca (" +
+                       tls.ca->string() + ") or does not name the host dialled; use the CA that signed the "
+                       "aggregator's certificate, and a host from its subjectAltName (or tls.server_name)");
+    }
+    if (contains(text, "wrong version number") || contains(text, "packet length too long") ||
+        contains(text, "record layer failure") || contains(text, "http request")) {
+      return tls_error("the aggregator does not speak TLS (plaintext server?): remove deployment.tls.ca on the "
+                       "participant or give the aggregator deployment.tls.cert and key");
+    }
+    if (contains(text, "ssl") || contains(text, "handshake") || contains(text, "tls")) {
+      return tls_error("check deployment.tls on both sides (flywheel keys tls makes a matching set)");
+    }
+    return error;
   }
 };
 
@@ -114,6 +301,8 @@ Result<TransportClient> TransportClient::connect(const std::string& target, cons
   impl->channel = grpc::CreateCustomChannel(target, credentials, args);
   impl->stub = pb::Aggregator::NewStub(impl->channel);
   impl->chunk_bytes = chunk_bytes;
+  impl->target = target;
+  impl->tls = tls;
   return TransportClient(std::move(impl));
 }
 
@@ -130,7 +319,7 @@ Result<std::pair<TransportStatus, Bytes>> TransportClient::challenge(std::string
   grpc::ClientContext context;
   set_deadline(context, timeout_s);
   auto status = impl_->stub->GetChallenge(&context, request, &reply);
-  if (!status.ok()) return tl::unexpected(rpc_error(status, "GetChallenge"));
+  if (!status.ok()) return tl::unexpected(impl_->transport_error(status, "GetChallenge"));
   return std::pair{static_cast<TransportStatus>(reply.status()), to_bytes(reply.nonce())};
 }
 
@@ -146,7 +335,7 @@ Result<JoinInfo> TransportClient::join(std::string_view job_id, const Address& a
   grpc::ClientContext context;
   set_deadline(context, timeout_s);
   auto status = impl_->stub->Join(&context, request, &reply);
-  if (!status.ok()) return tl::unexpected(rpc_error(status, "Join"));
+  if (!status.ok()) return tl::unexpected(impl_->transport_error(status, "Join"));
   JoinInfo info;
   info.status = static_cast<TransportStatus>(reply.status());
   info.message = reply.message();
