@@ -2,14 +2,19 @@
 // Copyright 2026 The Flywheel Authors
 //
 // `flywheel aggregator` and `flywheel participant`: deployment mode's two processes (wiring only;
-// the logic is fedtrain/aggregator.hpp and fedtrain/participant.hpp).
+// the logic is fedtrain/aggregator.hpp and fedtrain/participant.hpp; the chain set-up is the one
+// `flywheel simulate` uses, cli/durable_sink.hpp).
+#include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/durable_sink.hpp"
 #include "cli/wallet.hpp"
 #include "fedtrain/aggregator.hpp"
 #include "fedtrain/participant.hpp"
@@ -23,9 +28,11 @@ struct DeployRequest {
   std::optional<std::string> out_dir;
   std::optional<std::string> listen;
   std::optional<std::string> aggregator;
+  std::optional<std::string> rpc;
   bool resume = false;
   std::size_t threads = 0;
   std::uint64_t hang_in_round = 0;
+  std::string data_parallel;  // "", "mpi" or "nccl"
 };
 
 void add_wallet(CLI::App& command, DeployRequest& request) {
@@ -37,10 +44,25 @@ void add_wallet(CLI::App& command, DeployRequest& request) {
       "File whose first line is the keystore password (default: $FLYWHEEL_PASSWORD)");
 }
 
+// The job file without its "deployment" section, as `flywheel attribute --run` reads a run's
+// config.json (participants.count is the allowlist's, as parse_deployment_job resolves it).
+Result<void> write_run_config(const std::string& job_file, std::size_t participants,
+                              const std::filesystem::path& out) {
+  auto job = read_json_file(job_file);
+  if (!job) return tl::unexpected(job.error());
+  job->erase("deployment");
+  nlohmann::json& section = (*job)["participants"];
+  if (!section.is_object()) section = nlohmann::json::object();
+  section["count"] = participants;
+  return write_json_atomically(out / "config.json", *job);
+}
+
 Result<void> run_aggregator(const DeployRequest& request) {
   auto job = fedtrain::load_deployment_job(request.config);
   if (!job) return tl::unexpected(job.error());
   if (request.listen) job->deployment.listen = *request.listen;
+  auto settings = parse_chain_settings(job->config.chain_json);
+  if (!settings) return tl::unexpected(settings.error());
   PrivateKey key = PrivateKey::random();
   if (request.wallet.keystore) {
     auto wallet = load_wallet(request.wallet, false);
@@ -51,12 +73,34 @@ Result<void> run_aggregator(const DeployRequest& request) {
               << to_checksum(key.address()) << " for this run only\n";
   }
   const std::filesystem::path out = request.out_dir.value_or("runs/" + job->config.job.name + "-aggregator");
-  fedtrain::NullSink sink;
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  if (ec) return fail(Errc::io, "cannot create run folder " + out.string() + ": " + ec.message());
+  if (!request.resume || !std::filesystem::exists(out / "config.json", ec)) {
+    FLYWHEEL_TRY(write_run_config(request.config, job->deployment.allowlist.size(), out));
+  }
+
+  // On a chain (--rpc, chain.rpc, or a resumed run that recorded on one) every round goes
+  // through the run folder's outbox to the job's ledger, exactly as `flywheel simulate` does.
+  const ChainRequest chain_request{
+      .rpc = request.rpc,
+      .resume = request.resume,
+      .start_anvil = false,
+      .signer_key = request.wallet.keystore ? std::optional<PrivateKey>(key) : std::nullopt};
+  std::unique_ptr<LedgerSession> session;
+  if (records_on_chain(*settings, chain_request, out)) {
+    auto opened = open_ledger_session(*settings, chain_request, job->config.job.name, out, std::cout);
+    if (!opened) return tl::unexpected(opened.error());
+    session = std::move(*opened);
+  }
+  fedtrain::NullSink null_sink;
+  fedtrain::RoundSink& sink = session ? static_cast<fedtrain::RoundSink&>(*session->sink) : null_sink;
   auto aggregator = fedtrain::Aggregator::start(
       *job, key, out, sink, {.threads = request.threads, .resume = request.resume});
   if (!aggregator) return tl::unexpected(aggregator.error());
   auto summary = (*aggregator)->run();
   if (!summary) return tl::unexpected(summary.error());
+  if (session) FLYWHEEL_TRY(annotate_report(out, *session));
   std::cout << "shares root " << summary->shares_root.hex() << "\n";
   return {};
 }
@@ -70,6 +114,15 @@ Result<void> run_participant_command(const DeployRequest& request) {
   options.aggregator = request.aggregator;
   if (request.out_dir) options.out_dir = *request.out_dir;
   options.hang_in_round = request.hang_in_round;
+  std::unique_ptr<fedtrain::DataParallelGroup> group;
+  if (!request.data_parallel.empty()) {
+    auto joined = request.data_parallel == "nccl" ? fedtrain::nccl_group() : fedtrain::mpi_group();
+    if (!joined) return tl::unexpected(joined.error());
+    group = std::move(*joined);
+    // Ranks other than 0 only train; rank 0 is the participant the aggregator sees.
+    if (group->rank() > 0) return fedtrain::run_participant_rank(*job, wallet->key, *group);
+    options.data_parallel = group.get();
+  }
   auto report = fedtrain::run_participant(*job, wallet->key, options);
   if (!report) return tl::unexpected(report.error());
   return {};
@@ -87,6 +140,8 @@ void add_deploy_commands(CLI::App& app, Action& action) {
   agg->add_option_function<std::string>("--listen", [&](const std::string& v) { aggregator.listen = v; },
                                         "host:port to serve on (overrides deployment.listen)");
   agg->add_flag("--resume", aggregator.resume, "Continue from the run folder's last completed round");
+  agg->add_option_function<std::string>("--rpc", [&](const std::string& v) { aggregator.rpc = v; },
+                                        "Record every round on this chain (overrides chain.rpc)");
   agg->add_option("--threads", aggregator.threads, "Attribution threads (0 = one per core)");
   agg->callback([&action] { action = [] { return run_aggregator(aggregator); }; });
 
@@ -101,6 +156,10 @@ void add_deploy_commands(CLI::App& app, Action& action) {
   part->add_option("--fault-hang-round", participant.hang_in_round,
                    "Testing: stop answering after fetching this round's model")
       ->group("");
+  part->add_option("--data-parallel", participant.data_parallel,
+                   "Run as an MPI job (mpirun -np N flywheel participant ...): every rank trains a slice of "
+                   "each minibatch and gradients are summed with MPI (mpi, CPU) or NCCL (nccl, GPUs)")
+      ->check(CLI::IsMember({"mpi", "nccl"}));
   part->callback([&action] { action = [] { return run_participant_command(participant); }; });
 }
 

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "fedtrain/data_parallel.hpp"
 #include "fedtrain/dataset.hpp"
 
 namespace flywheel::fedtrain {
@@ -90,13 +91,19 @@ struct LocalResult {
 //! Trains from `global` on dataset rows `indices` and returns the update. `labels`, when not empty,
 //! replaces the dataset's labels: labels[k] is the target of row indices[k] (how a participant's
 //! profile alters what it trains on). Deterministic for a config and seed; uses one CPU thread and
-//! is safe to call from several threads at once. Errc::invalid_argument when `global` has the wrong
-//! length, `indices` is empty or out of range, `labels` has the wrong length, or the config is
-//! degenerate; Errc::internal when libtorch fails.
+//! is safe to call from several threads at once.
+//!
+//! With a `group` (fedtrain/data_parallel.hpp), every rank calls this with the same arguments; each
+//! computes the gradient of its batch_slice of every global minibatch and the ranks sum them before
+//! each step, so every rank returns the update one process would return (within float rounding).
+//! Errc::invalid_argument when `global` has the wrong length, `indices` is empty or out of range,
+//! `labels` has the wrong length, or the config is degenerate; Errc::internal when libtorch or the
+//! group's collective fails.
 Result<LocalResult> train_local(const ModelConfig& model, std::span<const float> global,
                                 const Dataset& data, std::span<const std::size_t> indices,
                                 const TrainConfig& config,
-                                std::span<const std::int64_t> labels = {});
+                                std::span<const std::int64_t> labels = {},
+                                DataParallelGroup* group = nullptr);
 
 //! A model's quality on some samples.
 struct Evaluation {

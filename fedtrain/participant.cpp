@@ -68,10 +68,40 @@ Result<LocalData> load_local_data(const SimulationConfig& config, std::size_t in
       break;
   }
   if (!parts) return fail(Errc::config, "cannot split the data: " + parts.error().message);
-  for (auto position : (*parts)[index]) local.indices.push_back(pool[position]);
+  for (auto position : (*parts)[data_source(config.participants.profiles[index], index)]) {
+    local.indices.push_back(pool[position]);
+  }
   local.labels = training_labels(config.participants.profiles[index], local.train.labels, local.indices,
                                  internal::derive_seed(config.job.seed, {kProfileStream, index}));
   return local;
+}
+
+// What rank 0 of a data-parallel participant broadcasts before each round it trains (then the
+// global model's floats); kStop ends the other ranks' loop.
+struct TrainOrder {
+  std::uint64_t command = 0;  // kTrain or kStop
+  std::uint64_t seed = 0;
+  double proximal_mu = 0;
+  std::uint64_t floats = 0;
+};
+constexpr std::uint64_t kTrain = 1;
+constexpr std::uint64_t kStop = 2;
+
+Result<void> broadcast_order(DataParallelGroup& group, TrainOrder& order) {
+  return group.broadcast(std::span(reinterpret_cast<std::uint8_t*>(&order), sizeof order));
+}
+
+Result<void> broadcast_floats(DataParallelGroup& group, std::vector<float>& values) {
+  return group.broadcast(std::span(reinterpret_cast<std::uint8_t*>(values.data()), values.size() * sizeof(float)));
+}
+
+Result<std::size_t> allowlist_index(const DeploymentJob& job, const Address& address) {
+  const auto& allow = job.deployment.allowlist;
+  auto it = std::find(allow.begin(), allow.end(), address);
+  if (it == allow.end()) {
+    return fail(Errc::config, to_checksum(address) + " is not on the job's deployment.allowlist");
+  }
+  return static_cast<std::size_t>(it - allow.begin());
 }
 
 class Participant {
@@ -81,16 +111,18 @@ class Participant {
         progress_(options.progress ? options.progress : &std::cerr) {}
 
   Result<ParticipantReport> run() {
-    const auto& allow = job_.deployment.allowlist;
-    auto it = std::find(allow.begin(), allow.end(), key_.address());
-    if (it == allow.end()) {
-      return fail(Errc::config, to_checksum(key_.address()) + " is not on the job's deployment.allowlist");
-    }
-    index_ = static_cast<std::size_t>(it - allow.begin());
+    auto index = allowlist_index(job_, key_.address());
+    if (!index) return tl::unexpected(index.error());
+    index_ = *index;
     auto data = load_local_data(job_.config, index_);
     if (!data) return tl::unexpected(data.error());
     data_ = std::move(*data);
     say("participant %zu %s: %zu samples", index_, to_checksum(key_.address()).c_str(), data_.indices.size());
+    if (options_.data_parallel != nullptr) {
+      const auto backend = options_.data_parallel->backend();
+      say("participant %zu: training data-parallel on %zu ranks (%.*s all-reduce)", index_,
+          options_.data_parallel->size(), static_cast<int>(backend.size()), backend.data());
+    }
     if (options_.out_dir) {
       std::error_code ec;
       std::filesystem::create_directories(*options_.out_dir, ec);
@@ -142,6 +174,8 @@ class Participant {
         return fail(Errc::crypto, "the aggregator refused the join: " +
                                       std::string(transport_status_name(joined->status)) + ": " + joined->message);
       }
+      // A TLS mismatch fails the same way on every try (TransportClient says so with Errc::crypto).
+      if (joined.error().code == Errc::crypto) return tl::unexpected(joined.error());
       if (std::chrono::duration<double>(Steady::now() - start).count() > options_.give_up_s) {
         return fail(Errc::rpc, "cannot reach the aggregator: " + joined.error().message);
       }
@@ -194,7 +228,14 @@ class Participant {
     TrainConfig training = job_.config.training;
     training.seed = plan.train_seed;
     training.proximal_mu = plan.proximal_mu;
-    auto local = train_local(job_.config.model, *global, data_.train, data_.indices, training, data_.labels);
+    if (auto* group = options_.data_parallel; group != nullptr) {
+      TrainOrder order{.command = kTrain, .seed = training.seed, .proximal_mu = training.proximal_mu,
+                       .floats = global->size()};
+      FLYWHEEL_TRY(broadcast_order(*group, order));
+      FLYWHEEL_TRY(broadcast_floats(*group, *global));
+    }
+    auto local = train_local(job_.config.model, *global, data_.train, data_.indices, training, data_.labels,
+                             options_.data_parallel);
     if (!local) return tl::unexpected(local.error());
     const eip712::UpdateReceipt receipt{
         .job_id = job_.config.job.name,
@@ -260,7 +301,42 @@ class Participant {
 Result<ParticipantReport> run_participant(const DeploymentJob& job, const PrivateKey& key,
                                           const ParticipantOptions& options) {
   Participant participant(job, key, options);
-  return participant.run();
+  auto report = participant.run();
+  if (options.data_parallel != nullptr) {
+    // However the job ended on rank 0 (done, refused, unreachable), release the other ranks.
+    TrainOrder stop{.command = kStop};
+    if (auto sent = broadcast_order(*options.data_parallel, stop); !sent && report) {
+      return tl::unexpected(sent.error());
+    }
+  }
+  return report;
+}
+
+Result<void> run_participant_rank(const DeploymentJob& job, const PrivateKey& key, DataParallelGroup& group) {
+  if (group.rank() == 0) {
+    return fail(Errc::invalid_argument, "rank 0 of a data-parallel participant runs run_participant");
+  }
+  auto index = allowlist_index(job, key.address());
+  if (!index) return tl::unexpected(index.error());
+  auto data = load_local_data(job.config, *index);
+  if (!data) return tl::unexpected(data.error());
+  std::vector<float> global;
+  while (true) {
+    TrainOrder order;
+    FLYWHEEL_TRY(broadcast_order(group, order));
+    if (order.command == kStop) return {};
+    if (order.command != kTrain) {
+      return fail(Errc::internal, "rank " + std::to_string(group.rank()) + " received an unknown order " +
+                                      std::to_string(order.command) + " from rank 0");
+    }
+    global.resize(order.floats);
+    FLYWHEEL_TRY(broadcast_floats(group, global));
+    TrainConfig training = job.config.training;
+    training.seed = order.seed;
+    training.proximal_mu = order.proximal_mu;
+    auto local = train_local(job.config.model, global, data->train, data->indices, training, data->labels, &group);
+    if (!local) return tl::unexpected(local.error());
+  }
 }
 
 }  // namespace flywheel::fedtrain

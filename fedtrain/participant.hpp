@@ -19,6 +19,7 @@
 
 #include "common/keys.hpp"
 #include "common/result.hpp"
+#include "fedtrain/data_parallel.hpp"
 #include "fedtrain/transport.hpp"
 
 namespace flywheel::fedtrain {
@@ -33,6 +34,10 @@ struct ParticipantOptions {
   bool quiet = false;
   //! Fault injection for tests: after fetching this round's model, stop answering (sleep forever).
   std::uint64_t hang_in_round = 0;
+  //! When set, this process is rank 0 of a data-parallel participant (fedtrain/data_parallel.hpp):
+  //! it talks to the aggregator, hands each round's model to the other ranks, which run
+  //! run_participant_rank, and trains with them. Not owned.
+  DataParallelGroup* data_parallel = nullptr;
 };
 
 //! What a participant did.
@@ -48,5 +53,12 @@ struct ParticipantReport {
 //! message in the text) or its ack does not verify.
 Result<ParticipantReport> run_participant(const DeploymentJob& job, const PrivateKey& key,
                                           const ParticipantOptions& options = {});
+
+//! The loop of ranks 1 … size − 1 of a data-parallel participant: loads the same share of the data
+//! as rank 0 (the key's place on the allowlist), then for each round rank 0 trains, receives the
+//! global model and training seed from rank 0 and trains its slice of every minibatch, until rank 0
+//! says the job is over. Errc::invalid_argument when called on rank 0; errors as run_participant
+//! for the data; Errc::internal when a collective fails.
+Result<void> run_participant_rank(const DeploymentJob& job, const PrivateKey& key, DataParallelGroup& group);
 
 }  // namespace flywheel::fedtrain

@@ -45,6 +45,10 @@ struct Worker {
   std::vector<torch::Tensor> biases;     // views into flat
   std::vector<std::size_t> weight_offsets;  // where each layer's weight starts in flat
   std::vector<std::size_t> bias_offsets;
+  // Σ over a batch's rows of ∂loss_row/∂w in the flat layout, plus one trailing float that carries
+  // the batch's summed loss through a data-parallel all-reduce.
+  std::vector<float> grad;
+  std::vector<torch::Tensor> weight_grads;  // views into grad
 };
 
 Worker& worker_for(const ModelConfig& config) {
@@ -71,6 +75,11 @@ Worker& worker_for(const ModelConfig& config) {
       fresh->biases.push_back(torch::from_blob(fresh->flat.data() + offset, {out}));
       fresh->bias_offsets.push_back(offset);
       offset += static_cast<std::size_t>(out);
+    }
+    fresh->grad.assign(fresh->flat.size() + 1, 0.0F);
+    for (std::size_t l = 0; l < fresh->weights.size(); ++l) {
+      fresh->weight_grads.push_back(
+          torch::from_blob(fresh->grad.data() + fresh->weight_offsets[l], fresh->weights[l].sizes()));
     }
     worker = std::move(fresh);
   }
@@ -147,27 +156,21 @@ void column_sums(const float* grad, std::int64_t rows, std::int64_t width, float
   }
 }
 
-// One SGD step on a batch, backpropagating by hand: autograd and the optimizer object cost more
-// than the arithmetic at batch 32. Every layer's input gradient is computed from the weights
-// before that layer is updated, so this is exactly simultaneous minibatch SGD:
-//   W ← W − lr·v,  v ← momentum·v + g  (v ≡ g when momentum is 0; torch.optim.SGD semantics),
-// with g = ∇W + μ(W − W_global) under FedProx (`anchor` is w_global in the flat layout).
-double sgd_step(Worker& worker, Buffers& buffers, std::int64_t rows, const std::int64_t* targets,
-                const TrainConfig& config, std::vector<torch::Tensor>& weight_velocity,
-                std::vector<std::vector<float>>& bias_velocity, std::vector<float>& bias_grad,
-                const float* anchor) {
+// Backpropagates the first `rows` rows of the buffers by hand (autograd costs more than the
+// arithmetic at batch 32) and writes Σ_rows ∂loss_row/∂w, the gradient of the summed loss, into
+// worker.grad; returns the summed loss. Every layer's input gradient is computed from the weights
+// before any weight moves, so the step that follows is exactly simultaneous minibatch SGD.
+double gradient_sum(Worker& worker, Buffers& buffers, std::int64_t rows, const std::int64_t* targets) {
+  if (rows == 0) {
+    std::fill(worker.grad.begin(), worker.grad.end() - 1, 0.0F);
+    return 0;
+  }
   forward(worker, buffers, rows);
   const std::size_t layers = worker.weights.size();
   const auto classes = worker.widths.back();
   const double loss = softmax_cross_entropy(buffers, rows, classes, targets,
                                             buffers.grads.back().data_ptr<float>(), nullptr);
-  // The loss is the batch mean, so every gradient carries 1/rows.
-  const double scale = 1.0 / static_cast<double>(rows);
-  const double lr = config.learning_rate;
-  const bool momentum = config.momentum > 0;
-  const double mu = config.proximal_mu;
   for (std::size_t l = layers; l-- > 0;) {
-    const auto width = worker.widths[l + 1];
     auto grad_out = buffers.grads[l + 1].narrow(0, 0, rows);
     auto act_in = buffers.acts[l].narrow(0, 0, rows);
     if (l > 0) {
@@ -175,45 +178,38 @@ double sgd_step(Worker& worker, Buffers& buffers, std::int64_t rows, const std::
       at::mm_out(grad_in, grad_out, worker.weights[l]);
       relu_backward(grad_in.data_ptr<float>(), act_in.data_ptr<float>(), rows * worker.widths[l]);
     }
-    bias_grad.resize(static_cast<std::size_t>(width));
-    column_sums(grad_out.data_ptr<float>(), rows, width, bias_grad.data());
-    float* bias = worker.biases[l].data_ptr<float>();
-    const float* anchor_bias = anchor + worker.bias_offsets[l];
-    if (mu > 0) {
-      // The proximal gradient μ(b − b_global) joins the bias gradient (already divided by rows
-      // below, so it is pre-multiplied by rows here).
-      const auto k = static_cast<float>(mu / scale);
-      for (std::int64_t c = 0; c < width; ++c) {
-        bias_grad[static_cast<std::size_t>(c)] += k * (bias[c] - anchor_bias[c]);
-      }
-    }
-    torch::Tensor anchor_weight;
-    if (mu > 0) {
-      anchor_weight = torch::from_blob(const_cast<float*>(anchor) + worker.weight_offsets[l],
-                                       worker.weights[l].sizes());
-    }
-    if (!momentum) {
-      // W ← W − lr·μ(W − W_g) − lr·∇W: the proximal part first, from the same W.
-      if (mu > 0) worker.weights[l].mul_(1.0 - lr * mu).add_(anchor_weight, lr * mu);
-      worker.weights[l].addmm_(grad_out.t(), act_in, 1.0, -lr * scale);
-      const auto step = static_cast<float>(lr * scale);
-      for (std::int64_t c = 0; c < width; ++c) bias[c] -= step * bias_grad[static_cast<std::size_t>(c)];
-    } else {
-      weight_velocity[l].addmm_(grad_out.t(), act_in, config.momentum, scale);
-      if (mu > 0) weight_velocity[l].add_(worker.weights[l], mu).add_(anchor_weight, -mu);
-      worker.weights[l].add_(weight_velocity[l], -lr);
-      auto& v = bias_velocity[l];
-      const auto m = static_cast<float>(config.momentum);
-      const auto s = static_cast<float>(scale);
-      const auto step = static_cast<float>(lr);
-      for (std::int64_t c = 0; c < width; ++c) {
-        const auto i = static_cast<std::size_t>(c);
-        v[i] = m * v[i] + s * bias_grad[i];
-        bias[c] -= step * v[i];
-      }
-    }
+    at::mm_out(worker.weight_grads[l], grad_out.t(), act_in);
+    column_sums(grad_out.data_ptr<float>(), rows, worker.widths[l + 1],
+                worker.grad.data() + worker.bias_offsets[l]);
   }
-  return loss * scale;
+  return loss;
+}
+
+// One step of torch.optim.SGD from the gradient sum in worker.grad over `rows` rows (the loss is the
+// batch mean): d = grad/rows + μ(w − w_global) (FedProx, `anchor` = w_global), v ← momentum·v + d
+// (v ≡ d without momentum), w ← w − lr·v.
+void sgd_update(Worker& worker, std::size_t rows, const TrainConfig& config, std::vector<float>& velocity,
+                const float* anchor) {
+  const auto scale = static_cast<float>(1.0 / static_cast<double>(rows));
+  const auto lr = static_cast<float>(config.learning_rate);
+  const auto mu = static_cast<float>(config.proximal_mu);
+  const auto m = static_cast<float>(config.momentum);
+  float* w = worker.flat.data();
+  const float* g = worker.grad.data();
+  const std::size_t n = worker.flat.size();
+  if (config.momentum > 0) {
+    float* v = velocity.data();
+    if (mu > 0) {
+      for (std::size_t i = 0; i < n; ++i) v[i] = m * v[i] + (scale * g[i] + mu * (w[i] - anchor[i]));
+    } else {
+      for (std::size_t i = 0; i < n; ++i) v[i] = m * v[i] + scale * g[i];
+    }
+    for (std::size_t i = 0; i < n; ++i) w[i] -= lr * v[i];
+  } else if (mu > 0) {
+    for (std::size_t i = 0; i < n; ++i) w[i] -= lr * (scale * g[i] + mu * (w[i] - anchor[i]));
+  } else {
+    for (std::size_t i = 0; i < n; ++i) w[i] -= lr * (scale * g[i]);
+  }
 }
 
 Result<void> check_inputs(const ModelConfig& model, std::span<const float> params,
@@ -254,7 +250,7 @@ void gather_rows(const Dataset& data, std::span<const std::size_t> indices,
 Result<LocalResult> train_unchecked(const ModelConfig& model, std::span<const float> global,
                                     const Dataset& data, std::span<const std::size_t> indices,
                                     const TrainConfig& config,
-                                    std::span<const std::int64_t> labels) {
+                                    std::span<const std::int64_t> labels, DataParallelGroup* group) {
   torch::NoGradGuard no_grad;
   const auto start = std::chrono::steady_clock::now();
   Worker& worker = worker_for(model);
@@ -262,18 +258,13 @@ Result<LocalResult> train_unchecked(const ModelConfig& model, std::span<const fl
 
   const auto batch = static_cast<std::int64_t>(config.batch_size);
   Buffers buffers(worker, batch, /*with_grads=*/true);
-  std::vector<torch::Tensor> weight_velocity;
-  std::vector<std::vector<float>> bias_velocity;
-  if (config.momentum > 0) {
-    for (std::size_t l = 0; l < worker.weights.size(); ++l) {
-      weight_velocity.push_back(torch::zeros_like(worker.weights[l]));
-      bias_velocity.emplace_back(static_cast<std::size_t>(worker.widths[l + 1]), 0.0F);
-    }
-  }
-  std::vector<float> bias_grad;
+  std::vector<float> velocity;
+  if (config.momentum > 0) velocity.assign(worker.flat.size(), 0.0F);
   std::vector<std::int64_t> targets(config.batch_size);
   std::vector<std::size_t> order(indices.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
+  const std::size_t rank = group != nullptr ? group->rank() : 0;
+  const std::size_t ranks = group != nullptr ? group->size() : 1;
 
   double last_epoch_loss = 0;
   for (std::size_t epoch = 0; epoch < config.local_epochs; ++epoch) {
@@ -283,13 +274,22 @@ Result<LocalResult> train_unchecked(const ModelConfig& model, std::span<const fl
     std::size_t batches = 0;
     for (std::size_t begin = 0; begin < order.size(); begin += config.batch_size) {
       const std::size_t count = std::min(config.batch_size, order.size() - begin);
-      gather_rows(data, indices, order, begin, count, buffers.acts[0].data_ptr<float>());
-      for (std::size_t r = 0; r < count; ++r) {
-        const std::size_t k = order[begin + r];
+      // Every rank draws the same order; this rank takes its slice of the global minibatch.
+      const auto slice = batch_slice(count, rank, ranks);
+      const std::size_t rows = slice.end - slice.begin;
+      gather_rows(data, indices, order, begin + slice.begin, rows, buffers.acts[0].data_ptr<float>());
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::size_t k = order[begin + slice.begin + r];
         targets[r] = labels.empty() ? data.labels[indices[k]] : labels[k];
       }
-      loss_sum += sgd_step(worker, buffers, static_cast<std::int64_t>(count), targets.data(),
-                           config, weight_velocity, bias_velocity, bias_grad, global.data());
+      double loss = gradient_sum(worker, buffers, static_cast<std::int64_t>(rows), targets.data());
+      if (group != nullptr) {
+        worker.grad.back() = static_cast<float>(loss);
+        FLYWHEEL_TRY(group->all_reduce_sum(worker.grad));
+        loss = worker.grad.back();
+      }
+      sgd_update(worker, count, config, velocity, global.data());
+      loss_sum += loss / static_cast<double>(count);
       ++batches;
     }
     last_epoch_loss = loss_sum / static_cast<double>(batches);
@@ -335,7 +335,8 @@ Result<Evaluation> evaluate_unchecked(const ModelConfig& model, std::span<const 
 
 Result<LocalResult> train_local(const ModelConfig& model, std::span<const float> global,
                                 const Dataset& data, std::span<const std::size_t> indices,
-                                const TrainConfig& config, std::span<const std::int64_t> labels) {
+                                const TrainConfig& config, std::span<const std::int64_t> labels,
+                                DataParallelGroup* group) {
   FLYWHEEL_TRY(check_inputs(model, global, data, indices));
   if (config.local_epochs == 0 || config.batch_size == 0) {
     return fail(Errc::invalid_argument, "local_epochs and batch_size must be > 0");
@@ -359,9 +360,11 @@ Result<LocalResult> train_local(const ModelConfig& model, std::span<const float>
       return fail(Errc::invalid_argument, "label " + std::to_string(label) + " is out of range");
     }
   }
-  if (model.name != "mlp") return internal::module_train(model, global, data, indices, config, labels);
+  if (model.name != "mlp") {
+    return internal::module_train(model, global, data, indices, config, labels, group);
+  }
   try {
-    return train_unchecked(model, global, data, indices, config, labels);
+    return train_unchecked(model, global, data, indices, config, labels, group);
   } catch (const c10::Error& e) {
     return fail(Errc::internal, std::string("libtorch failed in local training: ") +
                                     e.what_without_backtrace());

@@ -160,11 +160,42 @@ torch::Tensor gather(const Dataset& data, std::span<const std::size_t> indices,
   return x;
 }
 
+// Sums the ranks' gradients in place: each rank contributes its mean gradient over `rows` rows
+// weighted by rows/count, plus its summed loss in one trailing float; `loss` becomes the global
+// batch's mean loss.
+Result<void> all_reduce_gradients(ModuleWorker& worker, DataParallelGroup& group, std::size_t rows,
+                                  std::size_t count, double& loss, std::vector<float>& buffer) {
+  torch::NoGradGuard no_grad;
+  buffer.resize(worker.count + 1);
+  const auto weight = static_cast<float>(static_cast<double>(rows) / static_cast<double>(count));
+  std::size_t at = 0;
+  for (auto& p : worker.params) {
+    auto g = p.grad().contiguous();
+    const float* src = g.data_ptr<float>();
+    const auto n = static_cast<std::size_t>(g.numel());
+    for (std::size_t i = 0; i < n; ++i) buffer[at + i] = weight * src[i];
+    at += n;
+  }
+  buffer[at] = static_cast<float>(loss * static_cast<double>(rows));
+  FLYWHEEL_TRY(group.all_reduce_sum(buffer));
+  at = 0;
+  for (auto& p : worker.params) {
+    auto& g = p.mutable_grad();
+    g.copy_(torch::from_blob(buffer.data() + at, g.sizes()));
+    at += static_cast<std::size_t>(g.numel());
+  }
+  loss = static_cast<double>(buffer[at]) / static_cast<double>(count);
+  return {};
+}
+
 Result<LocalResult> train_unchecked(ModuleWorker& worker, std::span<const float> global,
                                     const Dataset& data, std::span<const std::size_t> indices,
                                     const TrainConfig& config,
-                                    std::span<const std::int64_t> labels) {
+                                    std::span<const std::int64_t> labels, DataParallelGroup* group) {
   const auto start = std::chrono::steady_clock::now();
+  const std::size_t rank = group != nullptr ? group->rank() : 0;
+  const std::size_t ranks = group != nullptr ? group->size() : 1;
+  std::vector<float> reduce_buffer;
   load(worker, global);
   worker.model.module->train(true);
   std::vector<torch::Tensor> anchors;
@@ -184,20 +215,36 @@ Result<LocalResult> train_unchecked(ModuleWorker& worker, std::span<const float>
     std::size_t batches = 0;
     for (std::size_t begin = 0; begin < order.size(); begin += config.batch_size) {
       const std::size_t count = std::min(config.batch_size, order.size() - begin);
-      auto x = gather(data, indices, order, begin, count);
-      auto y = targets.narrow(0, 0, static_cast<std::int64_t>(count));
-      auto* t = y.data_ptr<std::int64_t>();
-      for (std::size_t r = 0; r < count; ++r) {
-        const std::size_t k = order[begin + r];
-        t[r] = labels.empty() ? data.labels[indices[k]] : labels[k];
-      }
+      // Every rank draws the same order; this rank takes its slice of the global minibatch.
+      const auto slice = batch_slice(count, rank, ranks);
+      const std::size_t rows = slice.end - slice.begin;
       for (auto& p : worker.params) {
-        if (p.grad().defined()) p.mutable_grad().zero_();
+        if (p.grad().defined()) {
+          p.mutable_grad().zero_();
+        } else if (rows == 0) {
+          p.mutable_grad() = torch::zeros_like(p);
+        }
       }
-      auto logits = worker.model.forward(x);
-      auto loss = torch::nn::functional::cross_entropy(logits, y);
-      loss.backward();
-      loss_sum += loss.item<double>();
+      double loss_value = 0;
+      if (rows > 0) {
+        auto x = gather(data, indices, order, begin + slice.begin, rows);
+        auto y = targets.narrow(0, 0, static_cast<std::int64_t>(rows));
+        auto* t = y.data_ptr<std::int64_t>();
+        for (std::size_t r = 0; r < rows; ++r) {
+          const std::size_t k = order[begin + slice.begin + r];
+          t[r] = labels.empty() ? data.labels[indices[k]] : labels[k];
+        }
+        auto logits = worker.model.forward(x);
+        auto loss = torch::nn::functional::cross_entropy(logits, y);
+        loss.backward();
+        loss_value = loss.item<double>();
+      }
+      if (group != nullptr) {
+        // Each rank's gradient is the mean over its rows; weighted by rows/count, their sum over
+        // the ranks is the mean over the global batch.
+        FLYWHEEL_TRY(all_reduce_gradients(worker, *group, rows, count, loss_value, reduce_buffer));
+      }
+      loss_sum += loss_value;
       ++batches;
       torch::NoGradGuard no_grad;
       for (std::size_t i = 0; i < worker.params.size(); ++i) {
@@ -343,11 +390,12 @@ Result<std::vector<float>> module_initial_parameters(const ModelConfig& config, 
 
 Result<LocalResult> module_train(const ModelConfig& model, std::span<const float> global,
                                  const Dataset& data, std::span<const std::size_t> indices,
-                                 const TrainConfig& config, std::span<const std::int64_t> labels) {
+                                 const TrainConfig& config, std::span<const std::int64_t> labels,
+                                 DataParallelGroup* group) {
   return guarded("local training", [&]() -> Result<LocalResult> {
     auto worker = worker_for(model);
     if (!worker) return tl::unexpected(worker.error());
-    return train_unchecked(**worker, global, data, indices, config, labels);
+    return train_unchecked(**worker, global, data, indices, config, labels, group);
   });
 }
 

@@ -33,7 +33,8 @@ Result<std::vector<float>> module_initial_parameters(const ModelConfig& config, 
 //! As train_local(), inputs already checked.
 Result<LocalResult> module_train(const ModelConfig& model, std::span<const float> global,
                                  const Dataset& data, std::span<const std::size_t> indices,
-                                 const TrainConfig& config, std::span<const std::int64_t> labels);
+                                 const TrainConfig& config, std::span<const std::int64_t> labels,
+                                 DataParallelGroup* group);
 
 //! As evaluate(), inputs already checked.
 Result<Evaluation> module_evaluate(const ModelConfig& model, std::span<const float> params,
