@@ -152,7 +152,7 @@ Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUti
 std::uint64_t round_seed(ByteView inputs);
 
 //! The seed for round `round` of a job: round_seed over the round number (8 bytes big-endian),
-//! the keccak hash of the model the round started from (w_t) and the participants' addresses in
+//! the content hash (SHA-256, fedtrain::hash_floats) of the model the round started from (w_t) and the participants' addresses in
 //! the round's order. Everyone holding the round record and the published model can recompute it.
 std::uint64_t round_seed(std::uint64_t round, const Hash32& start_model_hash,
                          std::span<const Address> participants);

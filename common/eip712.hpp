@@ -70,7 +70,7 @@ Hash32 domain_separator(const Domain& domain);
 //! keccak256(0x19 0x01 ‖ domain_separator ‖ struct_hash): what gets signed.
 Hash32 signing_digest(const Hash32& domain_separator, const Hash32& struct_hash);
 
-//! What a participant signs for each update it sends. All hashes are keccak-256; model and update
+//! What a participant signs for each update it sends. Model and update hashes are SHA-256 of their float32 bytes (fedtrain::hash_floats); model and update
 //! hashes cover the float32 little-endian bytes of the flat parameter vector.
 //! encodeType: "UpdateReceipt(string jobId,uint64 round,address participant,bytes32 startModelHash,
 //! bytes32 updateHash,uint64 samples,uint64 computeUnits,uint64 computeMillis)".
@@ -78,8 +78,8 @@ struct UpdateReceipt {
   std::string job_id;             //!< the job's name (job.name)
   std::uint64_t round = 0;        //!< 1-based round the update belongs to
   Address participant;            //!< the signer's address
-  Hash32 start_model_hash;        //!< keccak256 of the global model w_t the update started from
-  Hash32 update_hash;             //!< keccak256 of the update Δ's bytes
+  Hash32 start_model_hash;        //!< SHA-256 of the global model w_t the update started from
+  Hash32 update_hash;             //!< SHA-256 of the update Δ's float32 bytes
   std::uint64_t samples = 0;      //!< training samples behind the update (per epoch)
   std::uint64_t compute_units = 0;  //!< samples × local epochs
   std::uint64_t compute_millis = 0; //!< measured training wall time, milliseconds

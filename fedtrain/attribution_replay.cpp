@@ -3,7 +3,7 @@
 //
 // Replaying a job's per-round attribution games from stored artifacts (FedSV, Wang et al. 2020;
 // estimators: Shapley 1953, Ghorbani & Zou 2019, Liu et al. 2022, Wang & Jia 2023). Every input is
-// checked against the keccak-256 hashes of the manifest, the participants' EIP-712 receipts
+// checked against the SHA-256 hashes of the manifest, the participants' EIP-712 receipts
 // (EIP-712; common/eip712.hpp) and the job's model_hash chain first.
 #include "fedtrain/attribution_replay.hpp"
 
@@ -20,6 +20,7 @@
 
 #include "attribution/merkle.hpp"
 #include "common/keccak.hpp"
+#include "common/sha256.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/internal/round_game.hpp"
@@ -55,15 +56,15 @@ Result<Json> read_json(const std::filesystem::path& path, const char* what) {
   }
 }
 
-// Reads a float32 file whose keccak256 must be `expected_hex` (and whose length, when `floats` is
+// Reads a float32 file whose SHA-256 must be `expected_hex` (and whose length, when `floats` is
 // non-zero, must be that many floats).
 Result<std::vector<float>> read_floats(const std::filesystem::path& path, const std::string& expected_hex,
                                        std::size_t floats) {
   auto bytes = read_file(path, "artifact");
   if (!bytes) return tl::unexpected(bytes.error());
-  const Hash32 actual = keccak256(as_bytes(*bytes));
+  const Hash32 actual = sha256(as_bytes(*bytes));
   if (actual.hex() != expected_hex) {
-    return fail(Errc::data, path.string() + " does not match its manifest: keccak256 is " + actual.hex() +
+    return fail(Errc::data, path.string() + " does not match its manifest: SHA-256 is " + actual.hex() +
                                 ", the manifest says " + expected_hex +
                                 "; the artifact was altered or corrupted, so the round cannot be recomputed");
   }
@@ -232,9 +233,9 @@ Result<Checked> load_round(const std::filesystem::path& run_dir, std::uint64_t r
       const auto file = dir / updates[k].at("file").get<std::string>();
       auto bytes = read_file(file, "artifact");
       if (!bytes) return tl::unexpected(bytes.error());
-      const Hash32 actual = keccak256(as_bytes(*bytes));
+      const Hash32 actual = sha256(as_bytes(*bytes));
       if (actual != receipt.update_hash) {
-        return receipt_mismatch(round, *address, "keccak256 of " + file.string() + " is " + actual.hex() +
+        return receipt_mismatch(round, *address, "SHA-256 of " + file.string() + " is " + actual.hex() +
                                                      ", the signed receipt says " + receipt.update_hash.hex());
       }
       auto update = read_floats(file, updates[k].at("hash").get<std::string>(), parameters);
@@ -315,13 +316,13 @@ Result<void> write_round_artifacts(const std::filesystem::path& run_dir, const R
   manifest["model"] = artifacts.model;
   manifest["parameters"] = artifacts.start_model.size();
   manifest["format"] = "float32 little-endian, no header";
-  manifest["start_model"] = {{"file", "start-model.bin"}, {"hash", internal::hash_floats(artifacts.start_model).hex()}};
+  manifest["start_model"] = {{"file", "start-model.bin"}, {"hash", hash_floats(artifacts.start_model).hex()}};
   FLYWHEEL_TRY(write_floats("start-model.bin", artifacts.start_model));
   manifest["server_state"] = nullptr;
   if (!artifacts.server_state.empty()) {
     FLYWHEEL_TRY(write_floats("server-state.bin", artifacts.server_state));
     manifest["server_state"] = {{"file", "server-state.bin"},
-                                {"hash", internal::hash_floats(artifacts.server_state).hex()},
+                                {"hash", hash_floats(artifacts.server_state).hex()},
                                 {"floats", artifacts.server_state.size()}};
   }
   manifest["addresses"] = Json::array();
@@ -335,7 +336,7 @@ Result<void> write_round_artifacts(const std::filesystem::path& run_dir, const R
     const SignedReceipt& signed_receipt = artifacts.receipts[k];
     manifest["addresses"].push_back(to_checksum(artifacts.participants[k]));
     manifest["samples"].push_back(signed_receipt.receipt.samples);
-    manifest["updates"].push_back({{"file", file}, {"hash", internal::hash_floats(artifacts.updates[k]).hex()}});
+    manifest["updates"].push_back({{"file", file}, {"hash", hash_floats(artifacts.updates[k]).hex()}});
     Json receipt;
     receipt["participant"] = to_checksum(artifacts.participants[k]);
     receipt["receipt"] = receipt_to_json(signed_receipt.receipt);
@@ -400,7 +401,7 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
   ReplayReport report;
   report.method = method;
   attribution::JobValue job;
-  Hash32 expected_start = internal::hash_floats(*initial);
+  Hash32 expected_start = hash_floats(*initial);
   for (std::size_t t = 0; t < round_numbers.size(); ++t) {
     const std::uint64_t round = round_numbers[t];
     const Json& recorded_round = recorded->at("rounds")[t];
@@ -426,7 +427,7 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
     }
     auto next = (*strategy)->aggregate(inputs->start, updates);
     if (!next) return tl::unexpected(next.error());
-    if (internal::hash_floats(*next) != model_hashes[t]) {
+    if (hash_floats(*next) != model_hashes[t]) {
       return fail(Errc::data, "aggregating round " + std::to_string(round) +
                                   "'s artifacts does not give the recorded model_hash " + model_hashes[t].hex() +
                                   "; the artifacts do not belong to this job or configuration");

@@ -20,7 +20,7 @@
 //!                       "receipts": [{"participant", "receipt": {"jobId", "round", "participant",
 //!                       "startModelHash", "updateHash", "samples", "computeUnits",
 //!                       "computeMillis"}, "digest", "signature", "ack"?, "ack_signature"?}]};
-//!                       hashes are keccak256 of the file's bytes; receipts are the EIP-712
+//!                       hashes are SHA-256 of the file's bytes; receipts are the EIP-712
 //!                       UpdateReceipts (common/eip712.hpp) the participants signed, whose digests
 //!                       the round's attribution leaves commit to (docs/onchain.md); "ack" is the
 //!                       deployment aggregator's signed UpdateAck.
@@ -102,7 +102,7 @@ struct ReplayReport {
 //! previous round's model_hash, and that aggregating the updates gives the round's model_hash.
 //! Each update's receipt must be signed by its participant (the signature over the EIP-712
 //! digest recovers to the participant's address), name the round, the round's start model and
-//! the manifest's samples, and carry keccak256 of the kept update as its updateHash; and when
+//! the manifest's samples, and carry SHA-256 of the kept update as its updateHash; and when
 //! attribution.json lists the round's receipts and samples, its leaves (docs/onchain.md) must
 //! give the recorded root. For the job's own method and seed the values equal the recorded ones
 //! bit for bit.

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/sha256.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/internal/torch_module.hpp"
 
@@ -90,6 +91,10 @@ Result<std::vector<float>> initial_parameters(const ModelConfig& config, std::ui
     }
   }
   return params;
+}
+
+Hash32 hash_floats(std::span<const float> values) {
+  return sha256(ByteView(reinterpret_cast<const std::uint8_t*>(values.data()), values.size() * sizeof(float)));
 }
 
 }  // namespace flywheel::fedtrain

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/bytes.hpp"
 #include "common/result.hpp"
 #include "fedtrain/data_parallel.hpp"
 #include "fedtrain/dataset.hpp"
@@ -68,6 +69,11 @@ Result<void> validate(const ModelConfig& config);
 //! drawn under torch::manual_seed(seed) (reproducible for one libtorch build) unless registered
 //! with portable initialisation. Errc::config as for validate; Errc::internal when libtorch fails.
 Result<std::vector<float>> initial_parameters(const ModelConfig& config, std::uint64_t seed);
+
+//! The content digest of a flat parameter vector or update: SHA-256 of its float32 little-endian
+//! bytes, so `sha256sum` of a model file written with those bytes prints the same hex. Model
+//! hashes in round records and receipts, update hashes in receipts. Thread-safe, never fails.
+Hash32 hash_floats(std::span<const float> values);
 
 //! Local SGD settings.
 struct TrainConfig {

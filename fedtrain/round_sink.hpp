@@ -27,7 +27,7 @@ struct ParticipantInfo {
 //! One finished round: what goes on-chain (model hash, attribution root) and what backs it.
 struct RoundRecord {
   std::uint64_t round = 0;                        //!< 1-based
-  Hash32 model_hash;                              //!< keccak256 of the new global model's float32 bytes
+  Hash32 model_hash;                              //!< SHA-256 (hash_floats) of the new global model's float32 bytes
   Hash32 attribution_root;                        //!< Merkle root of `leaves`
   //! One per job participant, in job order; a participant not sampled this round has value 0 and
   //! samples 0.

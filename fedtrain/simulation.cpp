@@ -34,6 +34,7 @@
 #include "fedtrain/dataset.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/internal/round_game.hpp"
+#include "fedtrain/internal/round_report.hpp"
 #include "fedtrain/internal/thread_pool.hpp"
 #include "fedtrain/model.hpp"
 #include "fedtrain/partition.hpp"
@@ -70,7 +71,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-using internal::hash_floats;
 using internal::write_atomically;
 
 // A sample of `count` of `n` indices, sorted; all of them (no randomness used) when count ≥ n.
@@ -525,32 +525,16 @@ class Simulation {
     RoundRecord record;
     record.round = round;
     record.model_hash = hash_floats(global_);
-    record.selected = selected;
-    std::vector<Hash32> leaf_hashes;
-    std::size_t k = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      attribution::RoundLeaf leaf{.participant = participants_[i].address};
-      if (k < m && selected[k] == i) {
-        leaf.receipt = receipt_digests[k];
-        leaf.value = shapley.values[k];
-        leaf.samples = results[k].samples;
-        ++k;
-      }
-      record.leaves.push_back(leaf);
-      leaf_hashes.push_back(attribution::round_leaf_hash(leaf));
-    }
-    record.attribution_root = attribution::MerkleTree(std::move(leaf_hashes)).root();
+    std::vector<Address> job_addresses;
+    for (const auto& p : participants_) job_addresses.push_back(p.address);
+    std::vector<std::uint64_t> samples;
+    for (const auto& r : results) samples.push_back(r.samples);
+    internal::set_round_leaves(record, job_addresses,
+                               {.selected = selected, .receipts = receipt_digests, .values = shapley.values,
+                                .samples = samples});
     const Evaluation& test = *tested;
     const Evaluation& validation = attributed->grand_validation;
-    Json details;
-    details["method"] = std::string(attribution::method_name(shapley.method));
-    details["seed"] = shapley.seed;
-    details["evaluations"] = shapley.evaluations;
-    details["std_errors"] = Json::object();
-    for (std::size_t j = 0; j < m; ++j) details["std_errors"][to_checksum(addresses[j])] = shapley.std_errors[j];
-    details["truncated"] = shapley.truncated_round;
-    details["notes"] = shapley.notes;
-    round_details_.push_back(std::move(details));
+    round_details_.push_back(internal::estimate_details(shapley, addresses));
     record.test_accuracy = test.accuracy;
     record.test_loss = test.loss;
     const double seconds = seconds_since(round_start);
@@ -713,76 +697,19 @@ class Simulation {
   }
 
   Result<JobSummary> summarise(std::vector<ParticipantInfo> infos, std::vector<double> total_values) {
-    auto shares = attribution::allocate_shares(total_values, config_.total_shares);
-    if (!shares) return tl::unexpected(shares.error());
-    JobSummary summary;
-    summary.participants = std::move(infos);
-    summary.total_values = std::move(total_values);
-    summary.shares = std::move(*shares);
-    summary.total_shares = config_.total_shares;
-    std::vector<Hash32> leaves;
-    for (std::size_t i = 0; i < summary.participants.size(); ++i) {
-      leaves.push_back(attribution::share_leaf_hash(summary.participants[i].address, summary.shares[i]));
-    }
-    const attribution::MerkleTree tree(std::move(leaves));
-    summary.shares_root = tree.root();
-    for (std::size_t i = 0; i < summary.participants.size(); ++i) {
-      summary.share_proofs.push_back(tree.proof(i));
-    }
-    for (std::size_t i = 0; i < summary.participants.size(); ++i) {
+    auto summary = internal::summarise_job(std::move(infos), std::move(total_values), config_.total_shares);
+    if (!summary) return tl::unexpected(summary.error());
+    for (std::size_t i = 0; i < summary->participants.size(); ++i) {
       say("  %2zu %s %-15s value %+.5f  shares %s", i,
-          to_checksum(summary.participants[i].address).c_str(), summary.participants[i].profile.c_str(),
-          summary.total_values[i], std::to_string(summary.shares[i]).c_str());
+          to_checksum(summary->participants[i].address).c_str(), summary->participants[i].profile.c_str(),
+          summary->total_values[i], std::to_string(summary->shares[i]).c_str());
     }
-    say("shares root %s", summary.shares_root.hex().c_str());
+    say("shares root %s", summary->shares_root.hex().c_str());
     return summary;
   }
 
   Result<void> write_attribution(const JobSummary& summary) {
-    Json doc;
-    doc["job"] = config_.job.name;
-    doc["seed"] = config_.job.seed;
-    doc["method"] = config_.attribution.method;
-    doc["utility"] = std::string(utility_name(config_.attribution.utility));
-    doc["strategy"] = config_.strategy.name;
-    doc["config_hash"] = config_hash(config_).hex();
-    doc["total_shares"] = std::to_string(summary.total_shares);
-    doc["participants"] = Json::array();
-    for (std::size_t i = 0; i < summary.participants.size(); ++i) {
-      Json p;
-      p["address"] = to_checksum(summary.participants[i].address);
-      p["samples"] = summary.participants[i].samples;
-      p["profile"] = summary.participants[i].profile;
-      p["total_value"] = summary.total_values[i];
-      p["shares"] = std::to_string(summary.shares[i]);
-      p["share_proof"] = Json::array();
-      for (const auto& h : summary.share_proofs[i]) p["share_proof"].push_back(h.hex());
-      doc["participants"].push_back(std::move(p));
-    }
-    doc["rounds"] = Json::array();
-    for (std::size_t t = 0; t < rounds_.size(); ++t) {
-      const RoundRecord& record = rounds_[t];
-      Json r;
-      r["round"] = record.round;
-      r["root"] = record.attribution_root.hex();
-      r["model_hash"] = record.model_hash.hex();
-      r["participants"] = Json::array();
-      for (auto i : record.selected) r["participants"].push_back(to_checksum(participants_[i].address));
-      r["values"] = Json::object();
-      r["samples"] = Json::object();
-      r["receipts"] = Json::object();
-      for (const auto& leaf : record.leaves) {
-        const std::string address = to_checksum(leaf.participant);
-        r["values"][address] = leaf.value;
-        r["samples"][address] = leaf.samples;
-        r["receipts"][address] = leaf.receipt.hex();
-      }
-      if (t < round_details_.size()) {
-        for (const auto& [key, value] : round_details_[t].items()) r[key] = value;
-      }
-      doc["rounds"].push_back(std::move(r));
-    }
-    doc["shares_root"] = summary.shares_root.hex();
+    const Json doc = internal::attribution_report(config_, summary, rounds_, round_details_);
     return write_atomically(out_dir_ / "attribution.json", doc.dump(2) + "\n");
   }
 

@@ -45,7 +45,7 @@ struct SimulationOptions {
 //! and the seed internal::attribution_seed (round_seed(round, keccak of w_t, the round's
 //! addresses) unless attribution.seed is set) become the round's leaves, one per job participant in job order (absent participants:
 //! value 0, samples 0), whose Merkle root is the record's attribution_root; model_hash =
-//! keccak256 of w_{t+1}'s float32 bytes (little-endian). Every round also evaluates w_{t+1} on
+//! SHA-256 (hash_floats) of w_{t+1}'s float32 bytes (little-endian). Every round also evaluates w_{t+1} on
 //! the test set (server side) and, when strategy.fraction_evaluate > 0, on a sample of
 //! participants' own data.
 //!

@@ -222,11 +222,6 @@ std::vector<TensorSpec> tensor_specs(const ModelConfig& model) {
   return specs;
 }
 
-Hash32 hash_floats(std::span<const float> values) {
-  return keccak256(ByteView(reinterpret_cast<const std::uint8_t*>(values.data()),
-                            values.size() * sizeof(float)));
-}
-
 Hash32 join_digest(std::string_view job_id, ByteView nonce) {
   const std::string message = "flywheel join:" + std::string(job_id) + ":" + to_hex(nonce);
   return personal_message_digest(as_bytes(message));

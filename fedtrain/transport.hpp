@@ -137,9 +137,6 @@ struct TensorSpec {
 //! "layers.<k>.bias" [out] per layer; for other models one tensor "parameters" [count].
 std::vector<TensorSpec> tensor_specs(const ModelConfig& model);
 
-//! keccak256 of float32 little-endian bytes.
-Hash32 hash_floats(std::span<const float> values);
-
 //! The message a participant signs (EIP-191 personal message) to answer a join challenge:
 //! "flywheel join:" + job_id + ":" + hex(nonce).
 Hash32 join_digest(std::string_view job_id, ByteView nonce);
@@ -225,9 +222,12 @@ class TransportClient {
 
   //! The current plan, long-polling up to wait_ms for a change that concerns this participant.
   Result<RoundPlanInfo> round_plan(std::uint32_t wait_ms = 0);
-  //! Streams round `round`'s global model. Errc::rpc on transport failure; Errc::data when the
-  //! chunks do not add up to `expected_bytes` or are not whole floats.
-  Result<std::vector<float>> fetch_model(std::uint64_t round, std::uint64_t expected_bytes);
+  //! Streams round `round`'s global model, hashing each chunk as it arrives (hash_floats, so the
+  //! check costs no second pass over the model). Errc::rpc on transport failure; Errc::data when
+  //! the chunks do not add up to `expected_bytes`, are not whole floats, or do not hash to
+  //! `expected_hash` (the plan's model_hash).
+  Result<std::vector<float>> fetch_model(std::uint64_t round, std::uint64_t expected_bytes,
+                                         const Hash32& expected_hash);
   //! Streams an update in chunks of chunk_bytes and returns the aggregator's verdict.
   Result<PushOutcome> push_update(const UpdateSubmission& update);
   //! Tells the aggregator this participant is alive; returns its status (unknown_participant

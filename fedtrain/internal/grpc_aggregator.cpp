@@ -9,6 +9,7 @@
 // produces the simulation's models.
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -17,7 +18,9 @@
 #include <iostream>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <set>
+#include <span>
 #include <sstream>
 #include <thread>
 
@@ -29,17 +32,72 @@
 #include "attribution/shares.hpp"
 #include "common/eip712.hpp"
 #include "common/keccak.hpp"
+#include "common/sha256.hpp"
 #include "fedtrain/aggregator.hpp"
 #include "fedtrain/attribution_replay.hpp"
 #include "fedtrain/dataset.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/internal/round_game.hpp"
+#include "fedtrain/internal/round_report.hpp"
 #include "fedtrain/model.hpp"
 #include "fedtrain/strategy.hpp"
 #include "proto/flywheel.grpc.pb.h"
 
 namespace flywheel::fedtrain {
 namespace {
+
+// The per-float checks of an incoming update, run chunk by chunk while each chunk is in cache:
+// the first NaN/Inf and, when a norm bound is set, the squared L2 norm. A chunk may end inside a
+// float (senders choose their chunk sizes), so scanning covers whole floats received so far.
+class UpdateScan {
+ public:
+  explicit UpdateScan(bool with_norm) : with_norm_(with_norm) {}
+
+  // Scans values[scanned, end) of the update received so far.
+  void advance(std::span<const float> update, std::size_t end) {
+    constexpr std::uint32_t kExponent = 0x7f800000U;  // all ones: Inf or NaN
+    while (scanned_ < end) {
+      const std::size_t stop = std::min(end, scanned_ + kBlock);
+      // Branch-free over a block (vectorises); the exact index is looked up only on a hit.
+      std::uint32_t bad = 0;
+      for (std::size_t k = scanned_; k < stop; ++k) {
+        bad |= static_cast<std::uint32_t>((std::bit_cast<std::uint32_t>(update[k]) & kExponent) == kExponent);
+      }
+      if (bad != 0 && first_non_finite_ == kNone) {
+        for (std::size_t k = scanned_; k < stop; ++k) {
+          if (!std::isfinite(update[k])) {
+            first_non_finite_ = k;
+            break;
+          }
+        }
+      }
+      if (with_norm_) {
+        double partial[4] = {0, 0, 0, 0};
+        std::size_t k = scanned_;
+        for (; k + 4 <= stop; k += 4) {
+          for (std::size_t j = 0; j < 4; ++j) partial[j] += static_cast<double>(update[k + j]) * update[k + j];
+        }
+        for (; k < stop; ++k) partial[0] += static_cast<double>(update[k]) * update[k];
+        norm2_ += (partial[0] + partial[1]) + (partial[2] + partial[3]);
+      }
+      scanned_ = stop;
+    }
+  }
+
+  // The index of the first NaN or Inf scanned, if any.
+  [[nodiscard]] std::optional<std::size_t> first_non_finite() const {
+    return first_non_finite_ == kNone ? std::nullopt : std::optional(first_non_finite_);
+  }
+  [[nodiscard]] double norm() const { return std::sqrt(norm2_); }
+
+ private:
+  static constexpr std::size_t kBlock = 4096;
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  bool with_norm_;
+  std::size_t scanned_ = 0;
+  std::size_t first_non_finite_ = kNone;
+  double norm2_ = 0;
+};
 
 namespace pb = ::flywheel::v1;
 using Json = nlohmann::ordered_json;
@@ -129,6 +187,7 @@ struct Aggregator::State {
   Dataset test;
   std::vector<std::size_t> validation;
   std::unique_ptr<Strategy> strategy;
+  attribution::Method method = attribution::Method::exact;  // the job's attribution.method
 
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<pb::Aggregator::Service> service;
@@ -422,7 +481,7 @@ struct Aggregator::State {
     auto attributed = internal::attribute_round(
         internal::RoundGame{.config = job.config, .strategy = *strategy, .global = w, .updates = all,
                             .train = train, .validation = validation},
-        attribution::Method::exact, internal::estimator_options(job.config, options.threads, seed));
+        method, internal::estimator_options(job.config, options.threads, seed));
     if (!attributed) return tl::unexpected(with_context(attributed.error(), "attributing round " + std::to_string(r)));
     const attribution::Estimate* shapley = &attributed->estimate;
     auto next = strategy->aggregate(w, all);
@@ -431,25 +490,19 @@ struct Aggregator::State {
     if (!test_eval) return tl::unexpected(test_eval.error());
 
     const Hash32 start_hash = global_hash;
-    const std::size_t n = job.deployment.allowlist.size();
     RoundRecord record;
     record.round = r;
     record.model_hash = hash_floats(*next);
-    record.selected = included;
-    std::vector<Hash32> leaf_hashes;
-    for (std::size_t i = 0, k = 0; i < n; ++i) {
-      attribution::RoundLeaf leaf{.participant = job.deployment.allowlist[i]};
-      if (k < m && included[k] == i) {
-        leaf.receipt = updates[k].receipt_digest;
-        leaf.value = shapley->values[k];
-        leaf.samples = updates[k].receipt.samples;
-        total_values[i] += leaf.value;
-        ++k;
-      }
-      record.leaves.push_back(leaf);
-      leaf_hashes.push_back(attribution::round_leaf_hash(leaf));
+    std::vector<Hash32> receipts;
+    std::vector<std::uint64_t> samples;
+    for (const auto& u : updates) {
+      receipts.push_back(u.receipt_digest);
+      samples.push_back(u.receipt.samples);
     }
-    record.attribution_root = attribution::MerkleTree(std::move(leaf_hashes)).root();
+    internal::set_round_leaves(record, job.deployment.allowlist,
+                               {.selected = included, .receipts = receipts, .values = shapley->values,
+                                .samples = samples});
+    for (std::size_t k = 0; k < m; ++k) total_values[included[k]] += shapley->values[k];
     record.test_accuracy = test_eval->accuracy;
     record.test_loss = test_eval->loss;
 
@@ -503,14 +556,7 @@ struct Aggregator::State {
     std::snprintf(name, sizeof name, "%06llu.json", static_cast<unsigned long long>(r));
     FLYWHEEL_TRY(write_atomically(out_dir / "rounds" / name, doc.dump(2) + "\n"));
 
-    Json details;
-    details["method"] = std::string(attribution::method_name(shapley->method));
-    details["seed"] = shapley->seed;
-    details["evaluations"] = shapley->evaluations;
-    details["std_errors"] = Json::object();
-    for (std::size_t k = 0; k < m; ++k) details["std_errors"][to_checksum(addresses[k])] = shapley->std_errors[k];
-    details["truncated"] = shapley->truncated_round;
-    details["notes"] = shapley->notes;
+    Json details = internal::estimate_details(*shapley, addresses);
 
     std::map<std::string, std::uint64_t> rejections_now;
     {
@@ -555,67 +601,12 @@ struct Aggregator::State {
   }
 
   Result<JobSummary> summarise() {
-    JobSummary summary;
-    summary.participants = infos();
-    summary.total_values = total_values;
-    summary.total_shares = job.config.total_shares;
-    auto shares = attribution::allocate_shares(total_values, job.config.total_shares);
-    if (!shares) return tl::unexpected(shares.error());
-    summary.shares = std::move(*shares);
-    std::vector<Hash32> leaves;
-    for (std::size_t i = 0; i < summary.participants.size(); ++i) {
-      leaves.push_back(attribution::share_leaf_hash(summary.participants[i].address, summary.shares[i]));
-    }
-    const attribution::MerkleTree tree(std::move(leaves));
-    summary.shares_root = tree.root();
-    for (std::size_t i = 0; i < summary.participants.size(); ++i) summary.share_proofs.push_back(tree.proof(i));
-    // The simulation's report format (fedtrain/simulation.cpp), so `flywheel attribute` and the
-    // chain commands read a deployment's report the same way.
-    Json doc;
-    doc["job"] = job.config.job.name;
-    doc["seed"] = job.config.job.seed;
-    doc["method"] = job.config.attribution.method;
-    doc["utility"] = std::string(utility_name(job.config.attribution.utility));
-    doc["strategy"] = job.config.strategy.name;
-    doc["config_hash"] = config_hash(job.config).hex();
+    auto summary = internal::summarise_job(infos(), total_values, job.config.total_shares);
+    if (!summary) return tl::unexpected(summary.error());
+    // The simulation's report format (internal/round_report.hpp), so `flywheel attribute` and the
+    // chain commands read a deployment's report the same way; plus the aggregator's address.
+    Json doc = internal::attribution_report(job.config, *summary, records, round_details);
     doc["aggregator"] = to_checksum(key.address());
-    doc["total_shares"] = std::to_string(summary.total_shares);
-    doc["participants"] = Json::array();
-    for (std::size_t i = 0; i < summary.participants.size(); ++i) {
-      Json p;
-      p["address"] = to_checksum(summary.participants[i].address);
-      p["samples"] = summary.participants[i].samples;
-      p["profile"] = summary.participants[i].profile;
-      p["total_value"] = summary.total_values[i];
-      p["shares"] = std::to_string(summary.shares[i]);
-      p["share_proof"] = Json::array();
-      for (const auto& h : summary.share_proofs[i]) p["share_proof"].push_back(h.hex());
-      doc["participants"].push_back(std::move(p));
-    }
-    doc["rounds"] = Json::array();
-    for (std::size_t t = 0; t < records.size(); ++t) {
-      const RoundRecord& record = records[t];
-      Json r;
-      r["round"] = record.round;
-      r["root"] = record.attribution_root.hex();
-      r["model_hash"] = record.model_hash.hex();
-      r["participants"] = Json::array();
-      for (auto i : record.selected) r["participants"].push_back(to_checksum(job.deployment.allowlist[i]));
-      r["values"] = Json::object();
-      r["samples"] = Json::object();
-      r["receipts"] = Json::object();
-      for (const auto& leaf : record.leaves) {
-        const std::string address = to_checksum(leaf.participant);
-        r["values"][address] = leaf.value;
-        r["samples"][address] = leaf.samples;
-        r["receipts"][address] = leaf.receipt.hex();
-      }
-      if (t < round_details.size()) {
-        for (const auto& [k, v] : round_details[t].items()) r[k] = v;
-      }
-      doc["rounds"].push_back(std::move(r));
-    }
-    doc["shares_root"] = summary.shares_root.hex();
     FLYWHEEL_TRY(write_atomically(out_dir / "attribution.json", doc.dump(2) + "\n"));
     return summary;
   }
@@ -940,9 +931,12 @@ class Service final : public pb::Aggregator::Service {
     std::vector<float> delta(declared / sizeof(float));
     auto* out = reinterpret_cast<char*>(delta.data());
     std::uint64_t received = 0;
-    // Each chunk is absorbed into keccak-256 as it arrives, so hashing overlaps the transfer; the
-    // digest equals hash_floats(delta) because the chunks are delta's bytes in order.
-    Keccak256 update_hasher;
+    // Each chunk is hashed and checked as it arrives, while it is in cache, so neither needs a
+    // second pass over the update; the digest equals hash_floats(delta) because the chunks are
+    // delta's bytes in order. Refusals keep their order: size, hash, finiteness, norm.
+    Sha256 update_hasher;
+    const double bound = s_.job.deployment.max_update_norm;
+    UpdateScan scan(bound > 0);
     while (reader->Read(&chunk)) {
       if (chunk.version() != kProtocolVersion) return push_refuse(reply, TransportStatus::version_mismatch, "protocol version 1 expected");
       if (chunk.has_header()) return push_refuse(reply, TransportStatus::malformed, "a second header in one stream");
@@ -954,6 +948,7 @@ class Service final : public pb::Aggregator::Service {
       std::memcpy(out + received, data.data(), data.size());
       update_hasher.update(ByteView(reinterpret_cast<const std::uint8_t*>(out + received), data.size()));
       received += data.size();
+      scan.advance(delta, received / sizeof(float));
     }
     if (received != declared) {
       return push_refuse(reply, TransportStatus::malformed, "stream ended after " + std::to_string(received) +
@@ -962,17 +957,12 @@ class Service final : public pb::Aggregator::Service {
     if (update_hasher.finish() != receipt.update_hash) {
       return push_refuse(reply, TransportStatus::hash_mismatch, "the update's bytes do not hash to the receipt's updateHash");
     }
-    double norm2 = 0;
-    for (std::size_t k = 0; k < delta.size(); ++k) {
-      if (!std::isfinite(delta[k])) {
-        return push_refuse(reply, TransportStatus::non_finite, "element " + std::to_string(k) + " is NaN or Inf");
-      }
-      norm2 += static_cast<double>(delta[k]) * delta[k];
+    if (auto k = scan.first_non_finite()) {
+      return push_refuse(reply, TransportStatus::non_finite, "element " + std::to_string(*k) + " is NaN or Inf");
     }
-    const double bound = s_.job.deployment.max_update_norm;
-    if (bound > 0 && std::sqrt(norm2) > bound) {
+    if (bound > 0 && scan.norm() > bound) {
       return push_refuse(reply, TransportStatus::norm_too_large,
-                         "update norm " + std::to_string(std::sqrt(norm2)) + " exceeds deployment.max_update_norm " +
+                         "update norm " + std::to_string(scan.norm()) + " exceeds deployment.max_update_norm " +
                              std::to_string(bound));
     }
     std::lock_guard lock(s_.mu);
@@ -1102,13 +1092,13 @@ Result<std::unique_ptr<Aggregator>> Aggregator::start(const DeploymentJob& job, 
   s->told_done.assign(n, false);
   s->samples.assign(n, 0);
   s->total_values.assign(n, 0.0);
-  if (job.config.attribution.method != "exact") {
-    return fail(Errc::config, "attribution.method \"" + job.config.attribution.method +
-                                  "\": deployment supports \"exact\" (recompute with another estimator "
-                                  "afterwards: flywheel attribute --run DIR --method M)");
-  }
-  if (fit_clients_per_round(job.config) > attribution::kMaxExactParticipants) {
-    return fail(Errc::config, "exact attribution takes at most 16 participants per round; lower strategy.fraction_fit");
+  auto method = attribution::parse_method(job.config.attribution.method);
+  if (!method) return fail(Errc::config, "attribution.method: " + method.error().message);
+  s->method = *method;
+  if (s->method == attribution::Method::exact &&
+      fit_clients_per_round(job.config) > attribution::kMaxExactParticipants) {
+    return fail(Errc::config, "exact attribution takes at most 16 participants per round; lower "
+                              "strategy.fraction_fit or choose attribution.method \"gtg\", \"tmc\" or \"banzhaf\"");
   }
   auto strategy = make_strategy(job.config.strategy);
   if (!strategy) return tl::unexpected(strategy.error());

@@ -30,6 +30,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "common/keccak.hpp"
+#include "common/sha256.hpp"
 #include "fedtrain/transport.hpp"
 #include "proto/flywheel.grpc.pb.h"
 
@@ -398,8 +399,8 @@ Result<RoundPlanInfo> TransportClient::round_plan(std::uint32_t wait_ms) {
   return plan;
 }
 
-Result<std::vector<float>> TransportClient::fetch_model(std::uint64_t round,
-                                                        std::uint64_t expected_bytes) {
+Result<std::vector<float>> TransportClient::fetch_model(std::uint64_t round, std::uint64_t expected_bytes,
+                                                        const Hash32& expected_hash) {
   if (expected_bytes % sizeof(float) != 0) {
     return fail(Errc::data, "model size " + std::to_string(expected_bytes) + " is not whole floats");
   }
@@ -413,6 +414,8 @@ Result<std::vector<float>> TransportClient::fetch_model(std::uint64_t round,
   auto* out = reinterpret_cast<char*>(model.data());
   std::uint64_t received = 0;
   auto reader = impl_->stub->FetchModel(&context, request);
+  // Hashed chunk by chunk while the chunk is still in cache: the same digest as hash_floats(model).
+  Sha256 hasher;
   pb::ModelChunk chunk;
   while (reader->Read(&chunk)) {
     if (chunk.offset() != received || received + chunk.data().size() > expected_bytes) {
@@ -422,6 +425,7 @@ Result<std::vector<float>> TransportClient::fetch_model(std::uint64_t round,
                                   std::to_string(expected_bytes) + " bytes");
     }
     std::memcpy(out + received, chunk.data().data(), chunk.data().size());
+    hasher.update(ByteView(reinterpret_cast<const std::uint8_t*>(out + received), chunk.data().size()));
     received += chunk.data().size();
   }
   auto status = reader->Finish();
@@ -429,6 +433,9 @@ Result<std::vector<float>> TransportClient::fetch_model(std::uint64_t round,
   if (received != expected_bytes) {
     return fail(Errc::data, "model stream ended after " + std::to_string(received) + " of " +
                                 std::to_string(expected_bytes) + " bytes");
+  }
+  if (hasher.finish() != expected_hash) {
+    return fail(Errc::data, "the fetched model does not hash to the plan's model hash " + expected_hash.hex());
   }
   return model;
 }

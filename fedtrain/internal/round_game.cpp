@@ -42,11 +42,6 @@ Result<JobData> load_job_data(const SimulationConfig& config) {
   return data;
 }
 
-Hash32 hash_floats(std::span<const float> values) {
-  return keccak256(ByteView(reinterpret_cast<const std::uint8_t*>(values.data()),
-                            values.size() * sizeof(float)));
-}
-
 Result<void> write_atomically(const std::filesystem::path& path, std::string_view bytes) {
   auto tmp = path;
   tmp += ".tmp";

@@ -45,8 +45,6 @@ struct JobData {
 //! missing or malformed; Errc::config when the validation set is not smaller than the data.
 Result<JobData> load_job_data(const SimulationConfig& config);
 
-//! keccak256 of the floats' bytes (float32 little-endian): model and update hashes.
-Hash32 hash_floats(std::span<const float> values);
 
 //! Writes `bytes` to `path` via a sibling .tmp file and a rename. Errc::io on failure.
 Result<void> write_atomically(const std::filesystem::path& path, std::string_view bytes);
