@@ -6,17 +6,21 @@
 //
 //  (a) T_tcp: a C++ TCP server sends each of N clients the P·4-byte global model and receives a
 //      P·4-byte update back from each, all clients at once: the bytes of one round, nothing else.
+//      Printed beside it, T_tcp+h: the same with the protocol's SHA-256 work (each client hashes
+//      the model and its update, the server each update), to separate hashing from transport.
 //  (b) T_fw: a real round of the deployment protocol: the in-process fedtrain::Aggregator (gRPC
 //      server) and N TransportClient threads doing what fedtrain/participant.cpp does — long-poll
-//      the plan, FetchModel (chunked stream), check the model's keccak-256, make an update,
-//      hash it, sign the EIP-712 receipt, PushUpdate (chunked stream; the aggregator checks size,
+//      the plan, FetchModel (chunked stream, SHA-256 checked as it arrives), make an update, hash it, sign the EIP-712 receipt, PushUpdate (chunked stream; the aggregator checks size,
 //      hash, finiteness, signature and signs an ack), verify the ack. Local training is a trivial
-//      update, timed and subtracted: T_fw = (last ack − round open) − slowest "training".
-//      The aggregator's work after the last ack (strategy merge, exact Shapley over 2^N
-//      coalition models, test evaluation) is compute that does not depend on the transport; it is
-//      printed separately as close time.
+//      update, timed and subtracted: T_fw = (last ack − round open) − slowest "training". The
+//      process CPU seconds over the same window are printed too (all parties share the cores).
+//      The aggregator's work after the last ack (strategy merge, leave-one-out attribution over
+//      N + 2 coalition models, artifacts, test evaluation) is compute that does not depend on the
+//      transport; it is printed separately as close time.
 //  (c) push throughput: one more round in which the participants push one at a time; each push
-//      moves P·4 bytes alone; MB/s = bytes / push seconds (10^6 bytes per MB).
+//      moves P·4 bytes alone; MB/s = bytes / push seconds (10^6 bytes per MB). A push counts the
+//      participant's SHA-256 of its update and the receipt's signature; the stream alone (receipt
+//      ready → verified ack) is printed beside it.
 //
 // Every figure is the median of --repeats rounds. Run: flywheel_transport_bench [--help].
 #include <arpa/inet.h>
@@ -31,6 +35,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -44,6 +49,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/eip712.hpp"
+#include "common/sha256.hpp"
 #include "fedtrain/aggregator.hpp"
 #include "fedtrain/model.hpp"
 #include "fedtrain/round_sink.hpp"
@@ -105,9 +111,24 @@ void recv_all(int fd, char* data, std::size_t size) {
   }
 }
 
+// Receives `size` bytes into `data`; with `hasher`, hashes each piece as it lands (as the
+// framework does per chunk).
+void recv_hashed(int fd, char* data, std::size_t size, Sha256* hasher) {
+  constexpr std::size_t kPiece = 1 << 20;
+  while (size > 0) {
+    const std::size_t want = std::min(size, kPiece);
+    recv_all(fd, data, want);
+    if (hasher != nullptr) hasher->update(ByteView(reinterpret_cast<const std::uint8_t*>(data), want));
+    data += want;
+    size -= want;
+  }
+}
+
 // One round's bytes over plain sockets: a server thread per connection, as a blocking server
-// would run it. Returns seconds from the start signal until the last update is received.
-double tcp_round(std::size_t clients, const std::vector<char>& model) {
+// would run it. Returns seconds from the start signal until the last update is received. With
+// `hashes`, the same SHA-256 work as the protocol: each client hashes the model as it arrives and
+// its update before sending, the server hashes each update as it arrives.
+double tcp_round(std::size_t clients, const std::vector<char>& model, bool hashes) {
   const std::size_t bytes = model.size();
   Fd listener(::socket(AF_INET, SOCK_STREAM, 0));
   sockaddr_in address{};
@@ -134,17 +155,26 @@ double tcp_round(std::size_t clients, const std::vector<char>& model) {
   }
   std::barrier start(static_cast<std::ptrdiff_t>(2 * clients + 1));
   std::vector<std::thread> threads;
+  std::atomic<std::uint8_t> sink{0};  // keeps the digests alive
   for (std::size_t i = 0; i < clients; ++i) {
     threads.emplace_back([&, i] {  // server side of connection i
       std::vector<char> update(bytes);
+      Sha256 hasher;
       start.arrive_and_wait();
       send_all(server_fds[i].get(), model.data(), bytes);
-      recv_all(server_fds[i].get(), update.data(), bytes);
+      recv_hashed(server_fds[i].get(), update.data(), bytes, hashes ? &hasher : nullptr);
+      if (hashes) sink ^= hasher.finish().bytes[0];
     });
     threads.emplace_back([&, i] {  // client i
       std::vector<char> global(bytes);
+      Sha256 hasher;
       start.arrive_and_wait();
-      recv_all(client_fds[i].get(), global.data(), bytes);
+      recv_hashed(client_fds[i].get(), global.data(), bytes, hashes ? &hasher : nullptr);
+      if (hashes) {
+        sink ^= hasher.finish().bytes[0];
+        hasher.update(ByteView(reinterpret_cast<const std::uint8_t*>(global.data()), bytes));  // "the update"
+        sink ^= hasher.finish().bytes[0];
+      }
       send_all(client_fds[i].get(), global.data(), bytes);  // an update of the same size
     });
   }
@@ -163,11 +193,21 @@ PrivateKey bench_key(std::size_t i) {
   return PrivateKey::from_bytes(secret).value();
 }
 
+// CPU seconds used so far by the whole process (every thread: participants and aggregator).
+double process_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
 struct ParticipantTimes {
   Clock::time_point plan_seen;
   Clock::time_point acked;
+  double cpu_at_plan = 0;  // process_cpu_seconds() at plan_seen
+  double cpu_at_ack = 0;   // process_cpu_seconds() at acked
   double training_s = 0;
-  double push_s = 0;
+  double push_s = 0;    // hash the update + sign the receipt + PushUpdate + verify the ack
+  double stream_s = 0;  // PushUpdate + verify the ack (the receipt already signed)
 };
 
 // One participant thread: the protocol steps of fedtrain/participant.cpp with a trivial update.
@@ -191,15 +231,15 @@ class BenchParticipant {
       if (!plan) die(plan.error().to_string());
       if (plan->round == round && plan->selected && !plan->submitted) {
         times.plan_seen = Clock::now();
+        times.cpu_at_plan = process_cpu_seconds();
         return *plan;
       }
     }
   }
 
   void fetch_train(const RoundPlanInfo& plan, ParticipantTimes& times) {
-    auto global = client_->fetch_model(plan.round, plan.model_bytes);
+    auto global = client_->fetch_model(plan.round, plan.model_bytes, plan.model_hash);
     if (!global) die(global.error().to_string());
-    if (hash_floats(*global) != plan.model_hash) die("model hash mismatch");
     const auto t0 = Clock::now();
     // "Local training": a small step away from the global model, whatever its values.
     update_.assign(global->size(), 1e-4F * static_cast<float>(index_ + 1));
@@ -227,13 +267,16 @@ class BenchParticipant {
                                                  update_.size() * sizeof(float)),
                                 .declared_bytes = std::nullopt,
                                 .session = std::nullopt};
+    const auto stream_start = Clock::now();
     auto outcome = client_->push_update(submission);
     if (!outcome) die(outcome.error().to_string());
     if (outcome->status != TransportStatus::ok) die("update refused: " + outcome->message);
     auto signer = eip712::recover_signer(eip712::digest(domain_, outcome->ack), outcome->ack_signature);
     if (!signer || *signer != aggregator_ || outcome->ack.receipt_digest != digest) die("ack does not verify");
     times.acked = Clock::now();
+    times.cpu_at_ack = process_cpu_seconds();
     times.push_s = seconds_since(t0);
+    times.stream_s = seconds_since(stream_start);
   }
 
  private:
@@ -277,6 +320,8 @@ int main(int argc, char** argv) {
       {"job", {{"name", "transport-bench"}, {"seed", 1}, {"rounds", o.repeats + 1}}},
       {"data", {{"partition", "iid"}, {"validation_size", 8}, {"train_limit", 1000}}},
       {"model", {{"name", "mlp"}, {"hidden", {hidden}}}},
+      // The close (merge, attribution, artifacts) is not transport; leave-one-out keeps it short.
+      {"attribution", {{"method", "loo"}}},
       {"deployment",
        {{"listen", "127.0.0.1:0"},
         {"min_updates", o.participants},
@@ -297,7 +342,11 @@ int main(int argc, char** argv) {
   // (a) plain TCP.
   std::vector<char> model(bytes, 1);
   std::vector<double> tcp;
-  for (std::size_t r = 0; r < o.repeats; ++r) tcp.push_back(tcp_round(o.participants, model));
+  std::vector<double> tcp_hashed;
+  for (std::size_t r = 0; r < o.repeats; ++r) {
+    tcp.push_back(tcp_round(o.participants, model, false));
+    tcp_hashed.push_back(tcp_round(o.participants, model, true));
+  }
   model = {};
 
   // (b), (c) the framework.
@@ -320,8 +369,10 @@ int main(int argc, char** argv) {
 
   std::vector<double> framework;
   std::vector<double> framework_gross;
+  std::vector<double> framework_cpu;  // process CPU seconds over the same window
   std::vector<double> push_rates;
   std::vector<double> push_seconds;
+  std::vector<double> stream_seconds;
   for (std::uint64_t round = 1; round <= o.repeats + 1; ++round) {
     const bool serial_pushes = round == o.repeats + 1;
     std::vector<ParticipantTimes> times(o.participants);
@@ -350,6 +401,7 @@ int main(int argc, char** argv) {
     if (serial_pushes) {
       for (const auto& t : times) {
         push_seconds.push_back(t.push_s);
+        stream_seconds.push_back(t.stream_s);
         push_rates.push_back(static_cast<double>(bytes) / 1e6 / t.push_s);
       }
       continue;
@@ -357,14 +409,19 @@ int main(int argc, char** argv) {
     Clock::time_point open = times[0].plan_seen;
     Clock::time_point last = times[0].acked;
     double slowest_training = 0;
+    double cpu_open = times[0].cpu_at_plan;
+    double cpu_last = times[0].cpu_at_ack;
     for (const auto& t : times) {
       open = std::min(open, t.plan_seen);
       last = std::max(last, t.acked);
       slowest_training = std::max(slowest_training, t.training_s);
+      cpu_open = std::min(cpu_open, t.cpu_at_plan);
+      cpu_last = std::max(cpu_last, t.cpu_at_ack);
     }
     const double gross = std::chrono::duration<double>(last - open).count();
     framework_gross.push_back(gross);
     framework.push_back(gross - slowest_training);
+    framework_cpu.push_back(cpu_last - cpu_open);
   }
   server.join();
   // The trivial updates carry no value, so the job's share summary may be refused; the rounds ran.
@@ -387,13 +444,23 @@ int main(int argc, char** argv) {
   std::printf("(a) plain TCP round   T_tcp = %.3f s   (%zu × %.1f MB down + up; runs:", t_tcp, o.participants,
               static_cast<double>(bytes) / 1e6);
   for (double t : tcp) std::printf(" %.3f", t);
+  std::printf(")\n    TCP + SHA-256     T_tcp+h = %.3f s   (the protocol's 3 hashes per participant: model, update, "
+              "update on arrival; runs:", median(tcp_hashed));
+  for (double t : tcp_hashed) std::printf(" %.3f", t);
   std::printf(")\n(b) framework round   T_fw  = %.3f s   (open → last ack − slowest training; runs:", t_fw);
   for (double t : framework) std::printf(" %.3f", t);
-  std::printf(")\n    aggregator close (merge + exact Shapley over 2^%zu coalitions + test eval), not transport: "
+  std::printf(")\n    CPU over the round: median %.3f CPU-s on %u hardware threads (%.0f%% busy)",
+              median(framework_cpu), std::thread::hardware_concurrency(),
+              100 * median(framework_cpu) / (median(framework_gross) * std::thread::hardware_concurrency()));
+  std::printf("\n    aggregator close (merge + leave-one-out over %zu + 2 coalitions + test eval), not transport: "
               "median %.2f s\n",
               o.participants, median(close));
   std::printf("    ratio T_fw / T_tcp = %.2f   (target ≤ 1.2)  %s\n", t_fw / t_tcp, t_fw / t_tcp <= 1.2 ? "PASS" : "MISS");
+  std::printf("    ratio T_fw / T_tcp+h = %.2f   (against TCP doing the same hashing, for information)\n",
+              t_fw / median(tcp_hashed));
   std::printf("(c) push of one %.1f MB update: median %.3f s = %.0f MB/s   (target ≥ 500 MB/s)  %s\n",
               static_cast<double>(bytes) / 1e6, median(push_seconds), rate, rate >= 500 ? "PASS" : "MISS");
+  std::printf("    of which the stream (PushUpdate → verified ack, receipt already signed): median %.3f s = %.0f MB/s\n",
+              median(stream_seconds), static_cast<double>(bytes) / 1e6 / median(stream_seconds));
   return 0;
 }
