@@ -54,9 +54,19 @@ enum class Method {
   gtg,      //!< GTG-Shapley: guided permutations + within/between-round truncation (Liu et al. 2022)
   loo,      //!< leave-one-out: U(N) − U(N∖{i}); n + 2 evaluations
   banzhaf,  //!< Data Banzhaf values by maximum sample reuse (Wang & Jia 2023); not efficient
+  //! Stratified sampling with exact border strata, every evaluated coalition reused for every
+  //! participant (Stratified SVARM, Kolpaczki et al. 2024) and, for n ≤ kMaxSurrogateParticipants,
+  //! a fitted FedAvg-mixture surrogate as control variate (docs/attribution.md)
+  stratified,
 };
 
-//! The method's name as parse_method accepts it: "exact", "tmc", "gtg", "loo", "banzhaf".
+//! Up to this many participants the stratified estimator fits its quadratic mixture surrogate
+//! (n(n+1)/2 coefficients) and takes the surrogate's exact Shapley values by enumerating its 2^n
+//! coalitions; above, it estimates U itself (no control variate).
+inline constexpr std::size_t kMaxSurrogateParticipants = 16;
+
+//! The method's name as parse_method accepts it: "exact", "tmc", "gtg", "loo", "banzhaf",
+//! "stratified".
 std::string_view method_name(Method method);
 
 //! Parses a method name (as method_name writes it). Errc::invalid_argument naming the valid names
@@ -104,6 +114,11 @@ struct EstimatorOptions {
   std::optional<double> convergence_tolerance;
   //! Stop once every participant's standard error is ≤ this (utility units); 0 disables (default).
   double target_std_error = 0;
+  //! Per-participant weights of the merge (FedAvg: training samples n_i), used by the stratified
+  //! estimator's mixture surrogate f(S) = Σ_{i,j∈S} n_i n_j G_ij / (Σ_{i∈S} n_i)²; empty = equal
+  //! weights. Any weights keep the estimate's expectation; matching ones lower its variance.
+  //! Errc::invalid_argument unless empty or one positive finite number per participant.
+  std::vector<double> weights;
   //! Threads evaluating coalitions in parallel; 0 = std::thread::hardware_concurrency(). Results do
   //! not depend on it.
   std::size_t threads = 0;

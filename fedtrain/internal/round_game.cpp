@@ -12,8 +12,10 @@
 #include <numeric>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "common/keccak.hpp"
+#include "fedtrain/coalition_model.hpp"
 #include "fedtrain/internal/random.hpp"
 
 namespace flywheel::fedtrain::internal {
@@ -84,6 +86,16 @@ attribution::EstimatorOptions estimator_options(const SimulationConfig& config, 
   return options;
 }
 
+bool uses_fast_coalition_models(const RoundGame& game) {
+  const auto name = game.strategy.name();
+  if (name != "fedavg" && name != "fedprox") return false;
+  if (game.config.model.name != "mlp" || game.updates.empty()) return false;
+  for (const auto& u : game.updates) {
+    if (u.samples == 0) return false;  // the general path reports the zero weight sum
+  }
+  return true;
+}
+
 Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Method method,
                                          const attribution::EstimatorOptions& options) {
   const std::size_t m = game.updates.size();
@@ -96,8 +108,37 @@ Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Met
   RoundAttribution out;
   std::optional<Evaluation> grand;
   const bool accuracy = game.config.attribution.utility == UtilityMetric::accuracy;
+  // FedAvg-family merges (fedavg, fedprox: w_t + the sample-weighted mean of the members' updates)
+  // of the MLP take the fast path (fedtrain/coalition_model.hpp); every other strategy or model
+  // rebuilds each coalition model with strategy.propose and evaluates it.
+  std::optional<CoalitionModels> fast;
+  if (uses_fast_coalition_models(game)) {
+    std::vector<std::span<const float>> deltas;
+    std::vector<std::uint64_t> samples;
+    for (const auto& u : game.updates) {
+      deltas.push_back(u.delta);
+      samples.push_back(u.samples);
+    }
+    auto built = CoalitionModels::create(game.config.model, game.global, deltas, samples, game.train,
+                                         game.validation, options.threads > 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency()));
+    if (!built) return tl::unexpected(built.error());
+    fast = std::move(*built);
+  }
   auto utility = [&](attribution::Coalition coalition) -> Result<double> {
     Result<std::vector<float>> model = fail(Errc::internal, "no model");
+    if (fast) {
+      std::vector<std::size_t> members;
+      for (std::size_t i = 0; i < m; ++i) {
+        if (attribution::coalition_contains(coalition, i)) members.push_back(i);
+      }
+      auto evaluation = fast->evaluate(members);
+      if (!evaluation) return tl::unexpected(evaluation.error());
+      const double u = accuracy ? evaluation->accuracy : -evaluation->loss;
+      const std::lock_guard lock(mutex);
+      out.utilities.emplace_back(coalition, u);
+      if (coalition == full) grand = *evaluation;
+      return u;
+    }
     if (coalition == 0) {
       model = std::vector<float>(game.global.begin(), game.global.end());
     } else {
@@ -116,7 +157,13 @@ Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Met
     if (coalition == full) grand = *evaluation;
     return u;
   };
-  auto estimate = attribution::estimate_checked(method, m, utility, options);
+  // The merge's weights (sample counts) shape the stratified estimator's mixture surrogate.
+  attribution::EstimatorOptions weighted = options;
+  if (weighted.weights.empty() &&
+      std::all_of(game.updates.begin(), game.updates.end(), [](const auto& u) { return u.samples > 0; })) {
+    for (const auto& u : game.updates) weighted.weights.push_back(static_cast<double>(u.samples));
+  }
+  auto estimate = attribution::estimate_checked(method, m, utility, weighted);
   if (!estimate) return tl::unexpected(estimate.error());
   out.estimate = std::move(*estimate);
   if (!grand) {

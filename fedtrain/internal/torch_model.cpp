@@ -22,9 +22,11 @@
 #include <memory>
 #include <numeric>
 #include <string>
+#include <thread>
 
 #include <torch/torch.h>
 
+#include "fedtrain/coalition_model.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/internal/torch_module.hpp"
 #include "fedtrain/model.hpp"
@@ -392,6 +394,234 @@ Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> par
   std::vector<std::size_t> all(data.size());
   std::iota(all.begin(), all.end(), std::size_t{0});
   return evaluate(model, params, data, all);
+}
+
+
+// ---- CoalitionModels (fedtrain/coalition_model.hpp) ------------------------------------------
+
+struct CoalitionModels::Impl {
+  std::vector<std::int64_t> widths;       // input, hidden..., classes
+  std::size_t rows = 0;                   // validation rows
+  std::size_t width0 = 0;                 // first layer's outputs
+  std::vector<float> base;                // rows × width0: X·W1_tᵀ + b1_t
+  std::vector<std::vector<float>> proj;   // per update, rows × width0: n_i (X·ΔW1_iᵀ + Δb1_i)
+  std::vector<float> total;               // Σ_i proj_i (rounded from a double sum)
+  std::vector<double> samples;            // n_i
+  std::size_t rest_offset = 0;            // where layer 1 starts in the flat layout
+  std::vector<float> global_rest;         // w_t's parameters from layer 1 on
+  std::vector<std::span<const float>> update_rest;  // views into rest_storage
+  std::vector<float> rest_storage;        // every update's parameters from layer 1 on
+  std::vector<std::int64_t> targets;      // labels of the validation rows
+};
+
+namespace {
+
+// Runs task(i) for i in [0, count) on `threads` std::threads (results do not depend on the split).
+template <class Task>
+void parallel_tasks(std::size_t count, std::size_t threads, const Task& task) {
+  threads = std::max<std::size_t>(1, std::min(threads, count));
+  if (threads == 1) {
+    for (std::size_t i = 0; i < count; ++i) task(i);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      at::set_num_threads(1);
+      torch::NoGradGuard no_grad;
+      for (std::size_t i = t; i < count; i += threads) task(i);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace
+
+Result<CoalitionModels> CoalitionModels::create(const ModelConfig& model, std::span<const float> global,
+                                                std::span<const std::span<const float>> updates,
+                                                std::span<const std::uint64_t> samples,
+                                                const Dataset& data, std::span<const std::size_t> indices,
+                                                std::size_t threads) {
+  if (model.name != "mlp") {
+    return fail(Errc::invalid_argument, "coalition models: only the \"mlp\" model has the fast path, not \"" +
+                                            model.name + "\"");
+  }
+  FLYWHEEL_TRY(check_inputs(model, global, data, indices));
+  if (updates.empty() || samples.size() != updates.size()) {
+    return fail(Errc::invalid_argument, "coalition models need one sample count per update and at least one update");
+  }
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    if (updates[i].size() != global.size()) {
+      return fail(Errc::invalid_argument, "update " + std::to_string(i) + " has " +
+                                              std::to_string(updates[i].size()) + " floats, the model " +
+                                              std::to_string(global.size()));
+    }
+    if (samples[i] == 0) return fail(Errc::invalid_argument, "update " + std::to_string(i) + " has 0 samples");
+  }
+  try {
+    torch::NoGradGuard no_grad;
+    at::set_num_threads(1);
+    auto impl = std::make_shared<Impl>();
+    impl->widths.push_back(static_cast<std::int64_t>(model.inputs));
+    for (auto h : model.hidden) impl->widths.push_back(static_cast<std::int64_t>(h));
+    impl->widths.push_back(static_cast<std::int64_t>(model.classes));
+    const auto in = impl->widths[0];
+    const auto out = impl->widths[1];
+    impl->rows = indices.size();
+    impl->width0 = static_cast<std::size_t>(out);
+    const auto rows = static_cast<std::int64_t>(impl->rows);
+    std::vector<float> x(impl->rows * Dataset::kFeatures);
+    gather_rows(data, indices, {}, 0, impl->rows, x.data());
+    for (auto i : indices) impl->targets.push_back(data.labels[i]);
+    const auto xt = torch::from_blob(x.data(), {rows, in});
+    const std::size_t bias_offset = static_cast<std::size_t>(out * in);
+    impl->rest_offset = bias_offset + static_cast<std::size_t>(out);
+    const std::size_t cells = impl->rows * impl->width0;
+    // pre(w) = X·W1ᵀ + b1 for a flat parameter vector (or update) w, written into `dst`.
+    auto first_layer = [&](std::span<const float> w, std::vector<float>& dst) {
+      dst.resize(cells);
+      auto weight = torch::from_blob(const_cast<float*>(w.data()), {out, in});
+      auto bias = torch::from_blob(const_cast<float*>(w.data() + bias_offset), {out});
+      auto result = torch::from_blob(dst.data(), {rows, out});
+      at::addmm_out(result, bias, xt, weight.t());
+    };
+    first_layer(global, impl->base);
+    impl->proj.resize(updates.size());
+    impl->samples.assign(samples.begin(), samples.end());
+    parallel_tasks(updates.size(), threads, [&](std::size_t i) {
+      first_layer(updates[i], impl->proj[i]);
+      const auto scale = static_cast<float>(samples[i]);
+      for (auto& v : impl->proj[i]) v *= scale;
+    });
+    std::vector<double> total(cells, 0.0);
+    for (const auto& p : impl->proj) {
+      for (std::size_t c = 0; c < cells; ++c) total[c] += static_cast<double>(p[c]);
+    }
+    impl->total.assign(total.begin(), total.end());
+    impl->global_rest.assign(global.begin() + static_cast<std::ptrdiff_t>(impl->rest_offset), global.end());
+    const std::size_t rest = impl->global_rest.size();
+    impl->rest_storage.resize(rest * updates.size());
+    for (std::size_t i = 0; i < updates.size(); ++i) {
+      std::copy(updates[i].begin() + static_cast<std::ptrdiff_t>(impl->rest_offset), updates[i].end(),
+                impl->rest_storage.begin() + static_cast<std::ptrdiff_t>(i * rest));
+    }
+    for (std::size_t i = 0; i < updates.size(); ++i) {
+      impl->update_rest.emplace_back(impl->rest_storage.data() + i * rest, rest);
+    }
+    return CoalitionModels(std::move(impl));
+  } catch (const c10::Error& e) {
+    return fail(Errc::internal, std::string("libtorch failed precomputing coalition models: ") +
+                                    e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    return fail(Errc::internal, std::string("precomputing coalition models failed: ") + e.what());
+  }
+}
+
+std::size_t CoalitionModels::size() const { return impl_->proj.size(); }
+
+Result<Evaluation> CoalitionModels::evaluate(std::span<const std::size_t> members) const {
+  const Impl& m = *impl_;
+  const std::size_t n = m.proj.size();
+  std::vector<char> in(n, 0);
+  for (auto i : members) {
+    if (i >= n || in[i]) {
+      return fail(Errc::invalid_argument, "coalition member " + std::to_string(i) +
+                                              (i >= n ? " is out of range" : " is repeated"));
+    }
+    in[i] = 1;
+  }
+  try {
+    torch::NoGradGuard no_grad;
+    thread_local bool single_threaded = false;
+    if (!single_threaded) {
+      at::set_num_threads(1);
+      single_threaded = true;
+    }
+    const std::size_t cells = m.rows * m.width0;
+    const std::size_t size = members.size();
+    double weight_sum = 0;
+    for (std::size_t i = 0; i < n; ++i) weight_sum += in[i] ? m.samples[i] : 0.0;
+    thread_local std::vector<float> act;
+    act.resize(cells);
+    float* __restrict a = act.data();
+    const float* __restrict base = m.base.data();
+    if (size == 0) {
+      std::copy(base, base + cells, a);
+    } else {
+      // acc = Σ_{i∈S} proj_i, or total − Σ_{i∉S} proj_i when S holds more than half: at most n/2
+      // passes over a rows×width0 matrix; members in index order, so the bits depend on S only.
+      const bool complement = 2 * size > n;
+      bool first = true;
+      if (complement) std::copy(m.total.begin(), m.total.end(), a);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (static_cast<bool>(in[i]) == complement) continue;
+        const float* __restrict p = m.proj[i].data();
+        if (complement) {
+          for (std::size_t c = 0; c < cells; ++c) a[c] -= p[c];
+        } else if (first) {
+          std::copy(p, p + cells, a);
+          first = false;
+        } else {
+          for (std::size_t c = 0; c < cells; ++c) a[c] += p[c];
+        }
+      }
+      const auto inverse = static_cast<float>(1.0 / weight_sum);
+      for (std::size_t c = 0; c < cells; ++c) a[c] = base[c] + a[c] * inverse;
+    }
+    const std::size_t layers = m.widths.size() - 1;
+    if (layers > 1) {
+      for (std::size_t c = 0; c < cells; ++c) a[c] = a[c] > 0.0F ? a[c] : 0.0F;
+    }
+    // Layers from 1 on: parameters rebuilt as weighted_mean does (double sum, rounded, added to w_t).
+    thread_local std::vector<float> rest;
+    thread_local std::vector<double> sum;
+    rest.assign(m.global_rest.begin(), m.global_rest.end());
+    if (size > 0) {
+      sum.assign(rest.size(), 0.0);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!in[i]) continue;
+        const double w = m.samples[i] / weight_sum;
+        const float* u = m.update_rest[i].data();
+        for (std::size_t k = 0; k < rest.size(); ++k) sum[k] += w * static_cast<double>(u[k]);
+      }
+      for (std::size_t k = 0; k < rest.size(); ++k) rest[k] += static_cast<float>(sum[k]);
+    }
+    const auto rows = static_cast<std::int64_t>(m.rows);
+    torch::Tensor current = torch::from_blob(a, {rows, m.widths[1]});
+    std::size_t offset = 0;
+    for (std::size_t l = 1; l < layers; ++l) {
+      const auto lin = m.widths[l];
+      const auto lout = m.widths[l + 1];
+      auto weight = torch::from_blob(rest.data() + offset, {lout, lin});
+      auto bias = torch::from_blob(rest.data() + offset + static_cast<std::size_t>(lout * lin), {lout});
+      offset += static_cast<std::size_t>(lout * lin + lout);
+      current = at::addmm(bias, current, weight.t());
+      if (l + 1 < layers) current.relu_();
+    }
+    current = current.contiguous();
+    const float* logits = current.data_ptr<float>();
+    const auto classes = m.widths.back();
+    double loss = 0;
+    std::size_t correct = 0;
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const float* z = logits + r * classes;
+      std::int64_t best = 0;
+      for (std::int64_t c = 1; c < classes; ++c) {
+        if (z[c] > z[best]) best = c;
+      }
+      double total = 0;
+      for (std::int64_t c = 0; c < classes; ++c) total += std::exp(static_cast<double>(z[c] - z[best]));
+      const auto target = m.targets[static_cast<std::size_t>(r)];
+      loss += std::log(total) + static_cast<double>(z[best]) - static_cast<double>(z[target]);
+      correct += best == target ? 1 : 0;
+    }
+    return Evaluation{.accuracy = static_cast<double>(correct) / static_cast<double>(m.rows),
+                      .loss = loss / static_cast<double>(m.rows),
+                      .samples = m.rows};
+  } catch (const c10::Error& e) {
+    return fail(Errc::internal, std::string("libtorch failed evaluating a coalition model: ") +
+                                    e.what_without_backtrace());
+  }
 }
 
 }  // namespace flywheel::fedtrain
