@@ -551,12 +551,16 @@ bool border_pairs(std::size_t n, const EstimatorOptions& options) {
   return n <= kMaxSurrogateParticipants;
 }
 
-// One sweep of balanced samples over the sizes not enumerated: for each middle size s, with
-// t = min(s, n − s), a uniform random permutation π cut into ⌈n/t⌉ consecutive blocks of t
-// (cyclically, so the last block wraps around): the coalitions are the blocks (s = t) or their
-// complements (s > t). Every participant is then in at least one coalition of size s and out of at
-// least one, and each coalition is marginally a uniform random s-subset. The sweep interleaves the
-// sizes block by block, so a sweep cut short by the evaluation cap still spreads over every size.
+// One sweep of samples over the sizes not enumerated: for each middle size s, with
+// t = min(s, n − s), ⌈n/t⌉ independent uniform random t-subsets (the first t of a fresh uniform
+// permutation); the coalitions are the subsets (s = t) or their complements (s > t), so a sweep
+// holds about as many participants per size as there are participants. Independent draws, not the
+// blocks of one permutation: blocks of a partition make a size's "with i" and "without i" means
+// negatively correlated (their sum is fixed for an additive game), which inflates the variance of
+// their difference beyond the standard error below (measured: 90 % instead of 95 % of estimates
+// within two standard errors on the real n = 10 rounds; independent draws 93–95 %). The sweep
+// interleaves the sizes draw by draw, so a sweep cut short by the evaluation cap still spreads over
+// every size.
 std::vector<Coalition> stratified_sweep(std::size_t n, const std::vector<char>& enumerated, Xoshiro256& rng) {
   const Coalition full = full_mask(n);
   std::vector<std::vector<Coalition>> by_size;
@@ -565,11 +569,11 @@ std::vector<Coalition> stratified_sweep(std::size_t n, const std::vector<char>& 
     const std::size_t t = std::min(size, n - size);
     std::vector<std::size_t> pi(n);
     std::iota(pi.begin(), pi.end(), std::size_t{0});
-    rng.shuffle(std::span(pi));
     std::vector<Coalition> blocks;
     for (std::size_t b = 0; b * t < n; ++b) {
+      rng.shuffle(std::span(pi));  // independent draws: see the comment above
       Coalition block = 0;
-      for (std::size_t j = 0; j < t; ++j) block |= member(pi[(b * t + j) % n]);
+      for (std::size_t j = 0; j < t; ++j) block |= member(pi[j]);
       blocks.push_back(size == t ? block : full & ~block);
     }
     by_size.push_back(std::move(blocks));

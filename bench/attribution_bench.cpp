@@ -452,8 +452,8 @@ int run_n10(const Game& game, std::size_t replicates, double budget) {
     exact.push_back(std::move(*e));
   }
 
-  std::printf("\n%-8s %9s %9s %9s %9s %9s %9s %8s\n", "method", "rho_min", "rho_mean", "err_max",
-              "err_mean", "job_rho", "job_err", "ratio");
+  std::printf("\n%-10s %9s %9s %9s %9s %9s %9s %8s %6s\n", "method", "rho_min", "rho_mean", "err_max",
+              "err_mean", "job_rho", "job_err", "ratio", "in2se");
   struct Variant {
     std::string label;
     fa::Method method;
@@ -479,7 +479,7 @@ int run_n10(const Game& game, std::size_t replicates, double budget) {
   for (const auto& v : variants) {
     const fa::Method m = v.method;
     double rho_min = 1, rho_sum = 0, err_max = 0, err_sum = 0, job_rho_min = 1, job_err_max = 0;
-    std::size_t evals = 0, cells = 0, truncated = 0, evals_max = 0;
+    std::size_t evals = 0, cells = 0, truncated = 0, evals_max = 0, se_cells = 0, se_covered = 0;
     const std::size_t reps = (m == fa::Method::loo) ? 1 : replicates;
     for (std::size_t rep = 0; rep < reps; ++rep) {
       std::vector<double> job(exact_job.size(), 0.0);
@@ -498,6 +498,12 @@ int run_n10(const Game& game, std::size_t replicates, double budget) {
           std::printf("%s failed: %s\n", v.label.c_str(), e.error().to_string().c_str());
           return 1;
         }
+        for (std::size_t i = 0; i < e->values.size(); ++i) {
+          if (e->std_errors[i] > 0) {
+            ++se_cells;
+            se_covered += std::abs(e->values[i] - exact[r].values[i]) <= 2 * e->std_errors[i];
+          }
+        }
         const double rho = spearman(e->values, exact[r].values);
         const double err = max_abs_error(e->values, exact[r].values);
         rho_min = std::min(rho_min, rho);
@@ -514,15 +520,20 @@ int run_n10(const Game& game, std::size_t replicates, double budget) {
       job_err_max = std::max(job_err_max, max_abs_error(job, exact_job));
     }
     const double ratio = static_cast<double>(evals) / static_cast<double>(exact_evals * reps);
-    std::printf("%-8s %9.4f %9.4f %9.5f %9.5f %9.4f %9.5f %8.4f%s\n", v.label.c_str(), rho_min,
+    char coverage[16] = "     -";
+    if (se_cells > 0) {
+      std::snprintf(coverage, sizeof coverage, "%6.3f", static_cast<double>(se_covered) / static_cast<double>(se_cells));
+    }
+    std::printf("%-10s %9.4f %9.4f %9.5f %9.5f %9.4f %9.5f %8.4f %s%s\n", v.label.c_str(), rho_min,
                 rho_sum / static_cast<double>(cells), err_max, err_sum / static_cast<double>(cells),
-                job_rho_min, job_err_max, ratio,
+                job_rho_min, job_err_max, ratio, coverage,
                 m == fa::Method::banzhaf ? "  (Banzhaf values: error is vs Shapley, not its target)"
                                          : (truncated ? "  (some rounds skipped by between-round truncation)" : ""));
     if (v.budget > 0 && m != fa::Method::tmc) verdicts.push_back({v.label, rho_min, err_max, ratio, evals_max});
   }
   std::printf("(rho/err per round, min/max and mean over %zu rounds x %zu seeds; job = values summed over rounds, "
-              "worst seed; ratio = evaluations / exact's %zu per seed)\n",
+              "worst seed; ratio = evaluations / exact's %zu per seed; in2se = share of values with a standard error > 0 "
+              "within 2 standard errors of exact)\n",
               game.rounds.size(), replicates, exact_evals);
   for (const auto& v : verdicts) {
     const bool pass = v.rho >= 0.95 && v.err <= 0.005 &&
@@ -711,8 +722,8 @@ int run_n50(const std::string& dir, std::size_t n, std::size_t rounds, std::size
     const double precompute = seconds_since(start);
     auto e = fa::estimate(*method, n, [&](fa::Coalition s) {
       if (general) return real_utility(job, round, s);
-      auto ev = models->evaluate(members_of(s));
-      return ev ? ev->accuracy : std::nan("");
+      auto a = models->accuracy(members_of(s));
+      return a ? *a : std::nan("");
     }, o);
     const double wall = seconds_since(start);
     if (!e) {

@@ -48,12 +48,17 @@ class CoalitionModels {
   //! index out of range or repeated. Deterministic for a member set.
   [[nodiscard]] Result<Evaluation> evaluate(std::span<const std::size_t> members) const;
 
+  //! evaluate(members)->accuracy without the loss (no softmax): the cheaper call for accuracy
+  //! utilities; same value, same errors.
+  [[nodiscard]] Result<double> accuracy(std::span<const std::size_t> members) const;
+
   //! Number of updates.
   [[nodiscard]] std::size_t size() const;
 
   struct Impl;  //!< defined in internal/torch_model.cpp
 
  private:
+  [[nodiscard]] Result<Evaluation> evaluate_members(std::span<const std::size_t> members, bool loss_too) const;
   explicit CoalitionModels(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };

@@ -131,12 +131,21 @@ Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Met
       for (std::size_t i = 0; i < m; ++i) {
         if (attribution::coalition_contains(coalition, i)) members.push_back(i);
       }
-      auto evaluation = fast->evaluate(members);
-      if (!evaluation) return tl::unexpected(evaluation.error());
-      const double u = accuracy ? evaluation->accuracy : -evaluation->loss;
+      double u = 0;
+      std::optional<Evaluation> whole;
+      if (accuracy && coalition != full) {
+        auto a = fast->accuracy(members);  // no softmax needed
+        if (!a) return tl::unexpected(a.error());
+        u = *a;
+      } else {
+        auto evaluation = fast->evaluate(members);
+        if (!evaluation) return tl::unexpected(evaluation.error());
+        u = accuracy ? evaluation->accuracy : -evaluation->loss;
+        whole = *evaluation;
+      }
       const std::lock_guard lock(mutex);
       out.utilities.emplace_back(coalition, u);
-      if (coalition == full) grand = *evaluation;
+      if (coalition == full) grand = whole;
       return u;
     }
     if (coalition == 0) {

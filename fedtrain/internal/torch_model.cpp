@@ -520,6 +520,16 @@ Result<CoalitionModels> CoalitionModels::create(const ModelConfig& model, std::s
 std::size_t CoalitionModels::size() const { return impl_->proj.size(); }
 
 Result<Evaluation> CoalitionModels::evaluate(std::span<const std::size_t> members) const {
+  return evaluate_members(members, true);
+}
+
+Result<double> CoalitionModels::accuracy(std::span<const std::size_t> members) const {
+  auto e = evaluate_members(members, false);
+  if (!e) return tl::unexpected(e.error());
+  return e->accuracy;
+}
+
+Result<Evaluation> CoalitionModels::evaluate_members(std::span<const std::size_t> members, bool loss_too) const {
   const Impl& m = *impl_;
   const std::size_t n = m.proj.size();
   std::vector<char> in(n, 0);
@@ -609,14 +619,15 @@ Result<Evaluation> CoalitionModels::evaluate(std::span<const std::size_t> member
       for (std::int64_t c = 1; c < classes; ++c) {
         if (z[c] > z[best]) best = c;
       }
+      const auto target = m.targets[static_cast<std::size_t>(r)];
+      correct += best == target ? 1 : 0;
+      if (!loss_too) continue;
       double total = 0;
       for (std::int64_t c = 0; c < classes; ++c) total += std::exp(static_cast<double>(z[c] - z[best]));
-      const auto target = m.targets[static_cast<std::size_t>(r)];
       loss += std::log(total) + static_cast<double>(z[best]) - static_cast<double>(z[target]);
-      correct += best == target ? 1 : 0;
     }
     return Evaluation{.accuracy = static_cast<double>(correct) / static_cast<double>(m.rows),
-                      .loss = loss / static_cast<double>(m.rows),
+                      .loss = loss_too ? loss / static_cast<double>(m.rows) : 0.0,
                       .samples = m.rows};
   } catch (const c10::Error& e) {
     return fail(Errc::internal, std::string("libtorch failed evaluating a coalition model: ") +
