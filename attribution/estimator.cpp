@@ -561,7 +561,8 @@ bool border_pairs(std::size_t n, const EstimatorOptions& options) {
 // within two standard errors on the real n = 10 rounds; independent draws 93–95 %). The sweep
 // interleaves the sizes draw by draw, so a sweep cut short by the evaluation cap still spreads over
 // every size.
-std::vector<Coalition> stratified_sweep(std::size_t n, const std::vector<char>& enumerated, Xoshiro256& rng) {
+std::vector<Coalition> stratified_sweep(std::size_t n, const std::vector<char>& enumerated,
+                                        const std::vector<std::size_t>& draws, Xoshiro256& rng) {
   const Coalition full = full_mask(n);
   std::vector<std::vector<Coalition>> by_size;
   for (std::size_t size = 1; size < n; ++size) {
@@ -570,7 +571,7 @@ std::vector<Coalition> stratified_sweep(std::size_t n, const std::vector<char>& 
     std::vector<std::size_t> pi(n);
     std::iota(pi.begin(), pi.end(), std::size_t{0});
     std::vector<Coalition> blocks;
-    for (std::size_t b = 0; b * t < n; ++b) {
+    for (std::size_t b = 0; b < draws[size]; ++b) {
       rng.shuffle(std::span(pi));  // independent draws: see the comment above
       Coalition block = 0;
       for (std::size_t j = 0; j < t; ++j) block |= member(pi[j]);
@@ -590,6 +591,43 @@ std::vector<Coalition> stratified_sweep(std::size_t n, const std::vector<char>& 
     if (!any) break;
   }
   return sweep;
+}
+
+// Draws per size of the first sweep: ⌈n / min(s, n − s)⌉, about n participants per size.
+std::vector<std::size_t> first_sweep_draws(std::size_t n, const std::vector<char>& enumerated) {
+  std::vector<std::size_t> draws(n + 1, 0);
+  for (std::size_t size = 1; size < n; ++size) {
+    const std::size_t t = std::min(size, n - size);
+    if (!enumerated[size]) draws[size] = (n + t - 1) / t;
+  }
+  return draws;
+}
+
+// Draws per size of the later sweeps (Neyman allocation): size s contributes about
+// v_s n² / (d_s s (n − s)) to every participant's variance (d_s draws, each a "with" sample for s/n
+// of the participants and a "without" sample for the rest), and a draw costs about
+// min(s, n − s) + 10 passes over a validation-sized matrix on the FedAvg fast path; minimising the
+// sum for a fixed cost gives d_s ∝ √(v_s / (s (n − s) (min(s, n − s) + 10))). `total` draws in all,
+// at least one per size. Falls back to the first sweep's draws while a size lacks a variance.
+std::vector<std::size_t> neyman_draws(std::size_t n, const std::vector<char>& enumerated,
+                                      const std::vector<double>& variance, std::size_t total) {
+  std::vector<double> weight(n + 1, 0.0);
+  double sum = 0;
+  for (std::size_t size = 1; size < n; ++size) {
+    if (enumerated[size]) continue;
+    if (!std::isfinite(variance[size])) return first_sweep_draws(n, enumerated);
+    const double t = static_cast<double>(std::min(size, n - size));
+    weight[size] = std::sqrt(variance[size] /
+                             (static_cast<double>(size) * static_cast<double>(n - size) * (t + 10.0)));
+    sum += weight[size];
+  }
+  std::vector<std::size_t> draws(n + 1, 0);
+  for (std::size_t size = 1; size < n; ++size) {
+    if (enumerated[size]) continue;
+    const double share = sum > 0 ? weight[size] / sum : 0.0;
+    draws[size] = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(share * static_cast<double>(total))));
+  }
+  return draws;
 }
 
 // Solves A x = b (P×P, row-major, symmetric positive definite after the ridge) by Gaussian
@@ -816,6 +854,7 @@ Result<Estimate> run_stratified(std::size_t n, Evaluator& evaluator, const Setti
   std::vector<double> weights = options.weights.empty() ? std::vector<double>(n, 1.0) : options.weights;
   std::vector<double> values(n, 0.0), errors(n, kInf), base(n, 0.0);
   std::size_t samples = 0;
+  std::vector<double> size_variance(n + 1, kInf);
   auto refresh = [&] {
     std::vector<std::pair<Coalition, double>> pool;
     pool.reserve(memo.size());
@@ -827,7 +866,15 @@ Result<Estimate> run_stratified(std::size_t n, Evaluator& evaluator, const Setti
       for (auto& [c, u] : pool) u -= f(c);
     }
     stratified_values(n, pool, base, values, errors);
+    RunningStats by_size(n + 1);
+    for (const auto& [c, r] : pool) by_size.add(coalition_size(c), r);
+    for (std::size_t size = 0; size <= n; ++size) size_variance[size] = by_size.variance(size);
   };
+  const std::vector<std::size_t> first_draws = first_sweep_draws(n, enumerated);
+  std::size_t later_total = 0;
+  for (std::size_t d : first_draws) later_total += d;
+  later_total = std::max<std::size_t>(1, later_total / 2);
+  std::size_t sweeps = 0;
   bool middle = false;
   for (std::size_t size = 2; size + 1 < n; ++size) middle = middle || !enumerated[size];
   if (!middle) {
@@ -839,7 +886,15 @@ Result<Estimate> run_stratified(std::size_t n, Evaluator& evaluator, const Setti
                           std::to_string(samples) + " coalitions");
       break;
     }
-    auto sweep = stratified_sweep(n, enumerated, rng);
+    // The first sweep: about n participants per size. Later ones: the same without the surrogate
+    // (n ≤ 16: the residual variances of a few dozen coalitions are too noisy to allocate on; on
+    // the real n = 10 rounds Neyman allocation made the worst error 0.0051 instead of 0.0048);
+    // above 16 participants half as many draws in all, allocated by neyman_draws on the variances
+    // seen so far (n = 50 real round: 718 instead of 1,302 evaluations for standard errors ≤ 0.002).
+    const auto draws = sweeps == 0 || surrogate ? first_draws
+                                                : neyman_draws(n, enumerated, size_variance, later_total);
+    ++sweeps;
+    auto sweep = stratified_sweep(n, enumerated, draws, rng);
     if (sweep.size() > settings.max_samples - samples) sweep.resize(settings.max_samples - samples);
     auto added = evaluate_new(sweep);
     if (!added) return tl::unexpected(added.error());
@@ -885,8 +940,12 @@ Result<Method> parse_method(std::string_view name) {
                                           "\"; valid methods: exact, tmc, gtg, loo, banzhaf, stratified");
 }
 
-Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUtility& utility,
-                                  const EstimatorOptions& options) {
+namespace {
+
+Result<Estimate> run_method(Method method, std::size_t n, Evaluator& evaluator, const Settings& settings,
+                            const EstimatorOptions& options);
+
+Result<Settings> check_request(Method method, std::size_t n, const EstimatorOptions& options) {
   if (n == 0) {
     return fail(Errc::invalid_argument, std::string(method_name(method)) +
                                             " attribution needs at least one participant");
@@ -917,7 +976,12 @@ Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUti
     }
   }
 
-  Evaluator evaluator(utility, internal::resolve_threads(options.threads));
+  return settings;
+}
+
+Result<Estimate> run_method(Method method, std::size_t n, Evaluator& evaluator, const Settings& settings_value,
+                            const EstimatorOptions& options) {
+  const Settings* settings = &settings_value;
   if (method == Method::exact) return run_exact(n, evaluator, options);
   if (method == Method::loo) return run_loo(n, evaluator, options);
 
@@ -938,6 +1002,24 @@ Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUti
   if (method == Method::gtg) return run_gtg(n, evaluator, *settings, options);
   if (method == Method::stratified) return run_stratified(n, evaluator, *settings, options);
   return run_tmc(n, evaluator, *settings, options);
+}
+
+}  // namespace
+
+Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUtility& utility,
+                                  const EstimatorOptions& options) {
+  auto settings = check_request(method, n, options);
+  if (!settings) return tl::unexpected(settings.error());
+  Evaluator evaluator(utility, internal::resolve_threads(options.threads));
+  return run_method(method, n, evaluator, *settings, options);
+}
+
+Result<Estimate> estimate_batched(Method method, std::size_t n, const BatchUtility& utility,
+                                  const EstimatorOptions& options) {
+  auto settings = check_request(method, n, options);
+  if (!settings) return tl::unexpected(settings.error());
+  Evaluator evaluator(utility, internal::resolve_threads(options.threads));
+  return run_method(method, n, evaluator, *settings, options);
 }
 
 Result<Estimate> estimate(Method method, std::size_t n, const Utility& utility,

@@ -47,6 +47,11 @@ inline constexpr std::size_t kMaxParticipants = kCoalitionBits;
 //! safe to call from several threads at once.
 using CheckedUtility = std::function<Result<double>(Coalition)>;
 
+//! U for several coalitions at once (e.g. one pass over precomputed data serving the whole batch):
+//! one value per coalition, in order. A coalition's value must not depend on the rest of the batch
+//! (deterministic per coalition); safe to call from several threads at once.
+using BatchUtility = std::function<Result<std::vector<double>>(std::span<const Coalition>)>;
+
 //! Which estimator to run.
 enum class Method {
   exact,    //!< exact Shapley over all 2^n coalitions; refused for n > kMaxExactParticipants
@@ -160,6 +165,13 @@ Result<Estimate> estimate(Method method, std::size_t n, const Utility& utility,
 //! estimate() for a utility that can fail (e.g. rebuilding a coalition model fails): the first
 //! failing coalition's error is returned, prefixed with the coalition. Same other errors.
 Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUtility& utility,
+                                  const EstimatorOptions& options = {});
+
+//! estimate_checked() for a batch utility: each parallel batch of coalitions is split into one
+//! contiguous chunk per thread (at most 256 coalitions each) and each chunk is one utility call.
+//! Same results as estimate_checked() with the same per-coalition values. Errors as
+//! estimate_checked(), plus Errc::internal when the utility returns the wrong number of values.
+Result<Estimate> estimate_batched(Method method, std::size_t n, const BatchUtility& utility,
                                   const EstimatorOptions& options = {});
 
 //! A seed derived from arbitrary round inputs: the first 8 bytes (big-endian) of

@@ -720,11 +720,12 @@ int run_n50(const std::string& dir, std::size_t n, std::size_t rounds, std::size
       models = std::move(*built);
     }
     const double precompute = seconds_since(start);
-    auto e = fa::estimate(*method, n, [&](fa::Coalition s) {
-      if (general) return real_utility(job, round, s);
-      auto a = models->accuracy(members_of(s));
-      return a ? *a : std::nan("");
-    }, o);
+    auto e = general ? fa::estimate(*method, n, [&](fa::Coalition s) { return real_utility(job, round, s); }, o)
+                     : fa::estimate_batched(*method, n, [&](std::span<const fa::Coalition> batch) {
+                         std::vector<std::vector<std::size_t>> members;
+                         for (auto s : batch) members.push_back(members_of(s));
+                         return models->accuracies(members);
+                       }, o);
     const double wall = seconds_since(start);
     if (!e) {
       std::printf("%s failed: %s\n", method_name.c_str(), e.error().to_string().c_str());

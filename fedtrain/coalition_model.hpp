@@ -52,13 +52,20 @@ class CoalitionModels {
   //! utilities; same value, same errors.
   [[nodiscard]] Result<double> accuracy(std::span<const std::size_t> members) const;
 
+  //! accuracy() of each coalition (update indices per coalition), computed in one pass over the
+  //! precomputed matrices per block of validation rows, so a batch costs far less memory traffic
+  //! than its coalitions one by one. Each value equals accuracy() of that coalition bit for bit,
+  //! whatever else the batch holds. Errors as evaluate().
+  [[nodiscard]] Result<std::vector<double>> accuracies(std::span<const std::vector<std::size_t>> coalitions) const;
+
   //! Number of updates.
   [[nodiscard]] std::size_t size() const;
 
   struct Impl;  //!< defined in internal/torch_model.cpp
 
  private:
-  [[nodiscard]] Result<Evaluation> evaluate_members(std::span<const std::size_t> members, bool loss_too) const;
+  [[nodiscard]] Result<std::vector<Evaluation>> evaluate_batch(std::span<const std::vector<std::size_t>> coalitions,
+                                                             bool loss_too) const;
   explicit CoalitionModels(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };

@@ -172,7 +172,42 @@ Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Met
       std::all_of(game.updates.begin(), game.updates.end(), [](const auto& u) { return u.samples > 0; })) {
     for (const auto& u : game.updates) weighted.weights.push_back(static_cast<double>(u.samples));
   }
-  auto estimate = attribution::estimate_checked(method, m, utility, weighted);
+  // With the fast path, the estimators' parallel batches go to CoalitionModels::accuracies in
+  // chunks (one pass over the precomputed matrices per chunk); every value is the one utility()
+  // gives for that coalition.
+  const attribution::BatchUtility batch =
+      [&](std::span<const attribution::Coalition> coalitions) -> Result<std::vector<double>> {
+    if (!accuracy) {
+      std::vector<double> values;
+      for (auto c : coalitions) {
+        auto u = utility(c);
+        if (!u) return tl::unexpected(u.error());
+        values.push_back(*u);
+      }
+      return values;
+    }
+    std::vector<std::vector<std::size_t>> members(coalitions.size());
+    for (std::size_t k = 0; k < coalitions.size(); ++k) {
+      for (std::size_t i = 0; i < m; ++i) {
+        if (attribution::coalition_contains(coalitions[k], i)) members[k].push_back(i);
+      }
+    }
+    auto values = fast->accuracies(members);
+    if (!values) return tl::unexpected(values.error());
+    std::optional<Evaluation> whole;
+    for (std::size_t k = 0; k < coalitions.size(); ++k) {
+      if (coalitions[k] != full) continue;
+      auto e = fast->evaluate(members[k]);
+      if (!e) return tl::unexpected(e.error());
+      whole = *e;
+    }
+    const std::lock_guard lock(mutex);
+    for (std::size_t k = 0; k < coalitions.size(); ++k) out.utilities.emplace_back(coalitions[k], (*values)[k]);
+    if (whole) grand = whole;
+    return values;
+  };
+  auto estimate = fast ? attribution::estimate_batched(method, m, batch, weighted)
+                       : attribution::estimate_checked(method, m, utility, weighted);
   if (!estimate) return tl::unexpected(estimate.error());
   out.estimate = std::move(*estimate);
   if (!grand) {

@@ -520,25 +520,86 @@ Result<CoalitionModels> CoalitionModels::create(const ModelConfig& model, std::s
 std::size_t CoalitionModels::size() const { return impl_->proj.size(); }
 
 Result<Evaluation> CoalitionModels::evaluate(std::span<const std::size_t> members) const {
-  return evaluate_members(members, true);
+  const std::vector<std::size_t> one(members.begin(), members.end());
+  auto all = evaluate_batch(std::span(&one, 1), true);
+  if (!all) return tl::unexpected(all.error());
+  return all->front();
 }
 
 Result<double> CoalitionModels::accuracy(std::span<const std::size_t> members) const {
-  auto e = evaluate_members(members, false);
-  if (!e) return tl::unexpected(e.error());
-  return e->accuracy;
+  const std::vector<std::size_t> one(members.begin(), members.end());
+  auto all = evaluate_batch(std::span(&one, 1), false);
+  if (!all) return tl::unexpected(all.error());
+  return all->front().accuracy;
 }
 
-Result<Evaluation> CoalitionModels::evaluate_members(std::span<const std::size_t> members, bool loss_too) const {
+Result<std::vector<double>> CoalitionModels::accuracies(std::span<const std::vector<std::size_t>> coalitions) const {
+  auto all = evaluate_batch(coalitions, false);
+  if (!all) return tl::unexpected(all.error());
+  std::vector<double> out;
+  out.reserve(all->size());
+  for (const auto& e : *all) out.push_back(e.accuracy);
+  return out;
+}
+
+namespace {
+
+// Element-wise loops in fixed chunks of 64 (a constant trip count, which GCC vectorises at -O2)
+// plus a scalar tail doing the same arithmetic, so every element gets the same bits either way.
+constexpr std::size_t kLanes = 64;
+
+void add_into(float* __restrict a, const float* __restrict p, std::size_t count) {
+  std::size_t c = 0;
+  for (; c + kLanes <= count; c += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) a[c + j] += p[c + j];
+  }
+  for (; c < count; ++c) a[c] += p[c];
+}
+
+void subtract_from(float* __restrict a, const float* __restrict p, std::size_t count) {
+  std::size_t c = 0;
+  for (; c + kLanes <= count; c += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) a[c + j] -= p[c + j];
+  }
+  for (; c < count; ++c) a[c] -= p[c];
+}
+
+// a ← base + a·scale, then ReLU when `relu`.
+void scale_shift(float* __restrict a, const float* __restrict base, float scale, bool relu, std::size_t count) {
+  std::size_t c = 0;
+  for (; c + kLanes <= count; c += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) a[c + j] = base[c + j] + a[c + j] * scale;
+  }
+  for (; c < count; ++c) a[c] = base[c] + a[c] * scale;
+  if (!relu) return;
+  for (c = 0; c + kLanes <= count; c += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) a[c + j] = a[c + j] > 0.0F ? a[c + j] : 0.0F;
+  }
+  for (; c < count; ++c) a[c] = a[c] > 0.0F ? a[c] : 0.0F;
+}
+
+}  // namespace
+
+// Every coalition is computed by the same steps on the same fixed row blocks, whatever else is in
+// the batch, so its result does not depend on the batch (or on the thread running it). Within a
+// block of rows, the precomputed matrices P_i are read once per coalition from cache rather than
+// from memory: a batch pays the memory traffic of one pass over the P_i per block.
+Result<std::vector<Evaluation>> CoalitionModels::evaluate_batch(std::span<const std::vector<std::size_t>> coalitions,
+                                                                bool loss_too) const {
   const Impl& m = *impl_;
   const std::size_t n = m.proj.size();
-  std::vector<char> in(n, 0);
-  for (auto i : members) {
-    if (i >= n || in[i]) {
-      return fail(Errc::invalid_argument, "coalition member " + std::to_string(i) +
-                                              (i >= n ? " is out of range" : " is repeated"));
+  const std::size_t count = coalitions.size();
+  std::vector<char> in(count * n, 0);
+  std::vector<double> weight_sum(count, 0.0);
+  for (std::size_t b = 0; b < count; ++b) {
+    for (auto i : coalitions[b]) {
+      if (i >= n || in[b * n + i]) {
+        return fail(Errc::invalid_argument, "coalition member " + std::to_string(i) +
+                                                (i >= n ? " is out of range" : " is repeated"));
+      }
+      in[b * n + i] = 1;
     }
-    in[i] = 1;
+    for (std::size_t i = 0; i < n; ++i) weight_sum[b] += in[b * n + i] ? m.samples[i] : 0.0;
   }
   try {
     torch::NoGradGuard no_grad;
@@ -547,88 +608,99 @@ Result<Evaluation> CoalitionModels::evaluate_members(std::span<const std::size_t
       at::set_num_threads(1);
       single_threaded = true;
     }
-    const std::size_t cells = m.rows * m.width0;
-    const std::size_t size = members.size();
-    double weight_sum = 0;
-    for (std::size_t i = 0; i < n; ++i) weight_sum += in[i] ? m.samples[i] : 0.0;
-    thread_local std::vector<float> act;
-    act.resize(cells);
-    float* __restrict a = act.data();
-    const float* __restrict base = m.base.data();
-    if (size == 0) {
-      std::copy(base, base + cells, a);
-    } else {
-      // acc = Σ_{i∈S} proj_i, or total − Σ_{i∉S} proj_i when S holds more than half: at most n/2
-      // passes over a rows×width0 matrix; members in index order, so the bits depend on S only.
-      const bool complement = 2 * size > n;
-      bool first = true;
-      if (complement) std::copy(m.total.begin(), m.total.end(), a);
+    // Layers from 1 on, per coalition: rebuilt as weighted_mean does (double sum in member order,
+    // rounded, added to w_t).
+    const std::size_t rest_size = m.global_rest.size();
+    std::vector<float> rest(count * rest_size);
+    std::vector<double> sum(rest_size);
+    for (std::size_t b = 0; b < count; ++b) {
+      float* r = rest.data() + b * rest_size;
+      std::copy(m.global_rest.begin(), m.global_rest.end(), r);
+      if (coalitions[b].empty()) continue;
+      std::fill(sum.begin(), sum.end(), 0.0);
       for (std::size_t i = 0; i < n; ++i) {
-        if (static_cast<bool>(in[i]) == complement) continue;
-        const float* __restrict p = m.proj[i].data();
-        if (complement) {
-          for (std::size_t c = 0; c < cells; ++c) a[c] -= p[c];
-        } else if (first) {
-          std::copy(p, p + cells, a);
-          first = false;
+        if (!in[b * n + i]) continue;
+        const double w = m.samples[i] / weight_sum[b];
+        const float* u = m.update_rest[i].data();
+        for (std::size_t k = 0; k < rest_size; ++k) sum[k] += w * static_cast<double>(u[k]);
+      }
+      for (std::size_t k = 0; k < rest_size; ++k) r[k] += static_cast<float>(sum[k]);
+    }
+    constexpr std::size_t kBlockRows = 200;
+    const std::size_t layers = m.widths.size() - 1;
+    const auto classes = m.widths.back();
+    std::vector<float> act(kBlockRows * m.width0);
+    std::vector<std::size_t> correct(count, 0);
+    std::vector<double> loss(count, 0.0);
+    for (std::size_t r0 = 0; r0 < m.rows; r0 += kBlockRows) {
+      const std::size_t block = std::min(kBlockRows, m.rows - r0);
+      const std::size_t cells = block * m.width0;
+      const std::size_t offset = r0 * m.width0;
+      const float* base = m.base.data() + offset;
+      for (std::size_t b = 0; b < count; ++b) {
+        float* a = act.data();
+        const std::size_t size = coalitions[b].size();
+        if (size == 0) {
+          std::copy(base, base + cells, a);
+          if (layers > 1) scale_shift(a, base, 0.0F, true, cells);
         } else {
-          for (std::size_t c = 0; c < cells; ++c) a[c] += p[c];
+          // Σ_{i∈S} proj_i, or total − Σ_{i∉S} proj_i when S holds more than half: at most n/2
+          // passes; members in index order, so the bits depend on S only.
+          const bool complement = 2 * size > n;
+          bool first = true;
+          if (complement) std::copy(m.total.begin() + offset, m.total.begin() + offset + cells, a);
+          for (std::size_t i = 0; i < n; ++i) {
+            if (static_cast<bool>(in[b * n + i]) == complement) continue;
+            const float* p = m.proj[i].data() + offset;
+            if (complement) {
+              subtract_from(a, p, cells);
+            } else if (first) {
+              std::copy(p, p + cells, a);
+              first = false;
+            } else {
+              add_into(a, p, cells);
+            }
+          }
+          scale_shift(a, base, static_cast<float>(1.0 / weight_sum[b]), layers > 1, cells);
+        }
+        const auto rows = static_cast<std::int64_t>(block);
+        torch::Tensor current = torch::from_blob(a, {rows, m.widths[1]});
+        const float* r = rest.data() + b * rest_size;
+        std::size_t pos = 0;
+        for (std::size_t l = 1; l < layers; ++l) {
+          const auto lin = m.widths[l];
+          const auto lout = m.widths[l + 1];
+          auto weight = torch::from_blob(const_cast<float*>(r + pos), {lout, lin});
+          auto bias = torch::from_blob(const_cast<float*>(r + pos + static_cast<std::size_t>(lout * lin)), {lout});
+          pos += static_cast<std::size_t>(lout * lin + lout);
+          current = at::addmm(bias, current, weight.t());
+          if (l + 1 < layers) current.relu_();
+        }
+        current = current.contiguous();
+        const float* logits = current.data_ptr<float>();
+        for (std::int64_t row = 0; row < rows; ++row) {
+          const float* z = logits + row * classes;
+          std::int64_t best = 0;
+          for (std::int64_t c = 1; c < classes; ++c) {
+            if (z[c] > z[best]) best = c;
+          }
+          const auto target = m.targets[r0 + static_cast<std::size_t>(row)];
+          correct[b] += best == target ? 1 : 0;
+          if (!loss_too) continue;
+          double total = 0;
+          for (std::int64_t c = 0; c < classes; ++c) total += std::exp(static_cast<double>(z[c] - z[best]));
+          loss[b] += std::log(total) + static_cast<double>(z[best]) - static_cast<double>(z[target]);
         }
       }
-      const auto inverse = static_cast<float>(1.0 / weight_sum);
-      for (std::size_t c = 0; c < cells; ++c) a[c] = base[c] + a[c] * inverse;
     }
-    const std::size_t layers = m.widths.size() - 1;
-    if (layers > 1) {
-      for (std::size_t c = 0; c < cells; ++c) a[c] = a[c] > 0.0F ? a[c] : 0.0F;
+    std::vector<Evaluation> out;
+    out.reserve(count);
+    for (std::size_t b = 0; b < count; ++b) {
+      out.push_back(Evaluation{.accuracy = static_cast<double>(correct[b]) / static_cast<double>(m.rows),
+                               .loss = loss_too ? loss[b] / static_cast<double>(m.rows) : 0.0,
+                               .samples = m.rows});
     }
-    // Layers from 1 on: parameters rebuilt as weighted_mean does (double sum, rounded, added to w_t).
-    thread_local std::vector<float> rest;
-    thread_local std::vector<double> sum;
-    rest.assign(m.global_rest.begin(), m.global_rest.end());
-    if (size > 0) {
-      sum.assign(rest.size(), 0.0);
-      for (std::size_t i = 0; i < n; ++i) {
-        if (!in[i]) continue;
-        const double w = m.samples[i] / weight_sum;
-        const float* u = m.update_rest[i].data();
-        for (std::size_t k = 0; k < rest.size(); ++k) sum[k] += w * static_cast<double>(u[k]);
-      }
-      for (std::size_t k = 0; k < rest.size(); ++k) rest[k] += static_cast<float>(sum[k]);
-    }
-    const auto rows = static_cast<std::int64_t>(m.rows);
-    torch::Tensor current = torch::from_blob(a, {rows, m.widths[1]});
-    std::size_t offset = 0;
-    for (std::size_t l = 1; l < layers; ++l) {
-      const auto lin = m.widths[l];
-      const auto lout = m.widths[l + 1];
-      auto weight = torch::from_blob(rest.data() + offset, {lout, lin});
-      auto bias = torch::from_blob(rest.data() + offset + static_cast<std::size_t>(lout * lin), {lout});
-      offset += static_cast<std::size_t>(lout * lin + lout);
-      current = at::addmm(bias, current, weight.t());
-      if (l + 1 < layers) current.relu_();
-    }
-    current = current.contiguous();
-    const float* logits = current.data_ptr<float>();
-    const auto classes = m.widths.back();
-    double loss = 0;
-    std::size_t correct = 0;
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const float* z = logits + r * classes;
-      std::int64_t best = 0;
-      for (std::int64_t c = 1; c < classes; ++c) {
-        if (z[c] > z[best]) best = c;
-      }
-      const auto target = m.targets[static_cast<std::size_t>(r)];
-      correct += best == target ? 1 : 0;
-      if (!loss_too) continue;
-      double total = 0;
-      for (std::int64_t c = 0; c < classes; ++c) total += std::exp(static_cast<double>(z[c] - z[best]));
-      loss += std::log(total) + static_cast<double>(z[best]) - static_cast<double>(z[target]);
-    }
-    return Evaluation{.accuracy = static_cast<double>(correct) / static_cast<double>(m.rows),
-                      .loss = loss_too ? loss / static_cast<double>(m.rows) : 0.0,
-                      .samples = m.rows};
+    return out;
   } catch (const c10::Error& e) {
     return fail(Errc::internal, std::string("libtorch failed evaluating a coalition model: ") +
                                     e.what_without_backtrace());
