@@ -18,6 +18,10 @@
 //!  - Data Banzhaf / MSR: J. T. Wang & R. Jia, "Data Banzhaf: A robust data valuation framework
 //!    for machine learning", AISTATS 2023 (maximum-sample-reuse estimator).
 //!  - leave-one-out: φ_i = U(N) − U(N∖{i}) (Cook's distance style baseline; see Ghorbani & Zou).
+//!  - stratified: P. Kolpaczki, V. Bengs, M. Muschalik & E. Hüllermeier, "Approximating the Shapley
+//!    value without marginal contributions", AAAI 2024 (Stratified SVARM: every sampled coalition
+//!    updates every participant's stratum means), with exact border strata and a fitted
+//!    FedAvg-mixture surrogate as control variate (docs/attribution.md).
 //!
 //! All methods memoise U(S) (each coalition is evaluated at most once per call), evaluate
 //! coalitions in parallel on `threads` std::threads, and are deterministic: for a given seed the
@@ -80,9 +84,10 @@ Result<Method> parse_method(std::string_view name);
 
 //! How an estimator runs. Unset optionals take the method's default, listed per field.
 //!
-//! Stopping (sampling methods tmc, gtg, banzhaf): samples are drawn in batches (n permutations
-//! for tmc; 2n for gtg — the n rows of a random Latin square, every participant at every position
-//! once, each followed by its reverse; max(32, n) coalitions for banzhaf). After each batch the
+//! Stopping (sampling methods tmc, gtg, banzhaf, stratified): samples are drawn in batches (n
+//! permutations for tmc; 2n for gtg — the n rows of a random Latin square, every participant at
+//! every position once, each followed by its reverse; max(32, n) coalitions for banzhaf; one sweep
+//! over the coalition sizes not enumerated for stratified, whose max_evaluations is a hard cap). After each batch the
 //! estimator stops when any of these holds (gtg also checks max_evaluations before every step of
 //! 8 permutations and the standard-error target after every 8 permutations):
 //!  - the number of samples reached max_samples;
@@ -135,7 +140,8 @@ struct Estimate {
   //! Standard error of each value: std of the sampled marginals / √samples for tmc; for gtg the
   //! stratified standard error over prefix sizes with a finite-population correction (0 once
   //! every coalition is memoised); the two-sample standard error of the difference of means for
-  //! banzhaf; 0 for exact, loo and skipped rounds.
+  //! banzhaf; for stratified the stratified standard error of its "with" and "without" means
+  //! (docs/attribution.md); 0 for exact, loo and skipped rounds.
   std::vector<double> std_errors;
   std::size_t evaluations = 0;     //!< distinct coalitions whose utility was computed
   std::size_t samples = 0;         //!< permutations (tmc, gtg) or coalitions (banzhaf) drawn; 0 otherwise
@@ -154,7 +160,9 @@ struct Estimate {
 //! truncation the sum differs by less than the tolerance. gtg's stratified estimate (mean over
 //! every memoised pair (S, S ∪ {i}) per prefix size, docs/attribution.md) is unbiased per
 //! participant, so efficient in expectation, and exact (equal to exact Shapley) once every
-//! coalition is memoised. Banzhaf and LOO values are not efficient.
+//! coalition is memoised; so is stratified's without its surrogate (n > 16), and with it up to the
+//! small bias of fitting the surrogate to the sampled coalitions themselves (tested: within the
+//! sampling noise on a 10-player game). Banzhaf and LOO values are not efficient.
 //!
 //! Errors: Errc::invalid_argument when n is 0, n > kMaxParticipants, n > kMaxExactParticipants
 //! for Method::exact (2^n evaluations), or an option is out of range (negative tolerance,

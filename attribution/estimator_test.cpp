@@ -700,6 +700,49 @@ TEST(Gtg, EvaluatesEveryPairFirstWhenTheCapAllowsIt) {
   }
 }
 
+// ---- batch utility ----------------------------------------------------------------------------
+
+TEST(EstimateBatched, GivesTheSameResultsAsThePerCoalitionUtility) {
+  const auto u = random_fl_game(9, 21);
+  const Utility single = [&](Coalition s) { return u[s]; };
+  std::atomic<std::size_t> calls = 0, largest = 0;
+  const BatchUtility batch = [&](std::span<const Coalition> coalitions) -> Result<std::vector<double>> {
+    ++calls;
+    std::size_t seen = largest.load();
+    while (coalitions.size() > seen && !largest.compare_exchange_weak(seen, coalitions.size())) {
+    }
+    std::vector<double> out;
+    for (Coalition s : coalitions) out.push_back(u[s]);
+    return out;
+  };
+  for (Method m : kAllMethods) {
+    for (std::size_t threads : {1, 3}) {
+      EstimatorOptions o;
+      o.seed = 8;
+      o.threads = threads;
+      o.max_evaluations = m == Method::exact || m == Method::loo ? 0 : 200;
+      auto a = estimate(m, 9, single, o);
+      auto b = estimate_batched(m, 9, batch, o);
+      ASSERT_TRUE(a && b) << method_name(m);
+      EXPECT_EQ(a->values, b->values) << method_name(m);
+      EXPECT_EQ(a->std_errors, b->std_errors) << method_name(m);
+      EXPECT_EQ(a->evaluations, b->evaluations) << method_name(m);
+    }
+  }
+  EXPECT_GT(calls.load(), 0U);
+  EXPECT_LE(largest.load(), 256U);  // exact's 512 coalitions came in chunks
+}
+
+TEST(EstimateBatched, RefusesAWrongNumberOfValues) {
+  const BatchUtility short_batch = [](std::span<const Coalition> coalitions) -> Result<std::vector<double>> {
+    return std::vector<double>(coalitions.size() > 1 ? coalitions.size() - 1 : 0, 0.0);
+  };
+  auto r = estimate_batched(Method::exact, 4, short_batch);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::internal);
+  EXPECT_NE(r.error().message.find("values for"), std::string::npos) << r.error().message;
+}
+
 // ---- errors ------------------------------------------------------------------------------------
 
 TEST(ParseMethod, AcceptsEveryMethodName) {

@@ -61,9 +61,8 @@ class CoalitionModels {
   //! Number of updates.
   [[nodiscard]] std::size_t size() const;
 
-  struct Impl;  //!< defined in internal/torch_model.cpp
-
  private:
+  struct Impl;  // defined in internal/torch_model.cpp (libtorch stays out of this header)
   [[nodiscard]] Result<std::vector<Evaluation>> evaluate_batch(std::span<const std::vector<std::size_t>> coalitions,
                                                              bool loss_too) const;
   explicit CoalitionModels(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}

@@ -125,6 +125,36 @@ TEST(CoalitionModels, AreDeterministicAndIndependentOfMemberOrderAndThreads) {
   }
 }
 
+TEST(CoalitionModels, BatchAccuraciesEqualSingleOnesWhateverTheBatch) {
+  const Round r = make_round({100}, 6);
+  auto models = CoalitionModels::create(r.model, r.global, spans(r), r.samples, test_split(), r.validation, 2);
+  ASSERT_TRUE(models);
+  std::vector<std::vector<std::size_t>> all;
+  for (std::size_t s = 0; s < 64; ++s) {
+    std::vector<std::size_t> members;
+    for (std::size_t i = 0; i < 6; ++i) {
+      if ((s >> i) & 1U) members.push_back(i);
+    }
+    all.push_back(members);
+  }
+  auto batch = models->accuracies(all);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->size(), 64U);
+  const std::vector<std::vector<std::size_t>> part(all.begin() + 40, all.begin() + 47);
+  auto partial = models->accuracies(part);
+  ASSERT_TRUE(partial);
+  for (std::size_t k = 0; k < 64; ++k) {
+    auto one = models->accuracy(all[k]);
+    ASSERT_TRUE(one);
+    EXPECT_EQ((*batch)[k], *one) << k;
+    auto full = models->evaluate(all[k]);
+    ASSERT_TRUE(full);
+    EXPECT_EQ(full->accuracy, *one) << k;
+    if (k >= 40 && k < 47) EXPECT_EQ((*partial)[k - 40], *one) << k;
+  }
+  EXPECT_FALSE(models->accuracies(std::vector<std::vector<std::size_t>>{{0}, {7}}));
+}
+
 TEST(CoalitionModels, RefuseOtherModelsAndBadInputs) {
   const Round r = make_round({16}, 2);
   ModelConfig cnn;
