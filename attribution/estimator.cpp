@@ -279,6 +279,10 @@ Result<Estimate> run_tmc(std::size_t n, Evaluator& evaluator, const Settings& se
   return out;
 }
 
+// Border strata shared by gtg and stratified (defined with the stratified estimator below).
+std::vector<Coalition> border_coalitions(std::size_t n, bool pairs);
+bool border_pairs(std::size_t n, const EstimatorOptions& options);
+
 // GTG-Shapley's guided permutations (Liu et al. 2022), drawn as one position-stratified,
 // antithetic batch of 2n permutations: rows b = 0..n-1 of a random Latin square,
 // row_b[k] = π((b + μ(k)) mod n) for uniformly random permutations π, μ of the participants and
@@ -394,6 +398,16 @@ Result<Estimate> run_gtg(std::size_t n, Evaluator& evaluator, const Settings& se
   auto over_cap = [&] {
     return options.max_evaluations > 0 && evaluator.evaluations() >= options.max_evaluations;
   };
+  // Exact border strata: with an evaluation cap at least twice the 2n + 2 + C(n, 2) border
+  // coalitions, every coalition of sizes 1, 2 and n − 1 is evaluated first, so strata 0, 1 and
+  // n − 2 (the marginals on the empty set, on singletons and on N ∖ {i}) are exact and the guided
+  // permutations' budget goes to the middle strata. (Sizes 1 and n − 1 are reached by the first
+  // guided batch anyway.)
+  if (options.max_evaluations > 0 && border_pairs(n, options)) {
+    const auto border = border_coalitions(n, true);
+    FLYWHEEL_TRY(evaluator.evaluate(border));
+    for (Coalition c : border) memo.emplace(c, evaluator.at(c));
+  }
   bool finished = false;
   while (!finished) {
     auto rows = guided_batch(n, rng);
@@ -511,6 +525,399 @@ Result<Estimate> run_banzhaf(std::size_t n, Evaluator& evaluator, const Settings
   return out;
 }
 
+
+// ---- stratified: exact border strata, balanced stratified sampling, mixture surrogate -----------
+
+// Every coalition of size 1 and of size n − 1, then (with `pairs`) of size 2, in a fixed order.
+std::vector<Coalition> border_coalitions(std::size_t n, bool pairs) {
+  const Coalition full = full_mask(n);
+  std::vector<Coalition> out;
+  for (std::size_t i = 0; i < n; ++i) out.push_back(member(i));
+  for (std::size_t i = 0; i < n; ++i) out.push_back(full & ~member(i));
+  if (pairs) {
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = i + 1; j < n; ++j) out.push_back(member(i) | member(j));
+    }
+  }
+  return out;
+}
+
+// Whether the border adds every pair: when the 2n + 2 + C(n, 2) border coalitions take at most
+// half of the evaluation cap, or (no cap) n ≤ kMaxSurrogateParticipants.
+bool border_pairs(std::size_t n, const EstimatorOptions& options) {
+  if (n < 4) return false;  // size 2 is then already a border size (n − 1 or n − 2 ≤ 2)
+  const std::size_t cost = 2 * n + 2 + n * (n - 1) / 2;
+  if (options.max_evaluations > 0) return 2 * cost <= options.max_evaluations;
+  return n <= kMaxSurrogateParticipants;
+}
+
+// One sweep of samples over the sizes not enumerated: for each middle size s, with
+// t = min(s, n − s), ⌈n/t⌉ independent uniform random t-subsets (the first t of a fresh uniform
+// permutation); the coalitions are the subsets (s = t) or their complements (s > t), so a sweep
+// holds about as many participants per size as there are participants. Independent draws, not the
+// blocks of one permutation: blocks of a partition make a size's "with i" and "without i" means
+// negatively correlated (their sum is fixed for an additive game), which inflates the variance of
+// their difference beyond the standard error below (measured: 90 % instead of 95 % of estimates
+// within two standard errors on the real n = 10 rounds; independent draws 93–95 %). The sweep
+// interleaves the sizes draw by draw, so a sweep cut short by the evaluation cap still spreads over
+// every size.
+std::vector<Coalition> stratified_sweep(std::size_t n, const std::vector<char>& enumerated,
+                                        const std::vector<std::size_t>& draws, Xoshiro256& rng) {
+  const Coalition full = full_mask(n);
+  std::vector<std::vector<Coalition>> by_size;
+  for (std::size_t size = 1; size < n; ++size) {
+    if (enumerated[size]) continue;
+    const std::size_t t = std::min(size, n - size);
+    std::vector<std::size_t> pi(n);
+    std::iota(pi.begin(), pi.end(), std::size_t{0});
+    std::vector<Coalition> blocks;
+    for (std::size_t b = 0; b < draws[size]; ++b) {
+      rng.shuffle(std::span(pi));  // independent draws: see the comment above
+      Coalition block = 0;
+      for (std::size_t j = 0; j < t; ++j) block |= member(pi[j]);
+      blocks.push_back(size == t ? block : full & ~block);
+    }
+    by_size.push_back(std::move(blocks));
+  }
+  std::vector<Coalition> sweep;
+  for (std::size_t b = 0;; ++b) {
+    bool any = false;
+    for (const auto& blocks : by_size) {
+      if (b < blocks.size()) {
+        sweep.push_back(blocks[b]);
+        any = true;
+      }
+    }
+    if (!any) break;
+  }
+  return sweep;
+}
+
+// Draws per size of the first sweep: ⌈n / min(s, n − s)⌉, about n participants per size.
+std::vector<std::size_t> first_sweep_draws(std::size_t n, const std::vector<char>& enumerated) {
+  std::vector<std::size_t> draws(n + 1, 0);
+  for (std::size_t size = 1; size < n; ++size) {
+    const std::size_t t = std::min(size, n - size);
+    if (!enumerated[size]) draws[size] = (n + t - 1) / t;
+  }
+  return draws;
+}
+
+// Draws per size of the later sweeps (Neyman allocation): size s contributes about
+// v_s n² / (d_s s (n − s)) to every participant's variance (d_s draws, each a "with" sample for s/n
+// of the participants and a "without" sample for the rest), and a draw costs about
+// min(s, n − s) + 10 passes over a validation-sized matrix on the FedAvg fast path; minimising the
+// sum for a fixed cost gives d_s ∝ √(v_s / (s (n − s) (min(s, n − s) + 10))). `total` draws in all,
+// at least one per size. Falls back to the first sweep's draws while a size lacks a variance.
+std::vector<std::size_t> neyman_draws(std::size_t n, const std::vector<char>& enumerated,
+                                      const std::vector<double>& variance, std::size_t total) {
+  std::vector<double> weight(n + 1, 0.0);
+  double sum = 0;
+  for (std::size_t size = 1; size < n; ++size) {
+    if (enumerated[size]) continue;
+    if (!std::isfinite(variance[size])) return first_sweep_draws(n, enumerated);
+    const double t = static_cast<double>(std::min(size, n - size));
+    weight[size] = std::sqrt(variance[size] /
+                             (static_cast<double>(size) * static_cast<double>(n - size) * (t + 10.0)));
+    sum += weight[size];
+  }
+  std::vector<std::size_t> draws(n + 1, 0);
+  for (std::size_t size = 1; size < n; ++size) {
+    if (enumerated[size]) continue;
+    const double share = sum > 0 ? weight[size] / sum : 0.0;
+    draws[size] = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(share * static_cast<double>(total))));
+  }
+  return draws;
+}
+
+// Solves A x = b (P×P, row-major, symmetric positive definite after the ridge) by Gaussian
+// elimination with partial pivoting; deterministic.
+std::vector<double> solve_linear(std::vector<double> a, std::vector<double> b, std::size_t p) {
+  for (std::size_t c = 0; c < p; ++c) {
+    std::size_t pivot = c;
+    for (std::size_t r = c + 1; r < p; ++r) {
+      if (std::abs(a[r * p + c]) > std::abs(a[pivot * p + c])) pivot = r;
+    }
+    if (pivot != c) {
+      for (std::size_t q = 0; q < p; ++q) std::swap(a[c * p + q], a[pivot * p + q]);
+      std::swap(b[c], b[pivot]);
+    }
+    const double d = a[c * p + c];
+    if (d == 0) continue;
+    for (std::size_t r = c + 1; r < p; ++r) {
+      const double factor = a[r * p + c] / d;
+      if (factor == 0) continue;
+      for (std::size_t q = c; q < p; ++q) a[r * p + q] -= factor * a[c * p + q];
+      b[r] -= factor * b[c];
+    }
+  }
+  std::vector<double> x(p, 0.0);
+  for (std::size_t c = p; c-- > 0;) {
+    double v = b[c];
+    for (std::size_t q = c + 1; q < p; ++q) v -= a[c * p + q] * x[q];
+    x[c] = a[c * p + c] != 0 ? v / a[c * p + c] : 0.0;
+  }
+  return x;
+}
+
+// The mixture surrogate f(S) = Σ_{i,j∈S} w_i w_j G_ij / (Σ_{i∈S} w_i)² (f(∅) = U(∅)): exact for any
+// utility quadratic in the merged model w_t + Σ_{i∈S} (w_i / Σ w) Δ_i, since the mixture weights sum
+// to 1. G is fitted by least squares to every evaluated non-empty coalition, with a small ridge
+// toward the G that interpolates sizes 1 and 2 (G_ii = U({i}), G_ij from U({i, j})).
+struct Surrogate {
+  std::size_t n = 0;
+  std::vector<double> w;  // weights
+  std::vector<double> g;  // n×n, symmetric
+  double empty = 0;
+
+  [[nodiscard]] double operator()(Coalition s) const {
+    if (s == 0) return empty;
+    double q = 0, total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!coalition_contains(s, i)) continue;
+      total += w[i];
+      q += w[i] * w[i] * g[i * n + i];
+      for (std::size_t j = i + 1; j < n; ++j) {
+        if (coalition_contains(s, j)) q += 2 * w[i] * w[j] * g[i * n + j];
+      }
+    }
+    return q / (total * total);
+  }
+};
+
+Surrogate fit_surrogate(std::size_t n, const std::vector<double>& weights,
+                        const std::vector<std::pair<Coalition, double>>& pool, const Evaluator& evaluator) {
+  Surrogate f;
+  f.n = n;
+  f.w = weights;
+  f.empty = evaluator.at(0);
+  f.g.assign(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) f.g[i * n + i] = evaluator.at(member(i));
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const double a = f.w[i] / (f.w[i] + f.w[j]), b = f.w[j] / (f.w[i] + f.w[j]);
+      const double gij = (evaluator.at(member(i) | member(j)) - a * a * f.g[i * n + i] - b * b * f.g[j * n + j]) /
+                         (2 * a * b);
+      f.g[i * n + j] = f.g[j * n + i] = gij;
+    }
+  }
+  constexpr double kRidge = 1e-4;
+  const std::size_t p = n * (n + 1) / 2;
+  std::vector<std::size_t> row(p), col(p);
+  for (std::size_t i = 0, k = 0; i < n; ++i) {
+    for (std::size_t j = i; j < n; ++j, ++k) {
+      row[k] = i;
+      col[k] = j;
+    }
+  }
+  std::vector<double> a(p * p, 0.0), b(p, 0.0), x(p);
+  std::vector<std::size_t> nonzero;
+  for (const auto& [s, u] : pool) {
+    if (s == 0) continue;
+    double total = 0;
+    for (std::size_t i = 0; i < n; ++i) total += coalition_contains(s, i) ? f.w[i] : 0.0;
+    nonzero.clear();
+    for (std::size_t k = 0; k < p; ++k) {
+      if (coalition_contains(s, row[k]) && coalition_contains(s, col[k])) {
+        x[k] = (row[k] == col[k] ? 1.0 : 2.0) * f.w[row[k]] * f.w[col[k]] / (total * total);
+        nonzero.push_back(k);
+      }
+    }
+    for (std::size_t k : nonzero) {
+      b[k] += x[k] * u;
+      for (std::size_t q : nonzero) a[k * p + q] += x[k] * x[q];
+    }
+  }
+  for (std::size_t k = 0; k < p; ++k) {
+    a[k * p + k] += kRidge;
+    b[k] += kRidge * f.g[row[k] * n + col[k]];
+  }
+  const auto solved = solve_linear(std::move(a), std::move(b), p);
+  for (std::size_t k = 0; k < p; ++k) f.g[row[k] * n + col[k]] = f.g[col[k] * n + row[k]] = solved[k];
+  return f;
+}
+
+// Exact Shapley values of the surrogate over its 2^n coalitions (n ≤ kMaxSurrogateParticipants).
+std::vector<double> surrogate_shapley(const Surrogate& f) {
+  const std::size_t n = f.n;
+  const std::size_t count = std::size_t{1} << n;
+  std::vector<double> q(count, 0.0), total(count, 0.0), u(count, 0.0);
+  u[0] = f.empty;
+  for (std::size_t s = 1; s < count; ++s) {
+    const std::size_t k = static_cast<std::size_t>(std::countr_zero(s));
+    const std::size_t rest = s & (s - 1);
+    double cross = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      if ((rest >> j) & 1U) cross += f.w[j] * f.g[k * n + j];
+    }
+    q[s] = q[rest] + f.w[k] * f.w[k] * f.g[k * n + k] + 2 * f.w[k] * cross;
+    total[s] = total[rest] + f.w[k];
+    u[s] = q[s] / (total[s] * total[s]);
+  }
+  std::vector<double> weight(n);
+  for (std::size_t k = 0; k < n; ++k) weight[k] = 1.0 / (static_cast<double>(n) * binomial(n - 1, k));
+  std::vector<double> phi(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::vector<double> by_size(n, 0.0);
+    for (std::size_t s = 0; s < count; ++s) {
+      if ((s >> i) & 1U) continue;
+      by_size[static_cast<std::size_t>(std::popcount(s))] += u[s | (std::size_t{1} << i)] - u[s];
+    }
+    for (std::size_t k = 0; k < n; ++k) phi[i] += weight[k] * by_size[k];
+  }
+  return phi;
+}
+
+// The stratified estimate of the residual game r(S) = U(S) − f(S) over every evaluated coalition
+// (Stratified SVARM's reuse: a coalition of size s is a "with i" sample of stratum s − 1 for each
+// member i and a "without i" sample of stratum s for every other participant):
+// φ_i = φ_i(f) + (1/n) Σ_{k=0}^{n−1} (mean r over evaluated S ∋ i, |S| = k + 1
+//                                      − mean r over evaluated S ∌ i, |S| = k).
+// Standard error: √(Σ_k v_{k+1}/m⁺ (1 − m⁺/C(n−1,k)) + v_k/m⁻ (1 − m⁻/C(n−1,k))) / n, with v_s the
+// variance of r over every evaluated coalition of size s (0 for an enumerated size). A mean with no
+// sample (only when the cap cut a sweep short) takes the mean of r over all evaluated coalitions of
+// that size, counted as one sample; a size with none contributes 0 with an infinite error.
+void stratified_values(std::size_t n, const std::vector<std::pair<Coalition, double>>& residual,
+                       const std::vector<double>& base, std::vector<double>& values,
+                       std::vector<double>& errors) {
+  std::vector<RunningStats> with(n + 1, RunningStats(n)), without(n + 1, RunningStats(n));
+  RunningStats by_size(n + 1);
+  for (const auto& [s, r] : residual) {
+    const std::size_t size = coalition_size(s);
+    by_size.add(size, r);
+    for (std::size_t i = 0; i < n; ++i) (coalition_contains(s, i) ? with : without)[size].add(i, r);
+  }
+  auto pooled = [&](std::size_t size) {
+    const std::size_t m = by_size.count(size);
+    if (m == 0) return kInf;
+    if (static_cast<double>(m) >= binomial(n, size)) return 0.0;  // enumerated
+    return m < 2 ? kInf : by_size.variance(size);
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    double phi = 0, var = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      const double population = binomial(n - 1, k);
+      for (int side = 0; side < 2; ++side) {
+        const std::size_t size = side == 0 ? k + 1 : k;
+        const RunningStats& stats = (side == 0 ? with : without)[size];
+        const double sign = side == 0 ? 1.0 : -1.0;
+        const double v = pooled(size);
+        const std::size_t m = stats.count(i);
+        if (m > 0) {
+          phi += sign * stats.mean(i);
+          const double unseen = std::max(0.0, 1.0 - static_cast<double>(m) / population);
+          if (unseen > 0) var += v / static_cast<double>(m) * unseen;
+        } else if (by_size.count(size) > 0) {
+          phi += sign * by_size.mean(size);
+          var += v;
+        } else {
+          var = kInf;
+        }
+      }
+    }
+    values[i] = base[i] + phi / static_cast<double>(n);
+    errors[i] = std::sqrt(var) / static_cast<double>(n);
+  }
+}
+
+// The stratified estimator (Method::stratified): sizes 0, 1, n − 1, n (and 2 when border_pairs)
+// enumerated, then balanced sweeps (stratified_sweep) over the other sizes until a stopping rule
+// holds; the estimate is stratified_values of U − f with f the fitted mixture surrogate when
+// n ≤ kMaxSurrogateParticipants and every pair is enumerated, else of U itself (f = 0).
+Result<Estimate> run_stratified(std::size_t n, Evaluator& evaluator, const Settings& settings,
+                                const EstimatorOptions& options) {
+  const Coalition full = full_mask(n);
+  Xoshiro256 rng(internal::derive_stream(options.seed, static_cast<std::uint64_t>(Method::stratified)));
+  StopRule stop(settings, options, "coalitions");
+  Estimate out;
+  const bool pairs = border_pairs(n, options);
+  const bool surrogate = pairs && n <= kMaxSurrogateParticipants;
+  std::vector<char> enumerated(n + 1, 0);
+  enumerated[0] = enumerated[1] = enumerated[n - 1] = enumerated[n] = 1;
+  if (pairs) enumerated[2] = 1;
+  auto border = border_coalitions(n, pairs);
+  std::unordered_set<Coalition, CoalitionHash> memo{0, full};
+  auto remaining = [&]() -> std::size_t {
+    if (options.max_evaluations == 0) return std::numeric_limits<std::size_t>::max();
+    return options.max_evaluations > memo.size() ? options.max_evaluations - memo.size() : 0;
+  };
+  auto evaluate_new = [&](const std::vector<Coalition>& batch) -> Result<std::size_t> {
+    std::vector<Coalition> fresh;
+    for (Coalition c : batch) {
+      if (fresh.size() >= remaining()) break;
+      if (memo.insert(c).second) fresh.push_back(c);
+    }
+    FLYWHEEL_TRY(evaluator.evaluate(fresh));
+    return fresh.size();
+  };
+  if (auto added = evaluate_new(border); !added) return tl::unexpected(added.error());
+  std::vector<double> weights = options.weights.empty() ? std::vector<double>(n, 1.0) : options.weights;
+  std::vector<double> values(n, 0.0), errors(n, kInf), base(n, 0.0);
+  std::size_t samples = 0;
+  std::vector<double> size_variance(n + 1, kInf);
+  auto refresh = [&] {
+    std::vector<std::pair<Coalition, double>> pool;
+    pool.reserve(memo.size());
+    for (Coalition c : memo) pool.emplace_back(c, evaluator.at(c));
+    std::sort(pool.begin(), pool.end());
+    if (surrogate) {
+      const Surrogate f = fit_surrogate(n, weights, pool, evaluator);
+      base = surrogate_shapley(f);
+      for (auto& [c, u] : pool) u -= f(c);
+    }
+    stratified_values(n, pool, base, values, errors);
+    RunningStats by_size(n + 1);
+    for (const auto& [c, r] : pool) by_size.add(coalition_size(c), r);
+    for (std::size_t size = 0; size <= n; ++size) size_variance[size] = by_size.variance(size);
+  };
+  const std::vector<std::size_t> first_draws = first_sweep_draws(n, enumerated);
+  std::size_t later_total = 0;
+  for (std::size_t d : first_draws) later_total += d;
+  later_total = std::max<std::size_t>(1, later_total / 2);
+  std::size_t sweeps = 0;
+  bool middle = false;
+  for (std::size_t size = 2; size + 1 < n; ++size) middle = middle || !enumerated[size];
+  if (!middle) {
+    out.notes.push_back("every coalition size enumerated: exact");
+  }
+  while (middle) {
+    if (remaining() == 0) {
+      out.notes.push_back("stopped at max_evaluations (" + std::to_string(memo.size()) + ") after " +
+                          std::to_string(samples) + " coalitions");
+      break;
+    }
+    // The first sweep: about n participants per size. Later ones: the same without the surrogate
+    // (n ≤ 16: the residual variances of a few dozen coalitions are too noisy to allocate on; on
+    // the real n = 10 rounds Neyman allocation made the worst error 0.0051 instead of 0.0048);
+    // above 16 participants half as many draws in all, allocated by neyman_draws on the variances
+    // seen so far (n = 50 real round: 718 instead of 1,302 evaluations for standard errors ≤ 0.002).
+    const auto draws = sweeps == 0 || surrogate ? first_draws
+                                                : neyman_draws(n, enumerated, size_variance, later_total);
+    ++sweeps;
+    auto sweep = stratified_sweep(n, enumerated, draws, rng);
+    if (sweep.size() > settings.max_samples - samples) sweep.resize(settings.max_samples - samples);
+    auto added = evaluate_new(sweep);
+    if (!added) return tl::unexpected(added.error());
+    samples += sweep.size();
+    if (n < 64 && memo.size() == (std::size_t{1} << n)) {
+      out.notes.push_back("every coalition evaluated after " + std::to_string(samples) + " coalitions: exact");
+      break;
+    }
+    refresh();
+    if (samples >= settings.max_samples || stop.done(samples, memo.size(), values, errors, out.notes)) break;
+  }
+  refresh();
+  out.values = values;
+  out.std_errors = errors;
+  out.samples = samples;
+  if (surrogate) {
+    out.notes.push_back("control variate: mixture surrogate fitted to " + std::to_string(memo.size() - 1) +
+                        " coalitions, its Shapley values exact over 2^" + std::to_string(n));
+  }
+  fill_common(out, Method::stratified, n, evaluator, options);
+  return out;
+}
+
 }  // namespace
 
 std::string_view method_name(Method method) {
@@ -520,20 +927,25 @@ std::string_view method_name(Method method) {
     case Method::gtg: return "gtg";
     case Method::loo: return "loo";
     case Method::banzhaf: return "banzhaf";
+    case Method::stratified: return "stratified";
   }
   return "unknown";
 }
 
 Result<Method> parse_method(std::string_view name) {
-  for (Method m : {Method::exact, Method::tmc, Method::gtg, Method::loo, Method::banzhaf}) {
+  for (Method m : {Method::exact, Method::tmc, Method::gtg, Method::loo, Method::banzhaf, Method::stratified}) {
     if (name == method_name(m)) return m;
   }
   return fail(Errc::invalid_argument, "unknown attribution method \"" + std::string(name) +
-                                          "\"; valid methods: exact, tmc, gtg, loo, banzhaf");
+                                          "\"; valid methods: exact, tmc, gtg, loo, banzhaf, stratified");
 }
 
-Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUtility& utility,
-                                  const EstimatorOptions& options) {
+namespace {
+
+Result<Estimate> run_method(Method method, std::size_t n, Evaluator& evaluator, const Settings& settings,
+                            const EstimatorOptions& options);
+
+Result<Settings> check_request(Method method, std::size_t n, const EstimatorOptions& options) {
   if (n == 0) {
     return fail(Errc::invalid_argument, std::string(method_name(method)) +
                                             " attribution needs at least one participant");
@@ -552,8 +964,24 @@ Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUti
   }
   auto settings = resolve(method, n, options);
   if (!settings) return tl::unexpected(settings.error());
+  if (!options.weights.empty()) {
+    if (options.weights.size() != n) {
+      return fail(Errc::invalid_argument, "weights has " + std::to_string(options.weights.size()) +
+                                              " entries for " + std::to_string(n) + " participants");
+    }
+    for (double w : options.weights) {
+      if (!(w > 0) || !std::isfinite(w)) {
+        return fail(Errc::invalid_argument, "weights must be positive finite numbers");
+      }
+    }
+  }
 
-  Evaluator evaluator(utility, internal::resolve_threads(options.threads));
+  return settings;
+}
+
+Result<Estimate> run_method(Method method, std::size_t n, Evaluator& evaluator, const Settings& settings_value,
+                            const EstimatorOptions& options) {
+  const Settings* settings = &settings_value;
   if (method == Method::exact) return run_exact(n, evaluator, options);
   if (method == Method::loo) return run_loo(n, evaluator, options);
 
@@ -572,7 +1000,26 @@ Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUti
   }
   if (method == Method::banzhaf) return run_banzhaf(n, evaluator, *settings, options);
   if (method == Method::gtg) return run_gtg(n, evaluator, *settings, options);
+  if (method == Method::stratified) return run_stratified(n, evaluator, *settings, options);
   return run_tmc(n, evaluator, *settings, options);
+}
+
+}  // namespace
+
+Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUtility& utility,
+                                  const EstimatorOptions& options) {
+  auto settings = check_request(method, n, options);
+  if (!settings) return tl::unexpected(settings.error());
+  Evaluator evaluator(utility, internal::resolve_threads(options.threads));
+  return run_method(method, n, evaluator, *settings, options);
+}
+
+Result<Estimate> estimate_batched(Method method, std::size_t n, const BatchUtility& utility,
+                                  const EstimatorOptions& options) {
+  auto settings = check_request(method, n, options);
+  if (!settings) return tl::unexpected(settings.error());
+  Evaluator evaluator(utility, internal::resolve_threads(options.threads));
+  return run_method(method, n, evaluator, *settings, options);
 }
 
 Result<Estimate> estimate(Method method, std::size_t n, const Utility& utility,

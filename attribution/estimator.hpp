@@ -18,6 +18,10 @@
 //!  - Data Banzhaf / MSR: J. T. Wang & R. Jia, "Data Banzhaf: A robust data valuation framework
 //!    for machine learning", AISTATS 2023 (maximum-sample-reuse estimator).
 //!  - leave-one-out: φ_i = U(N) − U(N∖{i}) (Cook's distance style baseline; see Ghorbani & Zou).
+//!  - stratified: P. Kolpaczki, V. Bengs, M. Muschalik & E. Hüllermeier, "Approximating the Shapley
+//!    value without marginal contributions", AAAI 2024 (Stratified SVARM: every sampled coalition
+//!    updates every participant's stratum means), with exact border strata and a fitted
+//!    FedAvg-mixture surrogate as control variate (docs/attribution.md).
 //!
 //! All methods memoise U(S) (each coalition is evaluated at most once per call), evaluate
 //! coalitions in parallel on `threads` std::threads, and are deterministic: for a given seed the
@@ -47,6 +51,11 @@ inline constexpr std::size_t kMaxParticipants = kCoalitionBits;
 //! safe to call from several threads at once.
 using CheckedUtility = std::function<Result<double>(Coalition)>;
 
+//! U for several coalitions at once (e.g. one pass over precomputed data serving the whole batch):
+//! one value per coalition, in order. A coalition's value must not depend on the rest of the batch
+//! (deterministic per coalition); safe to call from several threads at once.
+using BatchUtility = std::function<Result<std::vector<double>>(std::span<const Coalition>)>;
+
 //! Which estimator to run.
 enum class Method {
   exact,    //!< exact Shapley over all 2^n coalitions; refused for n > kMaxExactParticipants
@@ -54,9 +63,19 @@ enum class Method {
   gtg,      //!< GTG-Shapley: guided permutations + within/between-round truncation (Liu et al. 2022)
   loo,      //!< leave-one-out: U(N) − U(N∖{i}); n + 2 evaluations
   banzhaf,  //!< Data Banzhaf values by maximum sample reuse (Wang & Jia 2023); not efficient
+  //! Stratified sampling with exact border strata, every evaluated coalition reused for every
+  //! participant (Stratified SVARM, Kolpaczki et al. 2024) and, for n ≤ kMaxSurrogateParticipants,
+  //! a fitted FedAvg-mixture surrogate as control variate (docs/attribution.md)
+  stratified,
 };
 
-//! The method's name as parse_method accepts it: "exact", "tmc", "gtg", "loo", "banzhaf".
+//! Up to this many participants the stratified estimator fits its quadratic mixture surrogate
+//! (n(n+1)/2 coefficients) and takes the surrogate's exact Shapley values by enumerating its 2^n
+//! coalitions; above, it estimates U itself (no control variate).
+inline constexpr std::size_t kMaxSurrogateParticipants = 16;
+
+//! The method's name as parse_method accepts it: "exact", "tmc", "gtg", "loo", "banzhaf",
+//! "stratified".
 std::string_view method_name(Method method);
 
 //! Parses a method name (as method_name writes it). Errc::invalid_argument naming the valid names
@@ -65,9 +84,10 @@ Result<Method> parse_method(std::string_view name);
 
 //! How an estimator runs. Unset optionals take the method's default, listed per field.
 //!
-//! Stopping (sampling methods tmc, gtg, banzhaf): samples are drawn in batches (n permutations
-//! for tmc; 2n for gtg — the n rows of a random Latin square, every participant at every position
-//! once, each followed by its reverse; max(32, n) coalitions for banzhaf). After each batch the
+//! Stopping (sampling methods tmc, gtg, banzhaf, stratified): samples are drawn in batches (n
+//! permutations for tmc; 2n for gtg — the n rows of a random Latin square, every participant at
+//! every position once, each followed by its reverse; max(32, n) coalitions for banzhaf; one sweep
+//! over the coalition sizes not enumerated for stratified, whose max_evaluations is a hard cap). After each batch the
 //! estimator stops when any of these holds (gtg also checks max_evaluations before every step of
 //! 8 permutations and the standard-error target after every 8 permutations):
 //!  - the number of samples reached max_samples;
@@ -104,6 +124,11 @@ struct EstimatorOptions {
   std::optional<double> convergence_tolerance;
   //! Stop once every participant's standard error is ≤ this (utility units); 0 disables (default).
   double target_std_error = 0;
+  //! Per-participant weights of the merge (FedAvg: training samples n_i), used by the stratified
+  //! estimator's mixture surrogate f(S) = Σ_{i,j∈S} n_i n_j G_ij / (Σ_{i∈S} n_i)²; empty = equal
+  //! weights. Any weights keep the estimate's expectation; matching ones lower its variance.
+  //! Errc::invalid_argument unless empty or one positive finite number per participant.
+  std::vector<double> weights;
   //! Threads evaluating coalitions in parallel; 0 = std::thread::hardware_concurrency(). Results do
   //! not depend on it.
   std::size_t threads = 0;
@@ -115,7 +140,8 @@ struct Estimate {
   //! Standard error of each value: std of the sampled marginals / √samples for tmc; for gtg the
   //! stratified standard error over prefix sizes with a finite-population correction (0 once
   //! every coalition is memoised); the two-sample standard error of the difference of means for
-  //! banzhaf; 0 for exact, loo and skipped rounds.
+  //! banzhaf; for stratified the stratified standard error of its "with" and "without" means
+  //! (docs/attribution.md); 0 for exact, loo and skipped rounds.
   std::vector<double> std_errors;
   std::size_t evaluations = 0;     //!< distinct coalitions whose utility was computed
   std::size_t samples = 0;         //!< permutations (tmc, gtg) or coalitions (banzhaf) drawn; 0 otherwise
@@ -134,7 +160,9 @@ struct Estimate {
 //! truncation the sum differs by less than the tolerance. gtg's stratified estimate (mean over
 //! every memoised pair (S, S ∪ {i}) per prefix size, docs/attribution.md) is unbiased per
 //! participant, so efficient in expectation, and exact (equal to exact Shapley) once every
-//! coalition is memoised. Banzhaf and LOO values are not efficient.
+//! coalition is memoised; so is stratified's without its surrogate (n > 16), and with it up to the
+//! small bias of fitting the surrogate to the sampled coalitions themselves (tested: within the
+//! sampling noise on a 10-player game). Banzhaf and LOO values are not efficient.
 //!
 //! Errors: Errc::invalid_argument when n is 0, n > kMaxParticipants, n > kMaxExactParticipants
 //! for Method::exact (2^n evaluations), or an option is out of range (negative tolerance,
@@ -145,6 +173,13 @@ Result<Estimate> estimate(Method method, std::size_t n, const Utility& utility,
 //! estimate() for a utility that can fail (e.g. rebuilding a coalition model fails): the first
 //! failing coalition's error is returned, prefixed with the coalition. Same other errors.
 Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUtility& utility,
+                                  const EstimatorOptions& options = {});
+
+//! estimate_checked() for a batch utility: each parallel batch of coalitions is split into one
+//! contiguous chunk per thread (at most 256 coalitions each) and each chunk is one utility call.
+//! Same results as estimate_checked() with the same per-coalition values. Errors as
+//! estimate_checked(), plus Errc::internal when the utility returns the wrong number of values.
+Result<Estimate> estimate_batched(Method method, std::size_t n, const BatchUtility& utility,
                                   const EstimatorOptions& options = {});
 
 //! A seed derived from arbitrary round inputs: the first 8 bytes (big-endian) of

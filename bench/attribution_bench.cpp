@@ -11,10 +11,15 @@
 // retraining, U = validation accuracy). Prints Spearman ρ, max absolute error, evaluations and the
 // evaluation ratio against exact, per round and for the job value (sum over rounds).
 //
-// Part 2 (n = 50): GTG-Shapley until every standard error ≤ 0.002 on a synthetic saturating game
-// whose utility sleeps a fixed time per evaluation (simulating 20–40 ms of validation); prints the
-// wall time, evaluations, the largest standard error, the error against a long reference run, and
-// the ratio to one round of local training (--train-seconds).
+// Part 2 (n = 50): one real FedAvg round of 50 participants (Fashion-MNIST, MLP 784-100-10), its
+// local training timed; then each estimator of --n50-method until every standard error ≤ 0.002 on
+// that round's game, with the coalition models evaluated by the FedAvg fast path
+// (fedtrain/coalition_model.hpp; --n50-general: rebuilt and evaluated one by one). Prints the wall
+// time (precompute included), evaluations, the largest standard error and the ratio to the round's
+// local training measured in the same process; also checks the fast path against the general path
+// on 64 random coalitions.
+//
+// Part 3 (--run): attribution time per round against the round's wall time, from metrics.jsonl.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -25,6 +30,8 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,6 +41,7 @@
 #include <zlib.h>
 
 #include "attribution/estimator.hpp"
+#include "fedtrain/coalition_model.hpp"
 #include "fedtrain/dataset.hpp"
 #include "fedtrain/model.hpp"
 #include "fedtrain/partition.hpp"
@@ -70,6 +78,7 @@ struct RoundTable {
   std::uint64_t round = 0;
   std::vector<std::string> members;
   std::vector<double> utility;
+  std::vector<double> weights;  // FedAvg sample counts in members' order (empty: unknown)
 };
 
 struct Game {
@@ -123,7 +132,7 @@ bool read_utilities(const std::string& path, Game& game, std::string& error) {
               " participants; the benchmark needs 1.." + std::to_string(fa::kMaxExactParticipants);
       return false;
     }
-    RoundTable table{round, members, std::vector<double>(std::size_t{1} << n, std::nan(""))};
+    RoundTable table{round, members, std::vector<double>(std::size_t{1} << n, std::nan("")), {}};
     for (const auto& l : lines) {
       fa::Coalition s = 0;
       for (const auto& m : l.members) {
@@ -155,6 +164,28 @@ void write_utilities(const Game& game, const std::string& path) {
       out << nlohmann::json{{"round", t.round}, {"members", members}, {"utility", t.utility[s]}}.dump()
           << "\n";
     }
+  }
+}
+
+// The participants' sample counts (FedAvg weights) from a run's attribution.json, matched to each
+// round's members by address; rounds whose members are not all found keep no weights.
+void read_weights(const std::string& run, Game& game) {
+  std::ifstream in(run + "/attribution.json");
+  if (!in) return;
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.contains("participants")) return;
+  std::map<std::string, double> samples;
+  for (const auto& p : j["participants"]) {
+    if (p.contains("address") && p.contains("samples")) samples[p["address"].get<std::string>()] = p["samples"].get<double>();
+  }
+  for (auto& t : game.rounds) {
+    std::vector<double> w;
+    for (const auto& m : t.members) {
+      auto it = samples.find(m);
+      if (it == samples.end()) break;
+      w.push_back(it->second);
+    }
+    if (w.size() == t.members.size()) t.weights = std::move(w);
   }
 }
 
@@ -291,8 +322,9 @@ bool build_fashion_game(const std::string& dir, std::size_t rounds, std::size_t 
       train(delta[i], data, part[i], labels[i], 0.05, 16, local);
       for (std::size_t k = 0; k < kParams; ++k) delta[i][k] -= global[k];
     }
-    RoundTable table{r, {}, std::vector<double>(std::size_t{1} << n)};
+    RoundTable table{r, {}, std::vector<double>(std::size_t{1} << n), {}};
     for (std::size_t i = 0; i < n; ++i) table.members.push_back(std::to_string(i));
+    table.weights.assign(std::begin(sizes), std::end(sizes));
     const auto start = Clock::now();
     parallel_for(table.utility.size(), threads, [&](std::size_t s) {
       std::vector<float> w = global;
@@ -332,7 +364,7 @@ void build_synthetic_game(std::size_t rounds, Game& game) {
     std::vector<double> w(n);
     for (auto& x : w) x = 0.3 + rng.uniform();
     w[8] = -0.4;
-    RoundTable table{r, {}, std::vector<double>(std::size_t{1} << n)};
+    RoundTable table{r, {}, std::vector<double>(std::size_t{1} << n), {}};
     for (std::size_t i = 0; i < n; ++i) table.members.push_back(std::to_string(i));
     const double headroom = (0.9 - base) * 0.8;
     for (std::size_t s = 0; s < table.utility.size(); ++s) {
@@ -420,8 +452,8 @@ int run_n10(const Game& game, std::size_t replicates, double budget) {
     exact.push_back(std::move(*e));
   }
 
-  std::printf("\n%-8s %9s %9s %9s %9s %9s %9s %8s\n", "method", "rho_min", "rho_mean", "err_max",
-              "err_mean", "job_rho", "job_err", "ratio");
+  std::printf("\n%-10s %9s %9s %9s %9s %9s %9s %8s %6s\n", "method", "rho_min", "rho_mean", "err_max",
+              "err_mean", "job_rho", "job_err", "ratio", "in2se");
   struct Variant {
     std::string label;
     fa::Method method;
@@ -429,17 +461,25 @@ int run_n10(const Game& game, std::size_t replicates, double budget) {
   };
   const std::string at = "@" + std::to_string(static_cast<int>(std::lround(budget * 100))) + "%";
   const Variant variants[] = {
-      {"gtg", fa::Method::gtg, 0},          {"tmc", fa::Method::tmc, 0},
-      {"gtg" + at, fa::Method::gtg, budget}, {"tmc" + at, fa::Method::tmc, budget},
-      {"banzhaf", fa::Method::banzhaf, 0},  {"loo", fa::Method::loo, 0},
+      {"gtg", fa::Method::gtg, 0},
+      {"tmc", fa::Method::tmc, 0},
+      {"strat", fa::Method::stratified, 0},
+      {"gtg" + at, fa::Method::gtg, budget},
+      {"tmc" + at, fa::Method::tmc, budget},
+      {"strat" + at, fa::Method::stratified, budget},
+      {"banzhaf", fa::Method::banzhaf, 0},
+      {"loo", fa::Method::loo, 0},
   };
-  bool gtg_pass = false;
-  double gtg_rho = 0, gtg_err = 0, gtg_ratio = 0;
-  std::size_t gtg_worst_evals = 0;
+  struct Verdict {
+    std::string label;
+    double rho = 0, err = 0, ratio = 0;
+    std::size_t worst_evals = 0;
+  };
+  std::vector<Verdict> verdicts;
   for (const auto& v : variants) {
     const fa::Method m = v.method;
     double rho_min = 1, rho_sum = 0, err_max = 0, err_sum = 0, job_rho_min = 1, job_err_max = 0;
-    std::size_t evals = 0, cells = 0, truncated = 0, evals_max = 0;
+    std::size_t evals = 0, cells = 0, truncated = 0, evals_max = 0, se_cells = 0, se_covered = 0;
     const std::size_t reps = (m == fa::Method::loo) ? 1 : replicates;
     for (std::size_t rep = 0; rep < reps; ++rep) {
       std::vector<double> job(exact_job.size(), 0.0);
@@ -447,6 +487,7 @@ int run_n10(const Game& game, std::size_t replicates, double budget) {
         const auto& t = game.rounds[r];
         fa::EstimatorOptions o;
         o.seed = bench_seed(t.round, rep);
+        o.weights = t.weights;
         if (v.budget > 0) {
           o.max_evaluations = static_cast<std::size_t>(v.budget * static_cast<double>(t.utility.size()));
           o.convergence_tolerance = 0;
@@ -456,6 +497,12 @@ int run_n10(const Game& game, std::size_t replicates, double budget) {
         if (!e) {
           std::printf("%s failed: %s\n", v.label.c_str(), e.error().to_string().c_str());
           return 1;
+        }
+        for (std::size_t i = 0; i < e->values.size(); ++i) {
+          if (e->std_errors[i] > 0) {
+            ++se_cells;
+            se_covered += std::abs(e->values[i] - exact[r].values[i]) <= 2 * e->std_errors[i];
+          }
         }
         const double rho = spearman(e->values, exact[r].values);
         const double err = max_abs_error(e->values, exact[r].values);
@@ -473,27 +520,31 @@ int run_n10(const Game& game, std::size_t replicates, double budget) {
       job_err_max = std::max(job_err_max, max_abs_error(job, exact_job));
     }
     const double ratio = static_cast<double>(evals) / static_cast<double>(exact_evals * reps);
-    std::printf("%-8s %9.4f %9.4f %9.5f %9.5f %9.4f %9.5f %8.4f%s\n", v.label.c_str(), rho_min,
+    char coverage[16] = "     -";
+    if (se_cells > 0) {
+      std::snprintf(coverage, sizeof coverage, "%6.3f", static_cast<double>(se_covered) / static_cast<double>(se_cells));
+    }
+    std::printf("%-10s %9.4f %9.4f %9.5f %9.5f %9.4f %9.5f %8.4f %s%s\n", v.label.c_str(), rho_min,
                 rho_sum / static_cast<double>(cells), err_max, err_sum / static_cast<double>(cells),
-                job_rho_min, job_err_max, ratio,
+                job_rho_min, job_err_max, ratio, coverage,
                 m == fa::Method::banzhaf ? "  (Banzhaf values: error is vs Shapley, not its target)"
                                          : (truncated ? "  (some rounds skipped by between-round truncation)" : ""));
-    if (v.label == "gtg" + at) {
-      gtg_rho = rho_min;
-      gtg_err = err_max;
-      gtg_ratio = ratio;
-      gtg_worst_evals = evals_max;
-      gtg_pass = rho_min >= 0.95 && err_max <= 0.005 &&
-                 static_cast<double>(evals_max) <= 0.15 * static_cast<double>(game.rounds.front().utility.size());
-    }
+    if (v.budget > 0 && m != fa::Method::tmc) verdicts.push_back({v.label, rho_min, err_max, ratio, evals_max});
   }
   std::printf("(rho/err per round, min/max and mean over %zu rounds x %zu seeds; job = values summed over rounds, "
-              "worst seed; ratio = evaluations / exact's %zu per seed)\n",
+              "worst seed; ratio = evaluations / exact's %zu per seed; in2se = share of values with a standard error > 0 "
+              "within 2 standard errors of exact)\n",
               game.rounds.size(), replicates, exact_evals);
-  std::printf("GTG target (gtg%s: rho >= 0.95, max abs error <= 0.005, ratio <= 0.15, worst round and seed): "
-              "rho %.4f, error %.5f, ratio %.4f (worst %zu of %zu evaluations) -> %s\n",
-              at.c_str(), gtg_rho, gtg_err, gtg_ratio, gtg_worst_evals, game.rounds.front().utility.size(),
-              gtg_pass ? "PASS" : "FAIL");
+  for (const auto& v : verdicts) {
+    const bool pass = v.rho >= 0.95 && v.err <= 0.005 &&
+                      static_cast<double>(v.worst_evals) <= 0.15 * static_cast<double>(game.rounds.front().utility.size());
+    std::printf("target (%s: rho >= 0.95, max abs error <= 0.005, <= 15%% of exact's evaluations, worst round and "
+                "seed): rho %.4f, error %.5f, ratio %.4f (worst %zu of %zu evaluations) -> %s\n",
+                v.label.c_str(), v.rho, v.err, v.ratio, v.worst_evals, game.rounds.front().utility.size(),
+                pass ? "PASS" : "FAIL");
+  }
+  std::printf("weights (FedAvg sample counts) for the stratified surrogate: %s\n",
+              game.rounds.front().weights.empty() ? "none (equal)" : "from the run / the built-in game");
   return 0;
 }
 
@@ -598,9 +649,9 @@ double real_utility(const RealJob& job, const RealRound& round, fa::Coalition s)
 }
 
 int run_n50(const std::string& dir, std::size_t n, std::size_t rounds, std::size_t validation,
-            std::size_t threads, double target, const std::string& method_name) {
+            std::size_t threads, double target, const std::string& methods, bool general) {
   std::printf("\n== part 2: n = %zu, real Fashion-MNIST MLP round: %s until every standard error <= %g ==\n",
-              n, method_name.c_str(), target);
+              n, methods.c_str(), target);
   RealJob job;
   if (!build_real_job(dir, n, validation, job)) return 1;
   RealRound round;
@@ -608,36 +659,92 @@ int run_n50(const std::string& dir, std::size_t n, std::size_t rounds, std::size
     std::printf("local training failed\n");
     return 1;
   }
-  const fa::Method method = *fa::parse_method(method_name);
-  fa::EstimatorOptions o;
-  o.seed = bench_seed(50, 0);
-  o.threads = threads;
-  o.target_std_error = target;
-  o.convergence_tolerance = 0;  // stop on the standard-error target alone
-  o.max_samples = 400 * n;
-  o.min_samples = 2 * n;  // one guided batch, then the standard-error target decides
-  std::atomic<std::size_t> calls = 0;
-  const auto start = Clock::now();
-  auto e = fa::estimate(method, n, [&](fa::Coalition s) {
-    ++calls;
-    return real_utility(job, round, s);
-  }, o);
-  const double wall = seconds_since(start);
-  if (!e) {
-    std::printf("%s failed: %s\n", method_name.c_str(), e.error().to_string().c_str());
-    return 1;
+  std::vector<std::span<const float>> deltas(round.updates.begin(), round.updates.end());
+  std::vector<std::uint64_t> samples;
+  for (double x : round.samples) samples.push_back(static_cast<std::uint64_t>(x));
+  auto members_of = [n](fa::Coalition s) {
+    std::vector<std::size_t> members;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (fa::coalition_contains(s, i)) members.push_back(i);
+    }
+    return members;
+  };
+  // The fast path against the general path (rebuild the model, evaluate) on 64 random coalitions.
+  {
+    auto models = ff::CoalitionModels::create(round.model, round.global, deltas, samples, job.train,
+                                              job.validation, threads);
+    if (!models) {
+      std::printf("coalition models failed: %s\n", models.error().to_string().c_str());
+      return 1;
+    }
+    Rng rng{99};
+    double worst = 0;
+    std::size_t differ = 0;
+    const auto t0 = Clock::now();
+    for (int k = 0; k < 64; ++k) {
+      fa::Coalition s = 0;
+      for (std::size_t i = 0; i < n; ++i) s |= (rng.next() >> 63) ? fa::coalition_member(i) : 0;
+      const double general_u = real_utility(job, round, s);
+      const double fast_u = models->evaluate(members_of(s))->accuracy;
+      worst = std::max(worst, std::abs(general_u - fast_u));
+      differ += general_u != fast_u;
+    }
+    std::printf("fast path vs general path on 64 random coalitions: %zu differ, max |difference| %.4f "
+                "(accuracy; %.2f s for both)\n", differ, worst, seconds_since(t0));
   }
-  const double max_se = *std::max_element(e->std_errors.begin(), e->std_errors.end());
-  std::printf("round %zu of the job: U(empty) %.4f  U(N) %.4f; validation %zu images\n", rounds,
-              e->empty_utility, e->grand_utility, validation);
-  std::printf("%s: %zu permutations, %zu evaluations, wall %.2f s on %zu threads, max std error %.5f\n",
-              method_name.c_str(), e->samples, e->evaluations, wall, threads, max_se);
-  for (const auto& note : e->notes) std::printf("  note: %s\n", note.c_str());
-  std::printf("ratio attribution wall time / one round of local training of %zu participants "
-              "(%.2f s, measured above): %.3f -> %s\n",
-              n, round.train_seconds, wall / round.train_seconds,
-              wall < round.train_seconds && max_se <= target ? "PASS" : "FAIL");
-  return 0;
+  int rc = 0;
+  std::size_t begin = 0;
+  while (begin <= methods.size()) {
+    const std::size_t comma = std::min(methods.find(',', begin), methods.size());
+    const std::string method_name = methods.substr(begin, comma - begin);
+    begin = comma + 1;
+    auto method = fa::parse_method(method_name);
+    if (!method) {
+      std::printf("%s\n", method.error().to_string().c_str());
+      return 1;
+    }
+    fa::EstimatorOptions o;
+    o.seed = bench_seed(50, 0);
+    o.threads = threads;
+    o.target_std_error = target;
+    o.convergence_tolerance = 0;  // stop on the standard-error target alone
+    o.max_samples = 400 * n;
+    o.min_samples = *method == fa::Method::gtg ? 2 * n : 2;  // gtg: one guided batch first
+    o.weights = round.samples;
+    const auto start = Clock::now();
+    std::optional<ff::CoalitionModels> models;
+    if (!general) {
+      auto built = ff::CoalitionModels::create(round.model, round.global, deltas, samples, job.train,
+                                               job.validation, threads);
+      if (!built) return 1;
+      models = std::move(*built);
+    }
+    const double precompute = seconds_since(start);
+    auto e = general ? fa::estimate(*method, n, [&](fa::Coalition s) { return real_utility(job, round, s); }, o)
+                     : fa::estimate_batched(*method, n, [&](std::span<const fa::Coalition> batch) {
+                         std::vector<std::vector<std::size_t>> members;
+                         for (auto s : batch) members.push_back(members_of(s));
+                         return models->accuracies(members);
+                       }, o);
+    const double wall = seconds_since(start);
+    if (!e) {
+      std::printf("%s failed: %s\n", method_name.c_str(), e.error().to_string().c_str());
+      return 1;
+    }
+    const double max_se = *std::max_element(e->std_errors.begin(), e->std_errors.end());
+    std::printf("round %zu of the job: U(empty) %.4f  U(N) %.4f; validation %zu images\n", rounds,
+                e->empty_utility, e->grand_utility, validation);
+    std::printf("%s (%s path): %zu samples, %zu evaluations, wall %.2f s on %zu threads (precompute %.2f s), "
+                "max std error %.5f\n",
+                method_name.c_str(), general ? "general" : "fast", e->samples, e->evaluations, wall, threads,
+                precompute, max_se);
+    for (const auto& note : e->notes) std::printf("  note: %s\n", note.c_str());
+    const bool pass = wall < round.train_seconds && max_se <= target;
+    std::printf("ratio %s attribution wall time / one round of local training of %zu participants "
+                "(%.2f s, measured above): %.3f -> %s\n",
+                method_name.c_str(), n, round.train_seconds, wall / round.train_seconds, pass ? "PASS" : "FAIL");
+  }
+  return rc;
 }
 
 // ---- part 3 ----------------------------------------------------------------------------------
@@ -673,11 +780,11 @@ int run_time_ratio(const std::string& run) {
 int main(int argc, char** argv) {
   CLI::App app{"Flywheel attribution benchmarks: estimators vs exact Shapley (n = 10), a large-round "
                "estimate against one round of local training (n = 50), attribution time per round"};
-  std::string utilities, write_path, fmnist = ff::kDefaultFashionMnistRoot, run, n50_method = "gtg";
+  std::string utilities, write_path, fmnist = ff::kDefaultFashionMnistRoot, run, n50_method = "gtg,stratified";
   std::size_t rounds = 3, validation = 2000, replicates = 5, threads = 0, n50 = 50, n50_rounds = 2,
               n50_validation = 1000;
   double target = 0.002, budget = 0.14;
-  bool skip_n10 = false, skip_n50 = false;
+  bool skip_n10 = false, skip_n50 = false, n50_general = false;
   app.add_option("--utilities", utilities, "JSON-lines utilities file ({\"round\",\"members\",\"utility\"}, all 2^n coalitions per round), e.g. from flywheel attribute --export-utilities");
   app.add_option("--write-utilities", write_path, "write the built-in game's utilities in that format");
   app.add_option("--fashion-mnist", fmnist, "Fashion-MNIST directory");
@@ -689,9 +796,12 @@ int main(int argc, char** argv) {
   app.add_option("--n50", n50, "participants in part 2");
   app.add_option("--n50-rounds", n50_rounds, "FedAvg rounds in part 2; the last one is attributed");
   app.add_option("--n50-validation", n50_validation, "validation images in part 2");
-  app.add_option("--n50-method", n50_method, "estimator in part 2 (gtg or tmc)");
+  app.add_option("--n50-method", n50_method, "estimators in part 2, comma-separated (gtg, tmc, stratified, banzhaf)");
+  app.add_flag("--n50-general", n50_general, "part 2 rebuilds and evaluates every coalition model (the general path) "
+               "instead of the FedAvg fast path (fedtrain/coalition_model.hpp)");
   app.add_option("--n50-target", target, "standard-error target in part 2");
-  app.add_option("--run", run, "a run folder: print attribution_seconds / seconds per round from its metrics.jsonl (part 3)");
+  app.add_option("--run", run, "a run folder: print attribution_seconds / seconds per round from its metrics.jsonl (part 3); "
+                 "with --utilities, its attribution.json's sample counts weight the stratified surrogate");
   app.add_flag("--skip-n10", skip_n10, "skip part 1");
   app.add_flag("--skip-n50", skip_n50, "skip part 2");
   CLI11_PARSE(app, argc, argv);
@@ -705,6 +815,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "error: %s\n", error.c_str());
         return 1;
       }
+      if (!run.empty()) read_weights(run, game);
     } else {
       const auto start = Clock::now();
       if (!build_fashion_game(fmnist, rounds, validation, threads, game)) build_synthetic_game(rounds, game);
@@ -714,7 +825,7 @@ int main(int argc, char** argv) {
     if (int rc = run_n10(game, replicates, budget); rc != 0) return rc;
   }
   if (!skip_n50) {
-    if (int rc = run_n50(fmnist, n50, n50_rounds, n50_validation, threads, target, n50_method); rc != 0) return rc;
+    if (int rc = run_n50(fmnist, n50, n50_rounds, n50_validation, threads, target, n50_method, n50_general); rc != 0) return rc;
   }
   if (!run.empty()) return run_time_ratio(run);
   return 0;

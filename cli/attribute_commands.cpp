@@ -75,7 +75,7 @@ void add_attribute_commands(CLI::App& app, Action& action) {
       "recorded hashes) with another estimator; writes DIR/attribution-<method>.json");
   command->add_option("--run", request.run_dir, "Run folder (holds config.json, attribution.json, artifacts/)")
       ->required();
-  command->add_option("--method", request.method, "exact, tmc, gtg, loo or banzhaf (default exact)");
+  command->add_option("--method", request.method, "exact, tmc, gtg, loo, banzhaf or stratified (default exact)");
   command->add_option("--export-utilities", request.export_utilities,
                       "Write every evaluated coalition's utility here, one JSON line each");
   command->add_option("--threads", request.threads, "Threads evaluating coalitions (0 = one per core)");

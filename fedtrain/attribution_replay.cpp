@@ -371,7 +371,7 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
                     "round " + std::to_string(r.at("round").get<std::uint64_t>()) + " has " +
                         std::to_string(count) + " participants; exact Shapley evaluates 2^n coalitions and "
                         "accepts at most " + std::to_string(attribution::kMaxExactParticipants) +
-                        "; use --method gtg, tmc, banzhaf or loo");
+                        "; use --method gtg, stratified, tmc, banzhaf or loo");
       }
       auto hash = Hash32::from_hex(r.at("model_hash").get<std::string>());
       if (!hash) return fail(Errc::data, "attribution.json holds a malformed model_hash");

@@ -294,7 +294,7 @@ Result<SimulationConfig> parse_object(const Json& root) {
   const auto method = attribution::parse_method(config.attribution.method);
   if (!method) {
     return fail(Errc::config, "attribution.method \"" + config.attribution.method +
-                                  "\" is not supported; use one of: exact, tmc, gtg, loo, banzhaf");
+                                  "\" is not supported; use one of: exact, tmc, gtg, loo, banzhaf, stratified");
   }
   FLYWHEEL_TRY(attribution->read_size("max_evaluations", config.attribution.max_evaluations));
   for (const auto& [key, field] :

@@ -90,8 +90,8 @@ struct SimulationConfig {
   } participants;
 
   struct Attribution {
-    //! attribution.method: "exact" (≤ 16 participants per round), "tmc", "gtg", "loo" or
-    //! "banzhaf" (≤ 64 per round); attribution::parse_method accepts it.
+    //! attribution.method: "exact" (≤ 16 participants per round), "tmc", "gtg", "loo",
+    //! "banzhaf" or "stratified" (≤ 128 per round); attribution::parse_method accepts it.
     std::string method = "exact";
     UtilityMetric utility = UtilityMetric::accuracy;  //!< attribution.utility
     //! attribution.max_evaluations: soft cap on distinct coalition evaluations per round (sampling

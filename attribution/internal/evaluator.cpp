@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <exception>
 #include <string>
 
@@ -93,7 +94,10 @@ std::size_t CoalitionCache::size() const {
 }
 
 Evaluator::Evaluator(const CheckedUtility& utility, std::size_t threads)
-    : utility_(utility), pool_(threads) {}
+    : utility_(&utility), threads_(threads), pool_(threads) {}
+
+Evaluator::Evaluator(const BatchUtility& utility, std::size_t threads)
+    : batch_(&utility), threads_(threads), pool_(threads) {}
 
 Result<void> Evaluator::evaluate(std::span<const Coalition> batch) {
   std::vector<Coalition> missing;
@@ -105,15 +109,41 @@ Result<void> Evaluator::evaluate(std::span<const Coalition> batch) {
   }
   if (missing.empty()) return {};
   std::vector<Result<double>> results(missing.size(), fail(Errc::internal, "not evaluated"));
+  if (batch_ != nullptr) {
+    // Contiguous chunks, the same for every run with the same thread count; each coalition's value
+    // does not depend on its chunk (BatchUtility's contract), so neither do the results.
+    const std::size_t per = std::min(kMaxChunk, (missing.size() + threads_ - 1) / threads_);
+    const std::size_t chunks = (missing.size() + per - 1) / per;
+    pool_.run(chunks, [&](std::size_t c) {
+      const std::size_t begin = c * per, end = std::min(missing.size(), begin + per);
+      const std::span<const Coalition> chunk(missing.data() + begin, end - begin);
+      Result<std::vector<double>> values = fail(Errc::internal, "not evaluated");
+      try {
+        values = (*batch_)(chunk);
+      } catch (const std::exception& e) {
+        values = fail(Errc::internal, std::string("the utility threw: ") + e.what());
+      } catch (...) {
+        values = fail(Errc::internal, "the utility threw a non-standard exception");
+      }
+      if (values && values->size() != chunk.size()) {
+        values = fail(Errc::internal, "the batch utility returned " + std::to_string(values->size()) +
+                                          " values for " + std::to_string(chunk.size()) + " coalitions");
+      }
+      for (std::size_t k = begin; k < end; ++k) {
+        results[k] = values ? Result<double>((*values)[k - begin]) : Result<double>(tl::unexpected(values.error()));
+      }
+    });
+  } else {
   pool_.run(missing.size(), [&](std::size_t k) {
     try {
-      results[k] = utility_(missing[k]);
+      results[k] = (*utility_)(missing[k]);
     } catch (const std::exception& e) {
       results[k] = fail(Errc::internal, std::string("the utility threw: ") + e.what());
     } catch (...) {
       results[k] = fail(Errc::internal, "the utility threw a non-standard exception");
     }
   });
+  }
   for (std::size_t k = 0; k < missing.size(); ++k) {
     if (!results[k]) {
       return tl::unexpected(with_context(results[k].error(),

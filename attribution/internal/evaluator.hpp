@@ -69,6 +69,12 @@ class CoalitionCache {
 class Evaluator {
  public:
   Evaluator(const CheckedUtility& utility, std::size_t threads);
+  //! Evaluates through a batch utility: each evaluate() call's missing coalitions are split into
+  //! one contiguous chunk per thread (at most kMaxChunk each), one utility call per chunk.
+  Evaluator(const BatchUtility& utility, std::size_t threads);
+
+  //! Largest chunk handed to a batch utility in one call.
+  static constexpr std::size_t kMaxChunk = 256;
 
   //! Evaluates every coalition of `batch` not cached yet (duplicates allowed), in parallel.
   //! On failure returns the error of the first failing coalition in batch order (deterministic);
@@ -82,7 +88,9 @@ class Evaluator {
   [[nodiscard]] std::size_t evaluations() const { return cache_.size(); }
 
  private:
-  const CheckedUtility& utility_;
+  const CheckedUtility* utility_ = nullptr;
+  const BatchUtility* batch_ = nullptr;
+  std::size_t threads_ = 1;
   CoalitionCache cache_;
   ThreadPool pool_;
 };

@@ -78,6 +78,12 @@ struct RoundAttribution {
   std::vector<std::pair<attribution::Coalition, double>> utilities;
 };
 
+//! True when attribute_round builds the round's coalition models by the fast path
+//! (fedtrain/coalition_model.hpp): strategy fedavg or fedprox (w_t + the sample-weighted mean of
+//! the members' updates), model "mlp", every update with samples > 0. Utilities then equal the
+//! general path's (strategy.propose + evaluate) up to float rounding.
+bool uses_fast_coalition_models(const RoundGame& game);
+
 //! Estimates the round's values with `method`. Errors: those of attribution::estimate_checked
 //! (Errc::invalid_argument for too many participants) and of building or evaluating a model.
 Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Method method,

@@ -22,9 +22,11 @@
 #include <memory>
 #include <numeric>
 #include <string>
+#include <thread>
 
 #include <torch/torch.h>
 
+#include "fedtrain/coalition_model.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/internal/torch_module.hpp"
 #include "fedtrain/model.hpp"
@@ -392,6 +394,317 @@ Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> par
   std::vector<std::size_t> all(data.size());
   std::iota(all.begin(), all.end(), std::size_t{0});
   return evaluate(model, params, data, all);
+}
+
+
+// ---- CoalitionModels (fedtrain/coalition_model.hpp) ------------------------------------------
+
+struct CoalitionModels::Impl {
+  std::vector<std::int64_t> widths;       // input, hidden..., classes
+  std::size_t rows = 0;                   // validation rows
+  std::size_t width0 = 0;                 // first layer's outputs
+  std::vector<float> base;                // rows × width0: X·W1_tᵀ + b1_t
+  std::vector<std::vector<float>> proj;   // per update, rows × width0: n_i (X·ΔW1_iᵀ + Δb1_i)
+  std::vector<float> total;               // Σ_i proj_i (rounded from a double sum)
+  std::vector<double> samples;            // n_i
+  std::size_t rest_offset = 0;            // where layer 1 starts in the flat layout
+  std::vector<float> global_rest;         // w_t's parameters from layer 1 on
+  std::vector<std::span<const float>> update_rest;  // views into rest_storage
+  std::vector<float> rest_storage;        // every update's parameters from layer 1 on
+  std::vector<std::int64_t> targets;      // labels of the validation rows
+};
+
+namespace {
+
+// Runs task(i) for i in [0, count) on `threads` std::threads (results do not depend on the split).
+template <class Task>
+void parallel_tasks(std::size_t count, std::size_t threads, const Task& task) {
+  threads = std::max<std::size_t>(1, std::min(threads, count));
+  if (threads == 1) {
+    for (std::size_t i = 0; i < count; ++i) task(i);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      at::set_num_threads(1);
+      torch::NoGradGuard no_grad;
+      for (std::size_t i = t; i < count; i += threads) task(i);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace
+
+Result<CoalitionModels> CoalitionModels::create(const ModelConfig& model, std::span<const float> global,
+                                                std::span<const std::span<const float>> updates,
+                                                std::span<const std::uint64_t> samples,
+                                                const Dataset& data, std::span<const std::size_t> indices,
+                                                std::size_t threads) {
+  if (model.name != "mlp") {
+    return fail(Errc::invalid_argument, "coalition models: only the \"mlp\" model has the fast path, not \"" +
+                                            model.name + "\"");
+  }
+  FLYWHEEL_TRY(check_inputs(model, global, data, indices));
+  if (updates.empty() || samples.size() != updates.size()) {
+    return fail(Errc::invalid_argument, "coalition models need one sample count per update and at least one update");
+  }
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    if (updates[i].size() != global.size()) {
+      return fail(Errc::invalid_argument, "update " + std::to_string(i) + " has " +
+                                              std::to_string(updates[i].size()) + " floats, the model " +
+                                              std::to_string(global.size()));
+    }
+    if (samples[i] == 0) return fail(Errc::invalid_argument, "update " + std::to_string(i) + " has 0 samples");
+  }
+  try {
+    torch::NoGradGuard no_grad;
+    at::set_num_threads(1);
+    auto impl = std::make_shared<Impl>();
+    impl->widths.push_back(static_cast<std::int64_t>(model.inputs));
+    for (auto h : model.hidden) impl->widths.push_back(static_cast<std::int64_t>(h));
+    impl->widths.push_back(static_cast<std::int64_t>(model.classes));
+    const auto in = impl->widths[0];
+    const auto out = impl->widths[1];
+    impl->rows = indices.size();
+    impl->width0 = static_cast<std::size_t>(out);
+    const auto rows = static_cast<std::int64_t>(impl->rows);
+    std::vector<float> x(impl->rows * Dataset::kFeatures);
+    gather_rows(data, indices, {}, 0, impl->rows, x.data());
+    for (auto i : indices) impl->targets.push_back(data.labels[i]);
+    const auto xt = torch::from_blob(x.data(), {rows, in});
+    const std::size_t bias_offset = static_cast<std::size_t>(out * in);
+    impl->rest_offset = bias_offset + static_cast<std::size_t>(out);
+    const std::size_t cells = impl->rows * impl->width0;
+    // pre(w) = X·W1ᵀ + b1 for a flat parameter vector (or update) w, written into `dst`.
+    auto first_layer = [&](std::span<const float> w, std::vector<float>& dst) {
+      dst.resize(cells);
+      auto weight = torch::from_blob(const_cast<float*>(w.data()), {out, in});
+      auto bias = torch::from_blob(const_cast<float*>(w.data() + bias_offset), {out});
+      auto result = torch::from_blob(dst.data(), {rows, out});
+      at::addmm_out(result, bias, xt, weight.t());
+    };
+    first_layer(global, impl->base);
+    impl->proj.resize(updates.size());
+    impl->samples.assign(samples.begin(), samples.end());
+    parallel_tasks(updates.size(), threads, [&](std::size_t i) {
+      first_layer(updates[i], impl->proj[i]);
+      const auto scale = static_cast<float>(samples[i]);
+      for (auto& v : impl->proj[i]) v *= scale;
+    });
+    std::vector<double> total(cells, 0.0);
+    for (const auto& p : impl->proj) {
+      for (std::size_t c = 0; c < cells; ++c) total[c] += static_cast<double>(p[c]);
+    }
+    impl->total.assign(total.begin(), total.end());
+    impl->global_rest.assign(global.begin() + static_cast<std::ptrdiff_t>(impl->rest_offset), global.end());
+    const std::size_t rest = impl->global_rest.size();
+    impl->rest_storage.resize(rest * updates.size());
+    for (std::size_t i = 0; i < updates.size(); ++i) {
+      std::copy(updates[i].begin() + static_cast<std::ptrdiff_t>(impl->rest_offset), updates[i].end(),
+                impl->rest_storage.begin() + static_cast<std::ptrdiff_t>(i * rest));
+    }
+    for (std::size_t i = 0; i < updates.size(); ++i) {
+      impl->update_rest.emplace_back(impl->rest_storage.data() + i * rest, rest);
+    }
+    return CoalitionModels(std::move(impl));
+  } catch (const c10::Error& e) {
+    return fail(Errc::internal, std::string("libtorch failed precomputing coalition models: ") +
+                                    e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    return fail(Errc::internal, std::string("precomputing coalition models failed: ") + e.what());
+  }
+}
+
+std::size_t CoalitionModels::size() const { return impl_->proj.size(); }
+
+Result<Evaluation> CoalitionModels::evaluate(std::span<const std::size_t> members) const {
+  const std::vector<std::size_t> one(members.begin(), members.end());
+  auto all = evaluate_batch(std::span(&one, 1), true);
+  if (!all) return tl::unexpected(all.error());
+  return all->front();
+}
+
+Result<double> CoalitionModels::accuracy(std::span<const std::size_t> members) const {
+  const std::vector<std::size_t> one(members.begin(), members.end());
+  auto all = evaluate_batch(std::span(&one, 1), false);
+  if (!all) return tl::unexpected(all.error());
+  return all->front().accuracy;
+}
+
+Result<std::vector<double>> CoalitionModels::accuracies(std::span<const std::vector<std::size_t>> coalitions) const {
+  auto all = evaluate_batch(coalitions, false);
+  if (!all) return tl::unexpected(all.error());
+  std::vector<double> out;
+  out.reserve(all->size());
+  for (const auto& e : *all) out.push_back(e.accuracy);
+  return out;
+}
+
+namespace {
+
+// Element-wise loops in fixed chunks of 64 (a constant trip count, which GCC vectorises at -O2)
+// plus a scalar tail doing the same arithmetic, so every element gets the same bits either way.
+constexpr std::size_t kLanes = 64;
+
+void add_into(float* __restrict a, const float* __restrict p, std::size_t count) {
+  std::size_t c = 0;
+  for (; c + kLanes <= count; c += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) a[c + j] += p[c + j];
+  }
+  for (; c < count; ++c) a[c] += p[c];
+}
+
+void subtract_from(float* __restrict a, const float* __restrict p, std::size_t count) {
+  std::size_t c = 0;
+  for (; c + kLanes <= count; c += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) a[c + j] -= p[c + j];
+  }
+  for (; c < count; ++c) a[c] -= p[c];
+}
+
+// a ← base + a·scale, then ReLU when `relu`.
+void scale_shift(float* __restrict a, const float* __restrict base, float scale, bool relu, std::size_t count) {
+  std::size_t c = 0;
+  for (; c + kLanes <= count; c += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) a[c + j] = base[c + j] + a[c + j] * scale;
+  }
+  for (; c < count; ++c) a[c] = base[c] + a[c] * scale;
+  if (!relu) return;
+  for (c = 0; c + kLanes <= count; c += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) a[c + j] = a[c + j] > 0.0F ? a[c + j] : 0.0F;
+  }
+  for (; c < count; ++c) a[c] = a[c] > 0.0F ? a[c] : 0.0F;
+}
+
+}  // namespace
+
+// Every coalition is computed by the same steps on the same fixed row blocks, whatever else is in
+// the batch, so its result does not depend on the batch (or on the thread running it). Within a
+// block of rows, the precomputed matrices P_i are read once per coalition from cache rather than
+// from memory: a batch pays the memory traffic of one pass over the P_i per block.
+Result<std::vector<Evaluation>> CoalitionModels::evaluate_batch(std::span<const std::vector<std::size_t>> coalitions,
+                                                                bool loss_too) const {
+  const Impl& m = *impl_;
+  const std::size_t n = m.proj.size();
+  const std::size_t count = coalitions.size();
+  std::vector<char> in(count * n, 0);
+  std::vector<double> weight_sum(count, 0.0);
+  for (std::size_t b = 0; b < count; ++b) {
+    for (auto i : coalitions[b]) {
+      if (i >= n || in[b * n + i]) {
+        return fail(Errc::invalid_argument, "coalition member " + std::to_string(i) +
+                                                (i >= n ? " is out of range" : " is repeated"));
+      }
+      in[b * n + i] = 1;
+    }
+    for (std::size_t i = 0; i < n; ++i) weight_sum[b] += in[b * n + i] ? m.samples[i] : 0.0;
+  }
+  try {
+    torch::NoGradGuard no_grad;
+    thread_local bool single_threaded = false;
+    if (!single_threaded) {
+      at::set_num_threads(1);
+      single_threaded = true;
+    }
+    // Layers from 1 on, per coalition: rebuilt as weighted_mean does (double sum in member order,
+    // rounded, added to w_t).
+    const std::size_t rest_size = m.global_rest.size();
+    std::vector<float> rest(count * rest_size);
+    std::vector<double> sum(rest_size);
+    for (std::size_t b = 0; b < count; ++b) {
+      float* r = rest.data() + b * rest_size;
+      std::copy(m.global_rest.begin(), m.global_rest.end(), r);
+      if (coalitions[b].empty()) continue;
+      std::fill(sum.begin(), sum.end(), 0.0);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!in[b * n + i]) continue;
+        const double w = m.samples[i] / weight_sum[b];
+        const float* u = m.update_rest[i].data();
+        for (std::size_t k = 0; k < rest_size; ++k) sum[k] += w * static_cast<double>(u[k]);
+      }
+      for (std::size_t k = 0; k < rest_size; ++k) r[k] += static_cast<float>(sum[k]);
+    }
+    constexpr std::size_t kBlockRows = 200;
+    const std::size_t layers = m.widths.size() - 1;
+    const auto classes = m.widths.back();
+    std::vector<float> act(kBlockRows * m.width0);
+    std::vector<std::size_t> correct(count, 0);
+    std::vector<double> loss(count, 0.0);
+    for (std::size_t r0 = 0; r0 < m.rows; r0 += kBlockRows) {
+      const std::size_t block = std::min(kBlockRows, m.rows - r0);
+      const std::size_t cells = block * m.width0;
+      const std::size_t offset = r0 * m.width0;
+      const float* base = m.base.data() + offset;
+      for (std::size_t b = 0; b < count; ++b) {
+        float* a = act.data();
+        const std::size_t size = coalitions[b].size();
+        if (size == 0) {
+          std::copy(base, base + cells, a);
+          if (layers > 1) scale_shift(a, base, 0.0F, true, cells);
+        } else {
+          // Σ_{i∈S} proj_i, or total − Σ_{i∉S} proj_i when S holds more than half: at most n/2
+          // passes; members in index order, so the bits depend on S only.
+          const bool complement = 2 * size > n;
+          bool first = true;
+          if (complement) std::copy(m.total.begin() + offset, m.total.begin() + offset + cells, a);
+          for (std::size_t i = 0; i < n; ++i) {
+            if (static_cast<bool>(in[b * n + i]) == complement) continue;
+            const float* p = m.proj[i].data() + offset;
+            if (complement) {
+              subtract_from(a, p, cells);
+            } else if (first) {
+              std::copy(p, p + cells, a);
+              first = false;
+            } else {
+              add_into(a, p, cells);
+            }
+          }
+          scale_shift(a, base, static_cast<float>(1.0 / weight_sum[b]), layers > 1, cells);
+        }
+        const auto rows = static_cast<std::int64_t>(block);
+        torch::Tensor current = torch::from_blob(a, {rows, m.widths[1]});
+        const float* r = rest.data() + b * rest_size;
+        std::size_t pos = 0;
+        for (std::size_t l = 1; l < layers; ++l) {
+          const auto lin = m.widths[l];
+          const auto lout = m.widths[l + 1];
+          auto weight = torch::from_blob(const_cast<float*>(r + pos), {lout, lin});
+          auto bias = torch::from_blob(const_cast<float*>(r + pos + static_cast<std::size_t>(lout * lin)), {lout});
+          pos += static_cast<std::size_t>(lout * lin + lout);
+          current = at::addmm(bias, current, weight.t());
+          if (l + 1 < layers) current.relu_();
+        }
+        current = current.contiguous();
+        const float* logits = current.data_ptr<float>();
+        for (std::int64_t row = 0; row < rows; ++row) {
+          const float* z = logits + row * classes;
+          std::int64_t best = 0;
+          for (std::int64_t c = 1; c < classes; ++c) {
+            if (z[c] > z[best]) best = c;
+          }
+          const auto target = m.targets[r0 + static_cast<std::size_t>(row)];
+          correct[b] += best == target ? 1 : 0;
+          if (!loss_too) continue;
+          double total = 0;
+          for (std::int64_t c = 0; c < classes; ++c) total += std::exp(static_cast<double>(z[c] - z[best]));
+          loss[b] += std::log(total) + static_cast<double>(z[best]) - static_cast<double>(z[target]);
+        }
+      }
+    }
+    std::vector<Evaluation> out;
+    out.reserve(count);
+    for (std::size_t b = 0; b < count; ++b) {
+      out.push_back(Evaluation{.accuracy = static_cast<double>(correct[b]) / static_cast<double>(m.rows),
+                               .loss = loss_too ? loss[b] / static_cast<double>(m.rows) : 0.0,
+                               .samples = m.rows});
+    }
+    return out;
+  } catch (const c10::Error& e) {
+    return fail(Errc::internal, std::string("libtorch failed evaluating a coalition model: ") +
+                                    e.what_without_backtrace());
+  }
 }
 
 }  // namespace flywheel::fedtrain

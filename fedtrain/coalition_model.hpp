@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+#pragma once
+
+//! Fast validation of FedAvg coalition models of the "mlp" model, for attribution (FedSV, Wang et
+//! al. 2020; GTG-Shapley, Liu et al. 2022): U(S) is a metric of w_t + Σ_{i∈S} (n_i / Σ_{j∈S} n_j) Δ_i.
+//!
+//! The first layer's pre-activations on the validation rows X are linear in the weights, so for
+//! every coalition X·W1(S)ᵀ + b1(S) = Z_t + (Σ_{i∈S} n_i P_i) / Σ_{j∈S} n_j with Z_t = X·W1_tᵀ + b1_t
+//! and P_i = X·ΔW1_iᵀ + Δb1_i computed once per round (one rows×784×h0 product per participant).
+//! Each coalition then costs min(|S|, n − |S|) additions of a rows×h0 matrix (the sum over the
+//! complement is subtracted from the precomputed total when S holds more than half) plus the
+//! layers after the first, rebuilt from their (small) slices of the updates; the general path
+//! rebuilds all parameters and multiplies X by W1 (rows×784×h0) for every coalition.
+//!
+//! Same model as strategy fedavg / fedprox's propose(); the results equal the general path's
+//! (rebuild + fedtrain::evaluate) up to float rounding, which can flip the predicted class of a
+//! validation row whose two top logits tie to ~1e-6 (tested: fedtrain/coalition_model_test.cpp).
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "common/result.hpp"
+#include "fedtrain/dataset.hpp"
+#include "fedtrain/model.hpp"
+
+namespace flywheel::fedtrain {
+
+//! Precomputed FedAvg coalition models of one round (see the file comment). Immutable once built;
+//! evaluate() is thread-safe. Cheap to copy (shared state).
+class CoalitionModels {
+ public:
+  //! Precomputes the round on `threads` threads (results do not depend on it). `updates[i]` is
+  //! participant i's Δ_i (flat layout), `samples[i]` its FedAvg weight n_i. Errc::invalid_argument
+  //! unless model.name is "mlp", every vector has parameter_count(model) floats, samples has one
+  //! entry per update and no entry is 0, `indices` is non-empty and in range; Errc::internal when
+  //! libtorch fails.
+  static Result<CoalitionModels> create(const ModelConfig& model, std::span<const float> global,
+                                        std::span<const std::span<const float>> updates,
+                                        std::span<const std::uint64_t> samples, const Dataset& data,
+                                        std::span<const std::size_t> indices, std::size_t threads = 1);
+
+  //! Validation metrics of w_t + Σ_{i∈members} (n_i / Σ n) Δ_i (of w_t when `members` is empty).
+  //! `members` are update indices, each at most once, any order. Errc::invalid_argument for an
+  //! index out of range or repeated. Deterministic for a member set.
+  [[nodiscard]] Result<Evaluation> evaluate(std::span<const std::size_t> members) const;
+
+  //! evaluate(members)->accuracy without the loss (no softmax): the cheaper call for accuracy
+  //! utilities; same value, same errors.
+  [[nodiscard]] Result<double> accuracy(std::span<const std::size_t> members) const;
+
+  //! accuracy() of each coalition (update indices per coalition), computed in one pass over the
+  //! precomputed matrices per block of validation rows, so a batch costs far less memory traffic
+  //! than its coalitions one by one. Each value equals accuracy() of that coalition bit for bit,
+  //! whatever else the batch holds. Errors as evaluate().
+  [[nodiscard]] Result<std::vector<double>> accuracies(std::span<const std::vector<std::size_t>> coalitions) const;
+
+  //! Number of updates.
+  [[nodiscard]] std::size_t size() const;
+
+ private:
+  struct Impl;  // defined in internal/torch_model.cpp (libtorch stays out of this header)
+  [[nodiscard]] Result<std::vector<Evaluation>> evaluate_batch(std::span<const std::vector<std::size_t>> coalitions,
+                                                             bool loss_too) const;
+  explicit CoalitionModels(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace flywheel::fedtrain
