@@ -400,7 +400,7 @@ Result<Estimate> run_gtg(std::size_t n, Evaluator& evaluator, const Settings& se
   };
   // Exact border strata: with an evaluation cap at least twice the 2n + 2 + C(n, 2) border
   // coalitions, every coalition of sizes 1, 2 and n − 1 is evaluated first, so strata 0, 1 and
-  // n − 2 (the marginals on the empty set, on singletons and on N ∖ {i}) are exact and the guided
+  // n − 1 (the marginals on the empty set, on singletons and on N ∖ {i}) are exact and the guided
   // permutations' budget goes to the middle strata. (Sizes 1 and n − 1 are reached by the first
   // guided batch anyway.)
   if (options.max_evaluations > 0 && border_pairs(n, options)) {
@@ -831,7 +831,7 @@ Result<Estimate> run_stratified(std::size_t n, Evaluator& evaluator, const Setti
   StopRule stop(settings, options, "coalitions");
   Estimate out;
   const bool pairs = border_pairs(n, options);
-  const bool surrogate = pairs && n <= kMaxSurrogateParticipants;
+  bool surrogate = pairs && n <= kMaxSurrogateParticipants;
   std::vector<char> enumerated(n + 1, 0);
   enumerated[0] = enumerated[1] = enumerated[n - 1] = enumerated[n] = 1;
   if (pairs) enumerated[2] = 1;
@@ -842,15 +842,28 @@ Result<Estimate> run_stratified(std::size_t n, Evaluator& evaluator, const Setti
     return options.max_evaluations > memo.size() ? options.max_evaluations - memo.size() : 0;
   };
   auto evaluate_new = [&](const std::vector<Coalition>& batch) -> Result<std::size_t> {
+    // The budget is taken once: memo grows inside the loop, so remaining() would count twice.
+    const std::size_t budget = remaining();
     std::vector<Coalition> fresh;
     for (Coalition c : batch) {
-      if (fresh.size() >= remaining()) break;
+      if (fresh.size() >= budget) break;
       if (memo.insert(c).second) fresh.push_back(c);
     }
     FLYWHEEL_TRY(evaluator.evaluate(fresh));
     return fresh.size();
   };
   if (auto added = evaluate_new(border); !added) return tl::unexpected(added.error());
+  // A cap below the border's size cuts it: a size counts as enumerated only if all of it was
+  // evaluated (else it is sampled like the middle sizes), and the surrogate needs every pair.
+  {
+    std::vector<std::size_t> evaluated_of_size(n + 1, 0);
+    for (Coalition c : memo) ++evaluated_of_size[coalition_size(c)];
+    const auto all_of_size = [n](std::size_t k) { return k == 2 ? n * (n - 1) / 2 : n; };
+    for (std::size_t k : {std::size_t{1}, std::size_t{2}, n - 1}) {
+      if (k >= 1 && k < n && enumerated[k] && evaluated_of_size[k] != all_of_size(k)) enumerated[k] = 0;
+    }
+    if (!enumerated[2]) surrogate = false;
+  }
   std::vector<double> weights = options.weights.empty() ? std::vector<double>(n, 1.0) : options.weights;
   std::vector<double> values(n, 0.0), errors(n, kInf), base(n, 0.0);
   std::size_t samples = 0;
@@ -960,7 +973,7 @@ Result<Settings> check_request(Method method, std::size_t n, const EstimatorOpti
     return fail(Errc::invalid_argument,
                 "exact Shapley costs 2^n utility evaluations; n = " + std::to_string(n) +
                     " exceeds the limit of " + std::to_string(kMaxExactParticipants) +
-                    " participants per round; use gtg, tmc or banzhaf instead");
+                    " participants per round; use stratified, gtg, tmc or banzhaf instead");
   }
   auto settings = resolve(method, n, options);
   if (!settings) return tl::unexpected(settings.error());

@@ -102,13 +102,15 @@ struct EstimatorOptions {
   //! Seed of the sampling methods' portable RNG (xoshiro256** seeded by SplitMix64). Use
   //! round_seed() so anyone holding the round's inputs can recompute the estimate.
   std::uint64_t seed = 0;
-  //! Soft cap on distinct utility evaluations; 0 = no cap.
+  //! Cap on distinct utility evaluations; 0 = no cap. Soft for tmc, gtg and banzhaf (see above),
+  //! hard for stratified. For gtg and stratified it also decides the exact border: with a cap of at
+  //! least 2·(2n + 2 + C(n, 2)) (or no cap) every coalition of size 2 is evaluated first too.
   std::size_t max_evaluations = 0;
-  //! Most permutations (tmc, gtg) or sampled coalitions (banzhaf). Default: tmc, gtg 50·n
-  //! permutations; banzhaf 400·n coalitions.
+  //! Most permutations (tmc, gtg) or sampled coalitions (banzhaf, stratified). Default: tmc, gtg
+  //! 50·n permutations; banzhaf and stratified 400·n coalitions.
   std::optional<std::size_t> max_samples;
   //! Fewest samples before a convergence or standard-error stop. Default: tmc, gtg 3·n
-  //! permutations (three guided cycles); banzhaf 64 coalitions. At least 2.
+  //! permutations (three guided cycles); banzhaf and stratified 64 coalitions. At least 2.
   std::optional<std::size_t> min_samples;
   //! Within-round truncation, absolute, in utility units: a permutation's remaining marginal
   //! contributions are taken as 0 once |U(N) − U(prefix)| < this. 0 disables truncation.
@@ -117,10 +119,10 @@ struct EstimatorOptions {
   //! Between-round truncation (GTG-Shapley), absolute, in utility units: when
   //! |U(N) − U(∅)| < this, the round is skipped: every value is 0, Estimate::truncated_round is
   //! set and a note says why (2 evaluations). Default: gtg 0.001; every other method 0 (off);
-  //! may be set for tmc and banzhaf too.
+  //! may be set for tmc, banzhaf and stratified too.
   std::optional<double> round_truncation_tolerance;
-  //! Relative-change convergence threshold (see above); 0 disables. Default: tmc, gtg 0.01;
-  //! banzhaf 0.01.
+  //! Relative-change convergence threshold (see above); 0 disables. Default 0.01 for every
+  //! sampling method.
   std::optional<double> convergence_tolerance;
   //! Stop once every participant's standard error is ≤ this (utility units); 0 disables (default).
   double target_std_error = 0;

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <bit>
 #include <cmath>
+#include <mutex>
 #include <numeric>
+#include <set>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
@@ -562,6 +564,28 @@ TEST(Stratified, NeverExceedsTheEvaluationCap) {
   }
 }
 
+TEST(Stratified, EvaluatesEverySingletonAndEveryLeaveOneOutWhenTheCapAllows) {
+  // 2n + 2 = 22 border coalitions fit in a cap of 30: all of sizes 1 and n − 1 must be evaluated
+  // (a budget counted twice once stopped the border half way).
+  const auto u = random_fl_game(10, 11);
+  std::mutex mu;
+  std::set<Coalition> seen;
+  auto r = estimate(
+      Method::stratified, 10,
+      [&](Coalition s) {
+        std::lock_guard lock(mu);
+        seen.insert(s);
+        return u[s];
+      },
+      stratified_options(5, 30));
+  ASSERT_TRUE(r);
+  const Coalition full = (Coalition{1} << 10) - 1;
+  for (std::size_t i = 0; i < 10; ++i) {
+    EXPECT_TRUE(seen.contains(Coalition{1} << i)) << i;
+    EXPECT_TRUE(seen.contains(full & ~(Coalition{1} << i))) << i;
+  }
+}
+
 TEST(Stratified, GivesSymmetricPlayersEqualValues) {
   // Players 1 and 4 are interchangeable, and so are 2 and 3; a game of coalition size alone makes
   // every player symmetric. Sampling breaks symmetry only through which coalitions were drawn, so
@@ -696,7 +720,9 @@ TEST(Gtg, EvaluatesEveryPairFirstWhenTheCapAllowsIt) {
   auto r = estimate(Method::gtg, 10, [&](Coalition s) { seen[static_cast<std::size_t>(s)] = 1; return u[s]; }, o);
   ASSERT_TRUE(r);
   for (std::size_t s = 0; s < u.size(); ++s) {
-    if (std::popcount(s) <= 2 || std::popcount(s) >= 9) EXPECT_EQ(seen[s], 1) << s;
+    if (std::popcount(s) <= 2 || std::popcount(s) >= 9) {
+      EXPECT_EQ(seen[s], 1) << s;
+    }
   }
 }
 

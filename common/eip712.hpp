@@ -70,8 +70,8 @@ Hash32 domain_separator(const Domain& domain);
 //! keccak256(0x19 0x01 ‖ domain_separator ‖ struct_hash): what gets signed.
 Hash32 signing_digest(const Hash32& domain_separator, const Hash32& struct_hash);
 
-//! What a participant signs for each update it sends. Model and update hashes are SHA-256 of their float32 bytes (fedtrain::hash_floats); model and update
-//! hashes cover the float32 little-endian bytes of the flat parameter vector.
+//! What a participant signs for each update it sends. The model and update hashes are SHA-256 of
+//! the float32 little-endian bytes of the flat parameter vector (as Flywheel's trainers compute them).
 //! encodeType: "UpdateReceipt(string jobId,uint64 round,address participant,bytes32 startModelHash,
 //! bytes32 updateHash,uint64 samples,uint64 computeUnits,uint64 computeMillis)".
 struct UpdateReceipt {

@@ -166,6 +166,7 @@ Result<Checked> load_round(const std::filesystem::path& run_dir, std::uint64_t r
     if (manifest->at("round").get<std::uint64_t>() != round) {
       return fail(Errc::data, (dir / "manifest.json").string() + " is for another round");
     }
+    FLYWHEEL_TRY(check_content_hash(manifest->value("content_hash", ""), (dir / "manifest.json").string()));
     const auto addresses = manifest->at("addresses").get<std::vector<std::string>>();
     const auto listed = recorded.at("participants").get<std::vector<std::string>>();
     if (addresses != listed) {
@@ -311,6 +312,7 @@ Result<void> write_round_artifacts(const std::filesystem::path& run_dir, const R
   };
   Json manifest;
   manifest["version"] = 2;
+  manifest["content_hash"] = kContentHashName;
   manifest["round"] = artifacts.round;
   manifest["strategy"] = artifacts.strategy;
   manifest["model"] = artifacts.model;

@@ -150,7 +150,9 @@ TEST(CoalitionModels, BatchAccuraciesEqualSingleOnesWhateverTheBatch) {
     auto full = models->evaluate(all[k]);
     ASSERT_TRUE(full);
     EXPECT_EQ(full->accuracy, *one) << k;
-    if (k >= 40 && k < 47) EXPECT_EQ((*partial)[k - 40], *one) << k;
+    if (k >= 40 && k < 47) {
+      EXPECT_EQ((*partial)[k - 40], *one) << k;
+    }
   }
   EXPECT_FALSE(models->accuracies(std::vector<std::vector<std::size_t>>{{0}, {7}}));
 }

@@ -97,4 +97,14 @@ Hash32 hash_floats(std::span<const float> values) {
   return sha256(ByteView(reinterpret_cast<const std::uint8_t*>(values.data()), values.size() * sizeof(float)));
 }
 
+Result<void> check_content_hash(std::string_view recorded, std::string_view what) {
+  if (recorded == kContentHashName) return {};
+  return fail(Errc::data, std::string(what) + " records model hashes as " +
+                              (recorded.empty() ? std::string("Keccak-256 (written before Flywheel moved model and "
+                                                              "update hashes to SHA-256)")
+                                                : "\"" + std::string(recorded) + "\"") +
+                              "; this version uses SHA-256: start a fresh run folder, or use the Flywheel "
+                              "version that wrote it");
+}
+
 }  // namespace flywheel::fedtrain

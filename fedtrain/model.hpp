@@ -75,6 +75,15 @@ Result<std::vector<float>> initial_parameters(const ModelConfig& config, std::ui
 //! hashes in round records and receipts, update hashes in receipts. Thread-safe, never fails.
 Hash32 hash_floats(std::span<const float> values);
 
+//! The name of hash_floats' algorithm, written into checkpoints and artifact manifests so that files
+//! from before the switch from Keccak-256 are refused with a clear message instead of a hash
+//! mismatch.
+inline constexpr std::string_view kContentHashName = "sha256";
+
+//! Errc::data unless `recorded` (the "content_hash" field of a checkpoint or manifest, empty when
+//! absent) is kContentHashName; the message names `what` and says what to do.
+Result<void> check_content_hash(std::string_view recorded, std::string_view what);
+
 //! Local SGD settings.
 struct TrainConfig {
   std::size_t local_epochs = 1;

@@ -117,7 +117,8 @@ class Participant {
     auto data = load_local_data(job_.config, index_);
     if (!data) return tl::unexpected(data.error());
     data_ = std::move(*data);
-    say("participant %zu %s: %zu samples", index_, to_checksum(key_.address()).c_str(), data_.indices.size());
+    say("participant %zu %s: %zu samples, profile %s", index_, to_checksum(key_.address()).c_str(),
+        data_.indices.size(), std::string(profile_name(job_.config.participants.profiles[index_])).c_str());
     if (options_.data_parallel != nullptr) {
       const auto backend = options_.data_parallel->backend();
       say("participant %zu: training data-parallel on %zu ranks (%.*s all-reduce)", index_,
@@ -225,14 +226,21 @@ class Participant {
     TrainConfig training = job_.config.training;
     training.seed = plan.train_seed;
     training.proximal_mu = plan.proximal_mu;
-    if (auto* group = options_.data_parallel; group != nullptr) {
-      TrainOrder order{.command = kTrain, .seed = training.seed, .proximal_mu = training.proximal_mu,
-                       .floats = global->size()};
-      FLYWHEEL_TRY(broadcast_order(*group, order));
-      FLYWHEEL_TRY(broadcast_floats(*group, *global));
+    Result<LocalResult> local = fail(Errc::internal, "not trained");
+    if (sends_global_model(job_.config.participants.profiles[index_])) {
+      // The "free-rider" profile, as in the simulation: no training, a zero update (the global
+      // model sent back unchanged) that still claims the participant's samples.
+      local = LocalResult{.update = std::vector<float>(global->size(), 0.0F), .samples = data_.indices.size()};
+    } else {
+      if (auto* group = options_.data_parallel; group != nullptr) {
+        TrainOrder order{.command = kTrain, .seed = training.seed, .proximal_mu = training.proximal_mu,
+                         .floats = global->size()};
+        FLYWHEEL_TRY(broadcast_order(*group, order));
+        FLYWHEEL_TRY(broadcast_floats(*group, *global));
+      }
+      local = train_local(job_.config.model, *global, data_.train, data_.indices, training, data_.labels,
+                          options_.data_parallel);
     }
-    auto local = train_local(job_.config.model, *global, data_.train, data_.indices, training, data_.labels,
-                             options_.data_parallel);
     if (!local) return tl::unexpected(local.error());
     const eip712::UpdateReceipt receipt{
         .job_id = job_.config.job.name,

@@ -590,6 +590,7 @@ class Simulation {
     Json header;
     header["version"] = 1;
     header["config_hash"] = config_hash(config_).hex();
+    header["content_hash"] = kContentHashName;
     header["round"] = round;
     header["random"] = "counter-based: every stream derives from job.seed and the round";
     header["strategy"] = config_.strategy.name;
@@ -653,6 +654,7 @@ class Simulation {
     if (!model || !server_state) return corrupt("truncated parameter block");
     try {
       const Json header = Json::parse(*header_text);
+      FLYWHEEL_TRY(check_content_hash(header.value("content_hash", ""), "the checkpoint in " + file.string()));
       const std::string expected = config_hash(config_).hex();
       const std::string stored = header.at("config_hash").get<std::string>();
       if (stored != expected) {

@@ -42,7 +42,7 @@ struct SimulationOptions {
 //! validation set of strategy.propose(w_t, {Δ_i : i ∈ S}) (for server optimisers: one optimiser
 //! step from the current state, which propose never changes), U(∅) = metric of w_t; the values
 //! of attribution::estimate_checked(config.attribution.method, ...) with options.threads workers
-//! and the seed internal::attribution_seed (round_seed(round, keccak of w_t, the round's
+//! and the seed internal::attribution_seed (round_seed(round, SHA-256 of w_t, the round's
 //! addresses) unless attribution.seed is set) become the round's leaves, one per job participant in job order (absent participants:
 //! value 0, samples 0), whose Merkle root is the record's attribution_root; model_hash =
 //! SHA-256 (hash_floats) of w_{t+1}'s float32 bytes (little-endian). Every round also evaluates w_{t+1} on

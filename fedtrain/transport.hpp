@@ -43,8 +43,9 @@
 
 namespace flywheel::fedtrain {
 
-//! The protocol version every message carries.
-inline constexpr std::uint32_t kProtocolVersion = 1;
+//! The protocol version every message carries. 2: model and update hashes are SHA-256 (1 used
+//! Keccak-256), so peers of different versions refuse each other by version, not by hash.
+inline constexpr std::uint32_t kProtocolVersion = 2;
 
 //! TLS files. Server: cert + key (+ ca to verify client certificates when
 //! require_client_cert). Client: ca to verify the server (+ client_cert and client_key for mutual

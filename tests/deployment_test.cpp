@@ -239,6 +239,60 @@ TEST(Deployment, AParticipantKilledMidRoundLetsTheRoundCloseAtQuorum) {
   for (std::size_t i = 1; i < 5; ++i) EXPECT_EQ(participants[i]->wait(30s), 0) << participants[i]->log();
 }
 
+// Runs `setup`'s job with an aggregator and every participant to the end; the aggregator's exit code.
+int run_job(const JobFolder& setup) {
+  auto aggregator = setup.aggregator();
+  if (!wait_until([&] { return std::filesystem::exists(setup.root / "run" / "endpoint"); }, 60s)) return -1;
+  std::vector<std::unique_ptr<Process>> participants;
+  for (std::size_t i = 0; i < setup.participants; ++i) participants.push_back(setup.participant(i));
+  const int code = aggregator->wait(240s);
+  for (auto& p : participants) EXPECT_EQ(p->wait(30s), 0) << p->log();
+  if (code != 0) ADD_FAILURE() << aggregator->log();
+  return code;
+}
+
+TEST(Deployment, AFreeRiderProcessSendsTheGlobalModelBackAndIsValuedLowest) {
+  json job = base_job(3, 2);
+  job["participants"]["profiles"] = {{"2", "free-rider"}};
+  JobFolder setup(job, 3);
+  ASSERT_EQ(run_job(setup), 0);
+  const std::string rider = to_checksum(participant_key(2).address());
+  // Its receipts commit to an all-zero update: Δ = 0 is "the global model sent back unchanged".
+  const std::vector<float> zeros(parameter_count(ModelConfig{.name = "mlp", .hidden = {16}}), 0.0F);
+  const json round1 = json::parse(read_text(setup.root / "run" / "rounds" / "000001.json"));
+  bool seen = false;
+  for (const auto& r : round1["receipts"]) {
+    if (r["participant"] != rider) continue;
+    seen = true;
+    EXPECT_EQ(r["receipt"]["updateHash"], hash_floats(zeros).hex());
+  }
+  EXPECT_TRUE(seen);
+  const json report = json::parse(read_text(setup.root / "run" / "attribution.json"));
+  double rider_value = 0;
+  std::vector<double> honest;
+  for (const auto& p : report["participants"]) {
+    const double value = p["total_value"].get<double>();
+    if (p["address"] == rider) {
+      rider_value = value;
+    } else {
+      honest.push_back(value);
+    }
+  }
+  ASSERT_EQ(honest.size(), 2U);
+  for (double v : honest) EXPECT_LT(rider_value, v);
+}
+
+TEST(Deployment, TheAggregatorAttributesWithTheJobsMethod) {
+  json job = base_job(3, 1);
+  job["attribution"] = {{"method", "loo"}};
+  JobFolder setup(job, 3);
+  ASSERT_EQ(run_job(setup), 0);
+  const json report = json::parse(read_text(setup.root / "run" / "attribution.json"));
+  ASSERT_EQ(report["rounds"].size(), 1U);
+  EXPECT_EQ(report["rounds"][0]["method"], "loo");
+  EXPECT_EQ(report["rounds"][0]["evaluations"], 3 + 2);  // U(N), U(∅) and U(N∖{i}) for each i
+}
+
 TEST(Deployment, AnAggregatorKilledMidJobResumesAndRecordsEveryRoundOnce) {
   json job = base_job(3, 5);
   // A fixed port so that participants find the restarted aggregator at the same address.
@@ -492,8 +546,8 @@ class BadUpdate : public ::testing::Test {
     if (runner_.joinable()) runner_.join();
     aggregator_.reset();
   }
-  TransportClient client(std::size_t i) {
-    auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port()));
+  TransportClient client(std::size_t i, std::size_t chunk_bytes = 1 << 20) {
+    auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port()), {}, chunk_bytes);
     EXPECT_TRUE(c);
     auto joined = c->join("deploy-test", participant_key(i));
     EXPECT_TRUE(joined && joined->status == TransportStatus::ok);
@@ -666,6 +720,46 @@ TEST_F(BadUpdate, NaNOrInfInAnUpdateIsRefused) {
   delta[17] = std::numeric_limits<float>::infinity();
   EXPECT_EQ(push(c, good(0, plan, delta)), TransportStatus::non_finite);
   EXPECT_EQ(refused("NON_FINITE"), 2U);
+}
+
+TEST_F(BadUpdate, ANaNInAFloatSplitAcrossOddSizedChunksIsRefusedNamingItsElement) {
+  start(one_of_two());
+  auto c = client(0, 1026);  // chunks end mid-float; float 4873 spans bytes 19492..19495, chunk 19 starts at 19494
+  auto plan = open_plan(c);
+  auto delta = zeros();
+  ASSERT_GT(delta.size(), 4873U);
+  delta[4873] = std::numeric_limits<float>::quiet_NaN();
+  auto outcome = c.push_update(good(0, plan, delta)).value();
+  EXPECT_EQ(outcome.status, TransportStatus::non_finite);
+  EXPECT_NE(outcome.message.find("element 4873 "), std::string::npos) << outcome.message;
+}
+
+TEST_F(BadUpdate, TheNormBoundGivesTheSameVerdictWhateverTheChunkSize) {
+  json job = one_of_two();
+  job["deployment"]["max_update_norm"] = 1.0;
+  start(job);
+  auto plan_client = client(0);
+  auto plan = open_plan(plan_client);
+  // ‖Δ‖ = 0.009 · √12730 ≈ 1.015 > 1: refused in 1 MiB chunks and in 1026-byte chunks alike.
+  const std::vector<float> delta(zeros().size(), 0.009F);
+  ASSERT_EQ(delta.size(), 12730U);
+  EXPECT_EQ(push(plan_client, good(0, plan, delta)), TransportStatus::norm_too_large);
+  auto odd = client(0, 1026);
+  EXPECT_EQ(push(odd, good(0, plan, delta)), TransportStatus::norm_too_large);
+  EXPECT_EQ(refused("NORM_TOO_LARGE"), 2U);
+}
+
+TEST_F(BadUpdate, AFetchedModelThatDoesNotHashToThePlansHashIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  auto wrong = c.fetch_model(plan.round, plan.model_bytes, Hash32{});
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, Errc::data);
+  EXPECT_NE(wrong.error().message.find("does not hash to the plan's model hash"), std::string::npos);
+  auto right = c.fetch_model(plan.round, plan.model_bytes, plan.model_hash);
+  ASSERT_TRUE(right) << right.error().message;
+  EXPECT_EQ(hash_floats(*right), plan.model_hash);
 }
 
 TEST_F(BadUpdate, AnUpdateAboveTheNormBoundIsRefused) {

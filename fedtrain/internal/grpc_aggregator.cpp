@@ -46,16 +46,22 @@
 namespace flywheel::fedtrain {
 namespace {
 
+const std::string kVersionExpected = "protocol version " + std::to_string(kProtocolVersion) + " expected";
+
 // The per-float checks of an incoming update, run chunk by chunk while each chunk is in cache:
-// the first NaN/Inf and, when a norm bound is set, the squared L2 norm. A chunk may end inside a
-// float (senders choose their chunk sizes), so scanning covers whole floats received so far.
+// the first NaN/Inf and, when a norm bound is set, the squared L2 norm. Scanning goes in whole
+// blocks of kBlock floats counted from element 0 (a chunk may end anywhere, even inside a float),
+// so the norm's summation order, and thus a verdict right at the bound, does not depend on the
+// sender's chunk size.
 class UpdateScan {
  public:
   explicit UpdateScan(bool with_norm) : with_norm_(with_norm) {}
 
-  // Scans values[scanned, end) of the update received so far.
-  void advance(std::span<const float> update, std::size_t end) {
+  // Scans the whole blocks among the first `end` floats of the update; with `last`, everything up
+  // to `end` (the stream is complete).
+  void advance(std::span<const float> update, std::size_t end, bool last = false) {
     constexpr std::uint32_t kExponent = 0x7f800000U;  // all ones: Inf or NaN
+    if (!last) end -= end % kBlock;
     while (scanned_ < end) {
       const std::size_t stop = std::min(end, scanned_ + kBlock);
       // Branch-free over a block (vectorises); the exact index is looked up only on a hit.
@@ -295,6 +301,7 @@ struct Aggregator::State {
     Json state;
     state["round"] = round;
     state["config_hash"] = config_hash(job.config).hex();
+    state["content_hash"] = kContentHashName;
     state["total_values"] = total_values;
     state["samples"] = samples;
     state["metrics_bytes"] = static_cast<std::uint64_t>(std::filesystem::file_size(out_dir / "metrics.jsonl", ec));
@@ -328,6 +335,7 @@ struct Aggregator::State {
     if (!text) return tl::unexpected(text.error());
     try {
       const Json state = Json::parse(*text);
+      FLYWHEEL_TRY(check_content_hash(state.value("content_hash", ""), "the checkpoint in " + dir.string()));
       if (state.at("config_hash").get<std::string>() != config_hash(job.config).hex()) {
         return fail(Errc::config, "the checkpoint in " + dir.string() +
                                       " was written by another job configuration; use a fresh run folder");
@@ -805,7 +813,7 @@ class Service final : public pb::Aggregator::Service {
                             pb::Challenge* reply) override {
     reply->set_version(kProtocolVersion);
     std::lock_guard lock(s_.mu);
-    if (request->version() != kProtocolVersion) return refuse(reply, TransportStatus::version_mismatch, "protocol version 1 expected");
+    if (request->version() != kProtocolVersion) return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
     if (request->job_id() != s_.job.config.job.name) return refuse(reply, TransportStatus::wrong_job, "this aggregator runs job \"" + s_.job.config.job.name + "\"");
     auto address = fixed<20>(request->address());
     const auto& allow = s_.job.deployment.allowlist;
@@ -824,7 +832,7 @@ class Service final : public pb::Aggregator::Service {
   grpc::Status Join(grpc::ServerContext*, const pb::JoinRequest* request, pb::JoinReply* reply) override {
     reply->set_version(kProtocolVersion);
     std::lock_guard lock(s_.mu);
-    if (request->version() != kProtocolVersion) return refuse(reply, TransportStatus::version_mismatch, "protocol version 1 expected");
+    if (request->version() != kProtocolVersion) return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
     auto it = s_.nonces.find(request->nonce());
     if (it == s_.nonces.end() || Steady::now() - it->second.second > std::chrono::seconds(60)) {
       return refuse(reply, TransportStatus::bad_challenge, "unknown or expired nonce: ask for a new challenge");
@@ -860,7 +868,7 @@ class Service final : public pb::Aggregator::Service {
                             pb::RoundPlan* reply) override {
     std::unique_lock lock(s_.mu);
     reply->set_version(kProtocolVersion);
-    if (request->version() != kProtocolVersion) return refuse(reply, TransportStatus::version_mismatch, "protocol version 1 expected");
+    if (request->version() != kProtocolVersion) return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
     auto index = s_.session_index(request->session());
     if (!index) return refuse(reply, TransportStatus::unknown_participant, "unknown session: join again");
     // Long poll: return at once when there is something to do, else wait for a change.
@@ -913,7 +921,7 @@ class Service final : public pb::Aggregator::Service {
     reply->set_version(kProtocolVersion);
     pb::UpdateChunk chunk;
     if (!reader->Read(&chunk)) return push_refuse(reply, TransportStatus::malformed, "empty stream");
-    if (chunk.version() != kProtocolVersion) return push_refuse(reply, TransportStatus::version_mismatch, "protocol version 1 expected");
+    if (chunk.version() != kProtocolVersion) return push_refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
     if (!chunk.has_header()) return push_refuse(reply, TransportStatus::malformed, "the first message must be the header");
     std::size_t index = 0;
     eip712::UpdateReceipt receipt;
@@ -938,7 +946,7 @@ class Service final : public pb::Aggregator::Service {
     const double bound = s_.job.deployment.max_update_norm;
     UpdateScan scan(bound > 0);
     while (reader->Read(&chunk)) {
-      if (chunk.version() != kProtocolVersion) return push_refuse(reply, TransportStatus::version_mismatch, "protocol version 1 expected");
+      if (chunk.version() != kProtocolVersion) return push_refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
       if (chunk.has_header()) return push_refuse(reply, TransportStatus::malformed, "a second header in one stream");
       const auto& data = chunk.data();
       if (received + data.size() > declared) {
@@ -954,6 +962,7 @@ class Service final : public pb::Aggregator::Service {
       return push_refuse(reply, TransportStatus::malformed, "stream ended after " + std::to_string(received) +
                                                                 " of " + std::to_string(declared) + " bytes");
     }
+    scan.advance(delta, delta.size(), /*last=*/true);
     if (update_hasher.finish() != receipt.update_hash) {
       return push_refuse(reply, TransportStatus::hash_mismatch, "the update's bytes do not hash to the receipt's updateHash");
     }
@@ -997,7 +1006,7 @@ class Service final : public pb::Aggregator::Service {
                          pb::HeartbeatReply* reply) override {
     std::lock_guard lock(s_.mu);
     reply->set_version(kProtocolVersion);
-    if (request->version() != kProtocolVersion) return refuse(reply, TransportStatus::version_mismatch, "protocol version 1 expected");
+    if (request->version() != kProtocolVersion) return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
     if (!s_.session_index(request->session())) return refuse(reply, TransportStatus::unknown_participant, "unknown session: join again");
     reply->set_status(s_.done ? pb::JOB_DONE : pb::OK);
     reply->set_round(s_.round);
@@ -1098,7 +1107,7 @@ Result<std::unique_ptr<Aggregator>> Aggregator::start(const DeploymentJob& job, 
   if (s->method == attribution::Method::exact &&
       fit_clients_per_round(job.config) > attribution::kMaxExactParticipants) {
     return fail(Errc::config, "exact attribution takes at most 16 participants per round; lower "
-                              "strategy.fraction_fit or choose attribution.method \"gtg\", \"tmc\" or \"banzhaf\"");
+                              "strategy.fraction_fit or choose attribution.method \"stratified\", \"gtg\", \"tmc\" or \"banzhaf\"");
   }
   auto strategy = make_strategy(job.config.strategy);
   if (!strategy) return tl::unexpected(strategy.error());

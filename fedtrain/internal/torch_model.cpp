@@ -587,6 +587,20 @@ void scale_shift(float* __restrict a, const float* __restrict base, float scale,
 Result<std::vector<Evaluation>> CoalitionModels::evaluate_batch(std::span<const std::vector<std::size_t>> coalitions,
                                                                 bool loss_too) const {
   const Impl& m = *impl_;
+  // The batch holds every coalition's later layers at once: split it so that stays under ~64 MB
+  // (a wide MLP would otherwise need gigabytes per thread). Results do not depend on the batch.
+  constexpr std::size_t kMaxBatchFloats = std::size_t{16} << 20;
+  const std::size_t most = std::max<std::size_t>(1, kMaxBatchFloats / std::max<std::size_t>(1, m.global_rest.size()));
+  if (coalitions.size() > most) {
+    std::vector<Evaluation> all;
+    all.reserve(coalitions.size());
+    for (std::size_t first = 0; first < coalitions.size(); first += most) {
+      auto part = evaluate_batch(coalitions.subspan(first, std::min(most, coalitions.size() - first)), loss_too);
+      if (!part) return tl::unexpected(part.error());
+      all.insert(all.end(), part->begin(), part->end());
+    }
+    return all;
+  }
   const std::size_t n = m.proj.size();
   const std::size_t count = coalitions.size();
   std::vector<char> in(count * n, 0);
@@ -704,6 +718,8 @@ Result<std::vector<Evaluation>> CoalitionModels::evaluate_batch(std::span<const 
   } catch (const c10::Error& e) {
     return fail(Errc::internal, std::string("libtorch failed evaluating a coalition model: ") +
                                     e.what_without_backtrace());
+  } catch (const std::exception& e) {  // std::bad_alloc above all
+    return fail(Errc::internal, std::string("evaluating a coalition model failed: ") + e.what());
   }
 }
 
