@@ -5,30 +5,20 @@
 #include <cmath>
 #include <memory>
 #include <numeric>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 
 #include "fedtrain/config.hpp"
 #include "fedtrain/internal/round_game.hpp"
+#include "fedtrain/internal/test_support.hpp"
 #include "fedtrain/strategy.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
 
-const Dataset& test_split() {
-  static const Dataset data = [] {
-    auto loaded = load_fashion_mnist(kDefaultFashionMnistRoot, Split::test);
-    EXPECT_TRUE(loaded) << loaded.error().to_string();
-    return loaded ? std::move(*loaded) : Dataset{};
-  }();
-  return data;
-}
-
-std::vector<std::size_t> range(std::size_t begin, std::size_t end) {
-  std::vector<std::size_t> out(end - begin);
-  std::iota(out.begin(), out.end(), begin);
-  return out;
-}
+using test_support::range;
+using test_support::test_split;
 
 // A real round: `n` participants train one epoch from a seeded model on disjoint slices of the
 // Fashion-MNIST test split (sizes differ, so the FedAvg weights differ); validation = rows 8000..8999.
@@ -43,8 +33,9 @@ struct Round {
 Round make_round(std::vector<std::size_t> hidden, std::size_t n) {
   Round r;
   r.model.hidden = std::move(hidden);
+  // A failure here throws: gtest reports it as the test's failure instead of crashing on *init.
   auto init = initial_parameters(r.model, 7);
-  EXPECT_TRUE(init);
+  if (!init) throw std::runtime_error(init.error().to_string());
   r.global = *init;
   std::size_t begin = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -52,7 +43,7 @@ Round make_round(std::vector<std::size_t> hidden, std::size_t n) {
     TrainConfig t;
     t.seed = 100 + i;
     auto local = train_local(r.model, r.global, test_split(), range(begin, begin + size), t);
-    EXPECT_TRUE(local) << local.error().to_string();
+    if (!local) throw std::runtime_error(local.error().to_string());
     begin += size;
     r.updates.push_back(local->update);
     r.samples.push_back(local->samples);

@@ -11,24 +11,13 @@
 #include <gtest/gtest.h>
 
 #include "fedtrain/internal/random.hpp"
+#include "fedtrain/internal/test_support.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
 
-const Dataset& test_split() {
-  static const Dataset data = [] {
-    auto loaded = load_fashion_mnist(kDefaultFashionMnistRoot, Split::test);
-    EXPECT_TRUE(loaded) << loaded.error().to_string();
-    return loaded ? std::move(*loaded) : Dataset{};
-  }();
-  return data;
-}
-
-std::vector<std::size_t> range(std::size_t begin, std::size_t end) {
-  std::vector<std::size_t> out(end - begin);
-  std::iota(out.begin(), out.end(), begin);
-  return out;
-}
+using test_support::range;
+using test_support::test_split;
 
 double l2(std::span<const float> v) {
   double s = 0;

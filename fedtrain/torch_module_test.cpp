@@ -7,17 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include "fedtrain/internal/test_support.hpp"
+
 namespace flywheel::fedtrain {
 namespace {
 
-const Dataset& test_split() {
-  static const Dataset data = [] {
-    auto loaded = load_fashion_mnist(kDefaultFashionMnistRoot, Split::test, 600);
-    EXPECT_TRUE(loaded) << loaded.error().to_string();
-    return loaded ? std::move(*loaded) : Dataset{};
-  }();
-  return data;
-}
+const Dataset& test_split() { return test_support::test_split(600); }
 
 // A softmax regression as a plain libtorch module: the same maths and flat layout as the MLP with
 // no hidden layers, so the autograd trainer can be checked against the hand-written one.
