@@ -242,24 +242,26 @@ class Participant {
                           options_.data_parallel);
     }
     if (!local) return tl::unexpected(local.error());
+    // The update hash is filled in and the receipt signed while the update streams (the hash
+    // overlaps the transfer); the receipt follows the body in the stream's trailer.
     const eip712::UpdateReceipt receipt{
         .job_id = job_.config.job.name,
         .round = plan.round,
         .participant = key_.address(),
         .start_model_hash = plan.model_hash,
-        .update_hash = hash_floats(local->update),
+        .update_hash = {},
         .samples = local->samples,
         .compute_units = local->samples * training.local_epochs,
         .compute_millis = static_cast<std::uint64_t>(local->seconds * 1000)};
-    const Hash32 digest = eip712::digest(domain_, receipt);
     UpdateSubmission submission{
         .receipt = receipt,
-        .signature = eip712::sign_digest(key_, digest),
+        .signature = {},
         .tensors = plan.tensors,
         .body = ByteView(reinterpret_cast<const std::uint8_t*>(local->update.data()),
                          local->update.size() * sizeof(float)),
         .declared_bytes = std::nullopt,
-        .session = std::nullopt};
+        .session = std::nullopt,
+        .sign_while_streaming = UpdateSubmission::StreamSigner{.key = &key_, .domain = domain_}};
     auto outcome = client_->push_update(submission);
     if (!outcome) return tl::unexpected(outcome.error());
     last_pushed_ = plan.round;
@@ -268,6 +270,7 @@ class Participant {
       return fail(Errc::invalid_argument, "update refused: " + std::string(transport_status_name(outcome->status)) +
                                               ": " + outcome->message);
     }
+    const Hash32 digest = outcome->receipt_digest;
     auto signer = eip712::recover_signer(eip712::digest(domain_, outcome->ack), outcome->ack_signature);
     if (!signer || *signer != aggregator_ || outcome->ack.receipt_digest != digest) {
       return fail(Errc::crypto, "the aggregator's ack does not verify against its address and our receipt");

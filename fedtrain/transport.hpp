@@ -177,6 +177,16 @@ struct UpdateSubmission {
   ByteView body;                  //!< the update's float32 bytes
   std::optional<std::uint64_t> declared_bytes;  //!< default body.size()
   std::optional<Bytes> session;   //!< default: this client's session
+
+  //! Sign while streaming: when set, push_update hashes the body chunk by chunk as it sends it,
+  //! sets receipt.update_hash to hash_floats of the body, signs the receipt with `key` in `domain`
+  //! and sends receipt and signature in a trailer after the body (`signature` above is ignored).
+  //! Hashing then overlaps the transfer instead of preceding it. The key must outlive the call.
+  struct StreamSigner {
+    const PrivateKey* key = nullptr;
+    eip712::Domain domain;
+  };
+  std::optional<StreamSigner> sign_while_streaming;
 };
 
 //! The aggregator's answer to a push.
@@ -185,6 +195,10 @@ struct PushOutcome {
   std::string message;
   eip712::UpdateAck ack;
   Bytes ack_signature;
+  //! Signed while streaming only (else zero/empty: the caller signed the receipt it gave): the
+  //! receipt as sent, with update_hash filled in, and its EIP-712 digest, which a valid ack carries.
+  eip712::UpdateReceipt receipt;
+  Hash32 receipt_digest;
 };
 
 //! A finished round as the aggregator reports it to a participant.

@@ -611,6 +611,36 @@ TEST_F(BadUpdate, AGoodUpdateIsAcceptedWithAnAckSignedByTheAggregator) {
             outcome.ack.aggregator);
 }
 
+TEST_F(BadUpdate, AnUpdateSignedWhileStreamingIsAcceptedAndItsAckNamesTheReceipt) {
+  start(one_of_two());
+  auto c = client(0, 4096);  // several chunks, each hashed as it leaves
+  auto plan = open_plan(c);
+  std::vector<float> delta = zeros();
+  for (std::size_t k = 0; k < delta.size(); ++k) delta[k] = 1e-4F * static_cast<float>(k % 7);
+  const PrivateKey key = participant_key(0);
+  UpdateSubmission s = good(0, plan, delta);
+  s.receipt.update_hash = {};
+  s.signature.clear();
+  s.sign_while_streaming = UpdateSubmission::StreamSigner{.key = &key, .domain = job_.deployment.domain()};
+  auto outcome = c.push_update(s).value();
+  ASSERT_EQ(outcome.status, TransportStatus::ok) << outcome.message;
+  EXPECT_EQ(outcome.receipt.update_hash, hash_floats(delta));
+  EXPECT_EQ(outcome.receipt_digest, eip712::digest(job_.deployment.domain(), outcome.receipt));
+  EXPECT_EQ(outcome.ack.receipt_digest, outcome.receipt_digest);
+}
+
+TEST_F(BadUpdate, AReceiptInTheTrailerSignedByAnotherKeyIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  const PrivateKey other = participant_key(1);  // the receipt names participant 0
+  UpdateSubmission s = good(0, plan, delta);
+  s.sign_while_streaming = UpdateSubmission::StreamSigner{.key = &other, .domain = job_.deployment.domain()};
+  EXPECT_EQ(push(c, s), TransportStatus::wrong_signer);
+  EXPECT_EQ(refused("WRONG_SIGNER"), 1U);
+}
+
 TEST_F(BadUpdate, AMissingSignatureIsRefusedAndCounted) {
   start(one_of_two());
   auto c = client(0);

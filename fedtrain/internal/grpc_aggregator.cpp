@@ -801,6 +801,19 @@ struct Aggregator::State {
     }
     return {S::ok, ""};
   }
+
+  // Must hold mu. What can be checked of a header whose receipt follows the body (UpdateTrailer)
+  // before accepting the body: a known session and the model's size, which bounds what the body
+  // may allocate. check_header runs on the completed header once the trailer arrives.
+  std::pair<TransportStatus, std::string> check_stream_header(const pb::UpdateHeader& h) {
+    using S = TransportStatus;
+    if (!session_index(h.session())) return {S::unknown_participant, "unknown session: join first"};
+    if (h.total_bytes() != parameters * sizeof(float)) {
+      return {S::tensor_mismatch, "declared " + std::to_string(h.total_bytes()) + " bytes, the model has " +
+                                      std::to_string(parameters * sizeof(float))};
+    }
+    return {S::ok, ""};
+  }
 };
 
 namespace {
@@ -923,31 +936,45 @@ class Service final : public pb::Aggregator::Service {
     if (!reader->Read(&chunk)) return push_refuse(reply, TransportStatus::malformed, "empty stream");
     if (chunk.version() != kProtocolVersion) return push_refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
     if (!chunk.has_header()) return push_refuse(reply, TransportStatus::malformed, "the first message must be the header");
+    pb::UpdateHeader header = std::move(*chunk.mutable_header());
+    // Without a receipt in the header, the receipt and signature come in a trailer after the body
+    // (the sender hashed while streaming); they get the same checks, once the body is in.
+    const bool receipt_follows = !header.has_receipt();
     std::size_t index = 0;
     eip712::UpdateReceipt receipt;
     Hash32 digest;
     std::uint64_t round = 0;
     {
       std::lock_guard lock(s_.mu);
-      auto [status, why] = s_.check_header(chunk.header(), index, receipt, digest);
+      auto [status, why] = receipt_follows ? s_.check_stream_header(header)
+                                           : s_.check_header(header, index, receipt, digest);
       if (status != TransportStatus::ok) return push_refuse_locked(reply, status, why);
       round = s_.round;
     }
     // The body goes straight into one float vector of the model's size; `chunk` is reused for it.
-    const std::uint64_t declared = chunk.header().total_bytes();
-    const Bytes signature(chunk.header().signature().begin(), chunk.header().signature().end());
+    const std::uint64_t declared = header.total_bytes();
     std::vector<float> delta(declared / sizeof(float));
     auto* out = reinterpret_cast<char*>(delta.data());
     std::uint64_t received = 0;
     // Each chunk is hashed and checked as it arrives, while it is in cache, so neither needs a
     // second pass over the update; the digest equals hash_floats(delta) because the chunks are
-    // delta's bytes in order. Refusals keep their order: size, hash, finiteness, norm.
+    // delta's bytes in order. Refusals keep their order: size, receipt (when it follows), hash,
+    // finiteness, norm.
     Sha256 update_hasher;
     const double bound = s_.job.deployment.max_update_norm;
     UpdateScan scan(bound > 0);
+    std::optional<pb::UpdateTrailer> trailer;
     while (reader->Read(&chunk)) {
       if (chunk.version() != kProtocolVersion) return push_refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
       if (chunk.has_header()) return push_refuse(reply, TransportStatus::malformed, "a second header in one stream");
+      if (trailer) return push_refuse(reply, TransportStatus::malformed, "a message after the trailer");
+      if (chunk.has_trailer()) {
+        if (!receipt_follows) {
+          return push_refuse(reply, TransportStatus::malformed, "a trailer after a header that carried the receipt");
+        }
+        trailer = std::move(*chunk.mutable_trailer());
+        continue;
+      }
       const auto& data = chunk.data();
       if (received + data.size() > declared) {
         return push_refuse(reply, TransportStatus::size_exceeded, "the stream carries more than the declared " +
@@ -962,6 +989,19 @@ class Service final : public pb::Aggregator::Service {
       return push_refuse(reply, TransportStatus::malformed, "stream ended after " + std::to_string(received) +
                                                                 " of " + std::to_string(declared) + " bytes");
     }
+    if (receipt_follows) {
+      if (!trailer) {
+        return push_refuse(reply, TransportStatus::malformed,
+                           "the header carried no receipt and no trailer with one followed the body");
+      }
+      *header.mutable_receipt() = std::move(*trailer->mutable_receipt());
+      header.set_signature(trailer->signature());
+      std::lock_guard lock(s_.mu);
+      auto [status, why] = s_.check_header(header, index, receipt, digest);
+      if (status != TransportStatus::ok) return push_refuse_locked(reply, status, why);
+      round = s_.round;
+    }
+    const Bytes signature(header.signature().begin(), header.signature().end());
     scan.advance(delta, delta.size(), /*last=*/true);
     if (update_hasher.finish() != receipt.update_hash) {
       return push_refuse(reply, TransportStatus::hash_mismatch, "the update's bytes do not hash to the receipt's updateHash");

@@ -441,6 +441,10 @@ Result<std::vector<float>> TransportClient::fetch_model(std::uint64_t round, std
 }
 
 Result<PushOutcome> TransportClient::push_update(const UpdateSubmission& update) {
+  const auto* signer = update.sign_while_streaming ? &*update.sign_while_streaming : nullptr;
+  if (signer != nullptr && signer->key == nullptr) {
+    return fail(Errc::invalid_argument, "sign_while_streaming needs a key");
+  }
   grpc::ClientContext context;
   set_deadline(context, 600);
   pb::PushReply reply;
@@ -449,8 +453,10 @@ Result<PushOutcome> TransportClient::push_update(const UpdateSubmission& update)
   first.set_version(kProtocolVersion);
   auto* header = first.mutable_header();
   header->set_session(to_string_bytes(update.session ? *update.session : impl_->current_session()));
-  *header->mutable_receipt() = to_proto(update.receipt);
-  header->set_signature(to_string_bytes(update.signature));
+  if (signer == nullptr) {
+    *header->mutable_receipt() = to_proto(update.receipt);
+    header->set_signature(to_string_bytes(update.signature));
+  }
   for (const auto& t : update.tensors) {
     auto* spec = header->add_tensors();
     spec->set_name(t.name);
@@ -461,17 +467,31 @@ Result<PushOutcome> TransportClient::push_update(const UpdateSubmission& update)
   bool open = writer->Write(first);
   pb::UpdateChunk chunk;
   chunk.set_version(kProtocolVersion);
+  Sha256 hasher;
   for (std::size_t offset = 0; open && offset < update.body.size(); offset += impl_->chunk_bytes) {
     const std::size_t n = std::min(impl_->chunk_bytes, update.body.size() - offset);
+    if (signer != nullptr) hasher.update(update.body.subspan(offset, n));
     chunk.set_data(reinterpret_cast<const char*>(update.body.data() + offset), n);
     // The aggregator may refuse early (e.g. an oversized stream); it then closes the stream and the
     // write fails, and Finish() carries its verdict.
     open = writer->Write(chunk);
   }
+  PushOutcome outcome;
+  if (signer != nullptr) {
+    outcome.receipt = update.receipt;
+    outcome.receipt.update_hash = hasher.finish();
+    outcome.receipt_digest = eip712::digest(signer->domain, outcome.receipt);
+    if (open) {
+      pb::UpdateChunk last;
+      last.set_version(kProtocolVersion);
+      *last.mutable_trailer()->mutable_receipt() = to_proto(outcome.receipt);
+      last.mutable_trailer()->set_signature(to_string_bytes(eip712::sign_digest(*signer->key, outcome.receipt_digest)));
+      open = writer->Write(last);
+    }
+  }
   writer->WritesDone();
   auto status = writer->Finish();
   if (!status.ok()) return tl::unexpected(rpc_error(status, "PushUpdate"));
-  PushOutcome outcome;
   outcome.status = static_cast<TransportStatus>(reply.status());
   outcome.message = reply.message();
   outcome.ack.receipt_digest = fixed<32>(reply.ack().receipt_digest());
