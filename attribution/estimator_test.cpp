@@ -779,7 +779,7 @@ TEST(ParseMethod, RejectsAnUnknownNameListingTheValidOnes) {
   auto r = parse_method("shapley");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::invalid_argument);
-  EXPECT_NE(r.error().message.find("exact, tmc, gtg, loo, banzhaf"), std::string::npos);
+  EXPECT_NE(r.error().message.find("exact, tmc, gtg, loo, banzhaf, stratified"), std::string::npos);
 }
 
 TEST(Estimate, RefusesExactAboveTheDocumentedLimit) {

@@ -376,11 +376,11 @@ TEST(SimulationConfig, RepeatedPrivateKeyIsRejected) {
 
 TEST(SimulationConfig, UnknownAttributionMethodIsRejectedNamingTheValidMethods) {
   expect_config_error(R"({"attribution": {"method": "shapley-magic"}})", "attribution.method");
-  expect_config_error(R"({"attribution": {"method": "shapley-magic"}})", "exact, tmc, gtg, loo, banzhaf");
+  expect_config_error(R"({"attribution": {"method": "shapley-magic"}})", "exact, tmc, gtg, loo, banzhaf, stratified");
 }
 
 TEST(SimulationConfig, EverySamplingMethodAndItsOptionsAreAccepted) {
-  for (const char* method : {"exact", "tmc", "gtg", "loo", "banzhaf"}) {
+  for (const char* method : {"exact", "tmc", "gtg", "loo", "banzhaf", "stratified"}) {
     auto config = parse_simulation_config(std::string(R"({"attribution": {"method": ")") + method +
                                           R"(", "max_evaluations": 40, "truncation_tolerance": 0.002,
                                           "round_truncation_tolerance": 0.0005, "seed": 7,

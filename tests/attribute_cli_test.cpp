@@ -125,7 +125,7 @@ TEST_F(ExactRun, ExportedUtilitiesAreOneJsonLinePerCoalition) {
 TEST_F(ExactRun, AnUnknownMethodIsRefusedListingTheValidOnes) {
   const auto r = run_command(kFlywheel + " attribute --run " + run() + " --method nosuch");
   expect_clean_failure(r, "nosuch");
-  EXPECT_NE(r.output.find("exact, tmc, gtg, loo, banzhaf"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("exact, tmc, gtg, loo, banzhaf, stratified"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(run() + "/attribution-nosuch.json"));
 }
 
