@@ -19,6 +19,7 @@
 #include "common/keystore.hpp"
 #include "tests/internal/child_process.hpp"
 #include "tests/internal/run_command.hpp"
+#include "tests/internal/test_files.hpp"
 
 namespace flywheel {
 namespace {
@@ -26,28 +27,11 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-PrivateKey participant_key(std::size_t i) {
-  Bytes secret(32, 0);
-  secret[0] = 0x5d;
-  secret[31] = static_cast<std::uint8_t>(i + 1);
-  return PrivateKey::from_bytes(secret).value();
-}
+PrivateKey participant_key(std::size_t i) { return testing::family_key(0x5d, i); }
 
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::read_text;
 
-std::vector<json> metrics(const std::filesystem::path& run) {
-  std::vector<json> out;
-  std::ifstream in(run / "metrics.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(json::parse(line));
-  }
-  return out;
-}
+std::vector<json> metrics(const std::filesystem::path& run) { return testing::json_lines(run / "metrics.jsonl"); }
 
 // What a run left: its metrics per round and participant 0's output.
 struct Outcome {

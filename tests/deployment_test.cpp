@@ -28,7 +28,9 @@
 #include "fedtrain/aggregator.hpp"
 #include "fedtrain/model.hpp"
 #include "fedtrain/transport.hpp"
+#include "tests/internal/child_process.hpp"
 #include "tests/internal/run_command.hpp"
+#include "tests/internal/test_files.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -36,12 +38,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-PrivateKey participant_key(std::size_t i) {
-  Bytes secret(32, 0);
-  secret[31] = static_cast<std::uint8_t>(i + 1);
-  secret[0] = 0x42;
-  return PrivateKey::from_bytes(secret).value();
-}
+PrivateKey participant_key(std::size_t i) { return testing::family_key(0x42, i); }
 
 json base_job(std::size_t participants, std::uint64_t rounds) {
   json j = json::parse(R"({
@@ -60,82 +57,16 @@ json base_job(std::size_t participants, std::uint64_t rounds) {
   return j;
 }
 
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::read_text;
+using testing::wait_until;
 
-std::vector<json> metrics_lines(const std::filesystem::path& dir) {
-  std::vector<json> out;
-  std::ifstream in(dir / "metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) out.push_back(json::parse(line));
-  }
-  return out;
-}
+std::vector<json> metrics_lines(const std::filesystem::path& dir) { return testing::json_lines(dir / "metrics.jsonl"); }
 
-// A child process running the flywheel binary, its output in a log file; killed on destruction.
-class Process {
- public:
-  Process(const std::vector<std::string>& args, const std::filesystem::path& log) : log_(log) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      FILE* f = std::freopen(log.c_str(), "a", stdout);
-      (void)f;
-      dup2(fileno(stdout), fileno(stderr));
-      std::vector<char*> argv;
-      std::string binary = FLYWHEEL_BINARY;
-      argv.push_back(binary.data());
-      std::vector<std::string> copy = args;
-      for (auto& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      setenv("OPENBLAS_NUM_THREADS", "1", 1);
-      execv(binary.c_str(), argv.data());
-      _exit(127);
-    }
-  }
-  ~Process() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  void kill_now() {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    exited_ = true;
-  }
-  // Exit code, or -1 on timeout / signal.
-  int wait(std::chrono::seconds timeout) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    return -1;
-  }
-  [[nodiscard]] std::string log() const { return read_text(log_); }
+// The flywheel binary as a child process, output in `log`; killed on destruction.
+using Process = testing::ChildProcess;
 
- private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  std::filesystem::path log_;
-};
-
-bool wait_until(const std::function<bool()>& done, std::chrono::seconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
+std::unique_ptr<Process> start_flywheel(const std::vector<std::string>& args, const std::filesystem::path& log) {
+  return std::make_unique<Process>(FLYWHEEL_BINARY, args, log);
 }
 
 // A run folder with a job file, keystores and a password file.
@@ -161,7 +92,7 @@ struct JobFolder {
     std::vector<std::string> args{"aggregator", "--config", job_file.string(), "--out", (root / "run").string(),
                                   "--threads", "2"};
     args.insert(args.end(), extra.begin(), extra.end());
-    return std::make_unique<Process>(args, root / "aggregator.log");
+    return start_flywheel(args, root / "aggregator.log");
   }
   std::string endpoint() const {
     std::string e = read_text(root / "run" / "endpoint");
@@ -173,7 +104,7 @@ struct JobFolder {
                                   "--password-file", password.string(), "--aggregator", endpoint(),
                                   "--out", (root / ("p" + std::to_string(i))).string()};
     args.insert(args.end(), extra.begin(), extra.end());
-    return std::make_unique<Process>(args, root / ("participant" + std::to_string(i) + ".log"));
+    return start_flywheel(args, root / ("participant" + std::to_string(i) + ".log"));
   }
 };
 

@@ -22,6 +22,7 @@
 #include "common/tls_certs.hpp"
 #include "tests/internal/child_process.hpp"
 #include "tests/internal/run_command.hpp"
+#include "tests/internal/test_files.hpp"
 
 namespace flywheel {
 namespace {
@@ -30,40 +31,16 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-PrivateKey participant_key(std::size_t i) {
-  Bytes secret(32, 0);
-  secret[31] = static_cast<std::uint8_t>(i + 1);
-  secret[0] = 0x17;
-  return PrivateKey::from_bytes(secret).value();
-}
+PrivateKey participant_key(std::size_t i) { return testing::family_key(0x17, i); }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-bool wait_until(const std::function<bool()>& done, std::chrono::seconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
+using testing::read_text;
+using testing::wait_until;
 
 testing::CommandResult flywheel(const std::string& args) {
   return testing::run_command(std::string(FLYWHEEL_BINARY) + " " + args);
 }
 
-std::size_t count_lines(const fs::path& p) {
-  std::ifstream in(p);
-  std::size_t n = 0;
-  std::string line;
-  while (std::getline(in, line)) n += line.empty() ? 0 : 1;
-  return n;
-}
+std::size_t count_lines(const fs::path& p) { return testing::json_lines(p).size(); }
 
 // A tiny deployment job with `participants` keystores, a TLS setup made by `flywheel keys tls`,
 // and one job file per process so that each can carry its own "tls" section.
