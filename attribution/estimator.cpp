@@ -1019,20 +1019,27 @@ Result<Estimate> run_method(Method method, std::size_t n, Evaluator& evaluator, 
 
 }  // namespace
 
-Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUtility& utility,
-                                  const EstimatorOptions& options) {
+namespace {
+
+// The request's checks, then the method on an Evaluator over `utility` (either utility kind).
+template <class AnyUtility>
+Result<Estimate> checked_run(Method method, std::size_t n, const AnyUtility& utility, const EstimatorOptions& options) {
   auto settings = check_request(method, n, options);
   if (!settings) return tl::unexpected(settings.error());
   Evaluator evaluator(utility, internal::resolve_threads(options.threads));
   return run_method(method, n, evaluator, *settings, options);
 }
 
+}  // namespace
+
+Result<Estimate> estimate_checked(Method method, std::size_t n, const CheckedUtility& utility,
+                                  const EstimatorOptions& options) {
+  return checked_run(method, n, utility, options);
+}
+
 Result<Estimate> estimate_batched(Method method, std::size_t n, const BatchUtility& utility,
                                   const EstimatorOptions& options) {
-  auto settings = check_request(method, n, options);
-  if (!settings) return tl::unexpected(settings.error());
-  Evaluator evaluator(utility, internal::resolve_threads(options.threads));
-  return run_method(method, n, evaluator, *settings, options);
+  return checked_run(method, n, utility, options);
 }
 
 Result<Estimate> estimate(Method method, std::size_t n, const Utility& utility,
