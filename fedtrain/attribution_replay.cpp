@@ -56,25 +56,44 @@ Result<Json> read_json(const std::filesystem::path& path, const char* what) {
   }
 }
 
-// Reads a float32 file whose SHA-256 must be `expected_hex` (and whose length, when `floats` is
-// non-zero, must be that many floats).
-Result<std::vector<float>> read_floats(const std::filesystem::path& path, const std::string& expected_hex,
-                                       std::size_t floats) {
+// An artifact file's bytes and their SHA-256, read and hashed once.
+struct Artifact {
+  std::string bytes;
+  Hash32 hash;
+};
+
+Result<Artifact> read_artifact(const std::filesystem::path& path) {
   auto bytes = read_file(path, "artifact");
   if (!bytes) return tl::unexpected(bytes.error());
-  const Hash32 actual = sha256(as_bytes(*bytes));
-  if (actual.hex() != expected_hex) {
-    return fail(Errc::data, path.string() + " does not match its manifest: SHA-256 is " + actual.hex() +
+  const Hash32 hash = sha256(as_bytes(*bytes));
+  return Artifact{.bytes = std::move(*bytes), .hash = hash};
+}
+
+// The floats of `artifact` (read from `path`), whose SHA-256 must be `expected_hex` (and whose
+// length, when `floats` is non-zero, must be that many floats).
+Result<std::vector<float>> artifact_floats(const std::filesystem::path& path, const Artifact& artifact,
+                                           const std::string& expected_hex, std::size_t floats) {
+  if (artifact.hash.hex() != expected_hex) {
+    return fail(Errc::data, path.string() + " does not match its manifest: SHA-256 is " + artifact.hash.hex() +
                                 ", the manifest says " + expected_hex +
                                 "; the artifact was altered or corrupted, so the round cannot be recomputed");
   }
-  if (bytes->size() % sizeof(float) != 0 || (floats != 0 && bytes->size() != floats * sizeof(float))) {
-    return fail(Errc::data, path.string() + " holds " + std::to_string(bytes->size()) +
+  const std::string& bytes = artifact.bytes;
+  if (bytes.size() % sizeof(float) != 0 || (floats != 0 && bytes.size() != floats * sizeof(float))) {
+    return fail(Errc::data, path.string() + " holds " + std::to_string(bytes.size()) +
                                 " bytes, not the expected " + std::to_string(floats) + " float32 values");
   }
-  std::vector<float> out(bytes->size() / sizeof(float));
-  std::memcpy(out.data(), bytes->data(), bytes->size());
+  std::vector<float> out(bytes.size() / sizeof(float));
+  std::memcpy(out.data(), bytes.data(), bytes.size());
   return out;
+}
+
+// Reads a float32 artifact file, checked as artifact_floats does.
+Result<std::vector<float>> read_floats(const std::filesystem::path& path, const std::string& expected_hex,
+                                       std::size_t floats) {
+  auto artifact = read_artifact(path);
+  if (!artifact) return tl::unexpected(artifact.error());
+  return artifact_floats(path, *artifact, expected_hex, floats);
 }
 
 std::string round_folder(std::uint64_t round) {
@@ -232,14 +251,13 @@ Result<Checked> load_round(const std::filesystem::path& run_dir, std::uint64_t r
                                                      std::to_string(receipt.samples) + " samples");
       }
       const auto file = dir / updates[k].at("file").get<std::string>();
-      auto bytes = read_file(file, "artifact");
-      if (!bytes) return tl::unexpected(bytes.error());
-      const Hash32 actual = sha256(as_bytes(*bytes));
-      if (actual != receipt.update_hash) {
-        return receipt_mismatch(round, *address, "SHA-256 of " + file.string() + " is " + actual.hex() +
+      auto artifact = read_artifact(file);
+      if (!artifact) return tl::unexpected(artifact.error());
+      if (artifact->hash != receipt.update_hash) {
+        return receipt_mismatch(round, *address, "SHA-256 of " + file.string() + " is " + artifact->hash.hex() +
                                                      ", the signed receipt says " + receipt.update_hash.hex());
       }
-      auto update = read_floats(file, updates[k].at("hash").get<std::string>(), parameters);
+      auto update = artifact_floats(file, *artifact, updates[k].at("hash").get<std::string>(), parameters);
       if (!update) return tl::unexpected(update.error());
       out.updates.push_back(std::move(*update));
       out.receipt_digests.push_back(digest);
