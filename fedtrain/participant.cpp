@@ -118,7 +118,7 @@ class Participant {
     if (!data) return tl::unexpected(data.error());
     data_ = std::move(*data);
     say("participant %zu %s: %zu samples, profile %s", index_, to_checksum(key_.address()).c_str(),
-        data_.indices.size(), std::string(profile_name(job_.config.participants.profiles[index_])).c_str());
+        data_.indices.size(), profile_name(job_.config.participants.profiles[index_]).c_str());
     if (options_.data_parallel != nullptr) {
       const auto backend = options_.data_parallel->backend();
       say("participant %zu: training data-parallel on %zu ranks (%.*s all-reduce)", index_,
@@ -227,10 +227,8 @@ class Participant {
     training.seed = plan.train_seed;
     training.proximal_mu = plan.proximal_mu;
     Result<LocalResult> local = fail(Errc::internal, "not trained");
-    if (sends_global_model(job_.config.participants.profiles[index_])) {
-      // The "free-rider" profile, as in the simulation: no training, a zero update (the global
-      // model sent back unchanged) that still claims the participant's samples.
-      local = LocalResult{.update = std::vector<float>(global->size(), 0.0F), .samples = data_.indices.size()};
+    if (sends_global_model(job_.config.participants.profiles[index_])) {  // "free-rider"
+      local = global_model_sent_back(global->size(), data_.indices.size());
     } else {
       if (auto* group = options_.data_parallel; group != nullptr) {
         TrainOrder order{.command = kTrain, .seed = training.seed, .proximal_mu = training.proximal_mu,

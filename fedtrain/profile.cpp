@@ -72,6 +72,10 @@ std::size_t data_source(const Profile& profile, std::size_t index) {
 
 bool sends_global_model(const Profile& profile) { return profile.kind == ProfileKind::free_rider; }
 
+LocalResult global_model_sent_back(std::size_t parameters, std::size_t samples) {
+  return LocalResult{.update = std::vector<float>(parameters, 0.0F), .samples = samples};
+}
+
 std::vector<std::int64_t> training_labels(const Profile& profile, std::span<const std::int64_t> labels,
                                           std::span<const std::size_t> indices, std::uint64_t seed) {
   std::vector<std::int64_t> out(indices.size());

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "fedtrain/model.hpp"
 
 namespace flywheel::fedtrain {
 
@@ -77,6 +78,12 @@ std::size_t data_source(const Profile& profile, std::size_t index);
 //! True for a free rider: it does not train and sends the global model back unchanged (a zero
 //! update Δ = 0) with its sample count.
 bool sends_global_model(const Profile& profile);
+
+//! What a participant whose profile sends_global_model reports instead of training: the global
+//! model unchanged, i.e. a zero update of `parameters` floats, claiming its `samples` (so that
+//! FedAvg weights it like any other participant). The simulation and `flywheel participant` both
+//! use it.
+LocalResult global_model_sent_back(std::size_t parameters, std::size_t samples);
 
 //! The labels a participant with `profile` trains on: result[k] is the target of sample
 //! indices[k]. Honest, free-rider and duplicate: labels[indices[k]]. Shuffled-labels: the same

@@ -429,9 +429,8 @@ class Simulation {
       const std::size_t i = selected[k];
       TrainConfig mine = training;
       mine.seed = internal::derive_seed(config_.job.seed, {kTrainStream, round, i});
-      if (sends_global_model(participants_[i].profile)) {  // free rider: Δ = 0, its sample count
-        trained[k] = LocalResult{.update = std::vector<float>(global_.size(), 0.0f),
-                                 .samples = participants_[i].indices.size()};
+      if (sends_global_model(participants_[i].profile)) {
+        trained[k] = global_model_sent_back(global_.size(), participants_[i].indices.size());
         return;
       }
       trained[k] = train_local(config_.model, global_, train_, participants_[i].indices, mine,
