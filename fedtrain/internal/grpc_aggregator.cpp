@@ -795,11 +795,16 @@ struct Aggregator::State {
       }
       return {S::tensor_mismatch, why};
     }
+    return declared_size_check(h);
+  }
+
+  // The header's declared body size against the model's (it bounds what the body may allocate).
+  std::pair<TransportStatus, std::string> declared_size_check(const pb::UpdateHeader& h) const {
     if (h.total_bytes() != parameters * sizeof(float)) {
-      return {S::tensor_mismatch, "declared " + std::to_string(h.total_bytes()) + " bytes, the model has " +
-                                      std::to_string(parameters * sizeof(float))};
+      return {TransportStatus::tensor_mismatch, "declared " + std::to_string(h.total_bytes()) +
+                                                    " bytes, the model has " + std::to_string(parameters * sizeof(float))};
     }
-    return {S::ok, ""};
+    return {TransportStatus::ok, ""};
   }
 
   // Must hold mu. What can be checked of a header whose receipt follows the body (UpdateTrailer)
@@ -808,11 +813,7 @@ struct Aggregator::State {
   std::pair<TransportStatus, std::string> check_stream_header(const pb::UpdateHeader& h) {
     using S = TransportStatus;
     if (!session_index(h.session())) return {S::unknown_participant, "unknown session: join first"};
-    if (h.total_bytes() != parameters * sizeof(float)) {
-      return {S::tensor_mismatch, "declared " + std::to_string(h.total_bytes()) + " bytes, the model has " +
-                                      std::to_string(parameters * sizeof(float))};
-    }
-    return {S::ok, ""};
+    return declared_size_check(h);
   }
 };
 
