@@ -279,9 +279,15 @@ Result<Estimate> run_tmc(std::size_t n, Evaluator& evaluator, const Settings& se
   return out;
 }
 
-// Border strata shared by gtg and stratified (defined with the stratified estimator below).
+// Border strata and the caller's control variate, shared by gtg and stratified (defined with the
+// stratified estimator below).
 std::vector<Coalition> border_coalitions(std::size_t n, bool pairs);
 bool border_pairs(std::size_t n, const EstimatorOptions& options);
+Result<std::vector<double>> supplied_control_variate(std::size_t n, const EstimatorOptions& options);
+std::vector<double> table_shapley(std::size_t n, const std::vector<double>& u);
+void stratified_values(std::size_t n, const std::vector<std::pair<Coalition, double>>& residual,
+                       const std::vector<double>& base, std::vector<double>& values,
+                       std::vector<double>& errors);
 
 // GTG-Shapley's guided permutations (Liu et al. 2022), drawn as one position-stratified,
 // antithetic batch of 2n permutations: rows b = 0..n-1 of a random Latin square,
@@ -403,11 +409,31 @@ Result<Estimate> run_gtg(std::size_t n, Evaluator& evaluator, const Settings& se
   // n − 1 (the marginals on the empty set, on singletons and on N ∖ {i}) are exact and the guided
   // permutations' budget goes to the middle strata. (Sizes 1 and n − 1 are reached by the first
   // guided batch anyway.)
+  // With the border evaluated, a caller's control variate f (ControlVariate) turns the estimate
+  // into φ(f) plus the estimate of φ(U − f), and that estimate reuses every evaluated coalition
+  // for every participant (stratified_values, as the stratified estimator) instead of pairing
+  // S with S ∪ {i}: a pair's difference cancels U's level, which makes it the better estimate of
+  // U itself, but once f has removed the level, reuse gives each stratum n times the samples.
+  // Measured on two sets of five real n = 10 rounds at a 15 % cap, 10 seeds: paired residuals
+  // worst ρ 0.90 / 0.94, error 0.0015; reuse 0.95 / 0.96, error 0.0010 (without f, reuse: 0.77,
+  // error 0.020). A truncated permutation's skipped steps are then just not sampled.
+  std::vector<double> cv, base(n, 0.0);
   if (options.max_evaluations > 0 && border_pairs(n, options)) {
     const auto border = border_coalitions(n, true);
     FLYWHEEL_TRY(evaluator.evaluate(border));
     for (Coalition c : border) memo.emplace(c, evaluator.at(c));
+    auto table = supplied_control_variate(n, options);
+    if (!table) return tl::unexpected(table.error());
+    cv = std::move(*table);
+    if (!cv.empty()) base = table_shapley(n, cv);
   }
+  auto estimate_now = [&] {
+    if (cv.empty()) return stratified_estimate(n, memo, truncated_at, values, errors);
+    std::vector<std::pair<Coalition, double>> residual(memo.begin(), memo.end());
+    std::sort(residual.begin(), residual.end());
+    for (auto& [c, u] : residual) u -= cv[static_cast<std::size_t>(c)];
+    stratified_values(n, residual, base, values, errors);
+  };
   bool finished = false;
   while (!finished) {
     auto rows = guided_batch(n, rng);
@@ -442,19 +468,43 @@ Result<Estimate> run_gtg(std::size_t n, Evaluator& evaluator, const Settings& se
                               ") after " + std::to_string(samples) + " permutations");
           break;
         }
+        // The cap is hard: a walk whose next coalition would pass it ends here, and so does the
+        // estimator after this step.
+        std::vector<char> ended(count, 0);
+        if (options.max_evaluations > 0) {
+          const std::size_t room = options.max_evaluations - evaluator.evaluations();
+          std::unordered_set<Coalition, CoalitionHash> fresh;
+          needed.clear();
+          for (std::size_t b = 0; b < count; ++b) {
+            if (truncated[b]) continue;
+            const Coalition c = prefix[b] | member(rows[c0 + b][k]);
+            if (!memo.contains(c) && !fresh.contains(c)) {
+              if (fresh.size() == room) {
+                ended[b] = 1;
+                finished = true;
+                continue;
+              }
+              fresh.insert(c);
+            }
+            needed.push_back(c);
+          }
+        }
         FLYWHEEL_TRY(evaluator.evaluate(needed));
         for (std::size_t b = 0; b < count; ++b) {
-          if (truncated[b]) continue;
+          if (truncated[b] || ended[b]) continue;
           prefix[b] |= member(rows[c0 + b][k]);
           previous[b] = evaluator.at(prefix[b]);
           memo.emplace(prefix[b], previous[b]);
         }
+        if (finished) {
+          out.notes.push_back("stopped at max_evaluations (" + std::to_string(evaluator.evaluations()) +
+                              ") after " + std::to_string(samples) + " permutations");
+          break;
+        }
       }
       if (finished) break;
       const bool batch_end = c0 + count == rows.size();
-      if (batch_end || (options.target_std_error > 0 && samples >= settings.min_samples)) {
-        stratified_estimate(n, memo, truncated_at, values, errors);
-      }
+      if (batch_end || (options.target_std_error > 0 && samples >= settings.min_samples)) estimate_now();
       if (!batch_end && options.target_std_error > 0 && samples >= settings.min_samples &&
           *std::max_element(errors.begin(), errors.end()) <= options.target_std_error) {
         out.notes.push_back(format("stopped: every standard error <= %g", options.target_std_error) +
@@ -465,10 +515,11 @@ Result<Estimate> run_gtg(std::size_t n, Evaluator& evaluator, const Settings& se
     if (finished) break;
     finished = stop.done(samples, evaluator.evaluations(), values, errors, out.notes);
   }
-  stratified_estimate(n, memo, truncated_at, values, errors);
+  estimate_now();
   out.values = values;
   out.std_errors = errors;
   out.samples = samples;
+  if (!cv.empty()) out.notes.push_back("control variate: the caller's game over 2^" + std::to_string(n) + " coalitions");
   if (truncated_steps > 0) {
     out.notes.push_back(format("within-round truncation (|U(N) - U(prefix)| < %g) skipped %.0f of ",
                                settings.truncation, static_cast<double>(truncated_steps)) +
@@ -737,6 +788,39 @@ Surrogate fit_surrogate(std::size_t n, const std::vector<double>& weights,
   return f;
 }
 
+// The caller's control variate (EstimatorOptions::control_variate), checked; empty when there is
+// none, the caller declines, or n > kMaxSurrogateParticipants.
+Result<std::vector<double>> supplied_control_variate(std::size_t n, const EstimatorOptions& options) {
+  if (!options.control_variate || n > kMaxSurrogateParticipants) return std::vector<double>{};
+  auto table = options.control_variate();
+  if (!table) return tl::unexpected(table.error());
+  if (!table->empty() && table->size() != (std::size_t{1} << n)) {
+    return fail(Errc::internal, "the control variate has " + std::to_string(table->size()) +
+                                    " values, expected 2^" + std::to_string(n));
+  }
+  for (double v : *table) {
+    if (!std::isfinite(v)) return fail(Errc::internal, "the control variate has a value that is not finite");
+  }
+  return table;
+}
+
+// Exact Shapley values of a game tabulated over its 2^n coalitions (index = mask).
+std::vector<double> table_shapley(std::size_t n, const std::vector<double>& u) {
+  const std::size_t count = std::size_t{1} << n;
+  std::vector<double> weight(n);
+  for (std::size_t k = 0; k < n; ++k) weight[k] = 1.0 / (static_cast<double>(n) * binomial(n - 1, k));
+  std::vector<double> phi(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::vector<double> by_size(n, 0.0);
+    for (std::size_t s = 0; s < count; ++s) {
+      if ((s >> i) & 1U) continue;
+      by_size[static_cast<std::size_t>(std::popcount(s))] += u[s | (std::size_t{1} << i)] - u[s];
+    }
+    for (std::size_t k = 0; k < n; ++k) phi[i] += weight[k] * by_size[k];
+  }
+  return phi;
+}
+
 // Exact Shapley values of the surrogate over its 2^n coalitions (n ≤ kMaxSurrogateParticipants).
 std::vector<double> surrogate_shapley(const Surrogate& f) {
   const std::size_t n = f.n;
@@ -754,18 +838,7 @@ std::vector<double> surrogate_shapley(const Surrogate& f) {
     total[s] = total[rest] + f.w[k];
     u[s] = q[s] / (total[s] * total[s]);
   }
-  std::vector<double> weight(n);
-  for (std::size_t k = 0; k < n; ++k) weight[k] = 1.0 / (static_cast<double>(n) * binomial(n - 1, k));
-  std::vector<double> phi(n, 0.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    std::vector<double> by_size(n, 0.0);
-    for (std::size_t s = 0; s < count; ++s) {
-      if ((s >> i) & 1U) continue;
-      by_size[static_cast<std::size_t>(std::popcount(s))] += u[s | (std::size_t{1} << i)] - u[s];
-    }
-    for (std::size_t k = 0; k < n; ++k) phi[i] += weight[k] * by_size[k];
-  }
-  return phi;
+  return table_shapley(n, u);
 }
 
 // The stratified estimate of the residual game r(S) = U(S) − f(S) over every evaluated coalition
@@ -864,16 +937,29 @@ Result<Estimate> run_stratified(std::size_t n, Evaluator& evaluator, const Setti
     }
     if (!enumerated[2]) surrogate = false;
   }
+  // A caller's control variate replaces the fitted surrogate; it is fixed before any middle
+  // coalition is sampled, so it adds no bias.
+  std::vector<double> supplied;
+  if (surrogate) {
+    auto table = supplied_control_variate(n, options);
+    if (!table) return tl::unexpected(table.error());
+    supplied = std::move(*table);
+  }
   std::vector<double> weights = options.weights.empty() ? std::vector<double>(n, 1.0) : options.weights;
   std::vector<double> values(n, 0.0), errors(n, kInf), base(n, 0.0);
   std::size_t samples = 0;
   std::vector<double> size_variance(n + 1, kInf);
+  bool base_pending = true;
   auto refresh = [&] {
     std::vector<std::pair<Coalition, double>> pool;
     pool.reserve(memo.size());
     for (Coalition c : memo) pool.emplace_back(c, evaluator.at(c));
     std::sort(pool.begin(), pool.end());
-    if (surrogate) {
+    if (!supplied.empty()) {
+      if (base_pending) base = table_shapley(n, supplied);
+      base_pending = false;
+      for (auto& [c, u] : pool) u -= supplied[static_cast<std::size_t>(c)];
+    } else if (surrogate) {
       const Surrogate f = fit_surrogate(n, weights, pool, evaluator);
       base = surrogate_shapley(f);
       for (auto& [c, u] : pool) u -= f(c);
@@ -923,7 +1009,10 @@ Result<Estimate> run_stratified(std::size_t n, Evaluator& evaluator, const Setti
   out.values = values;
   out.std_errors = errors;
   out.samples = samples;
-  if (surrogate) {
+  if (!supplied.empty()) {
+    out.notes.push_back("control variate: the caller's game over 2^" + std::to_string(n) +
+                        " coalitions, its Shapley values exact");
+  } else if (surrogate) {
     out.notes.push_back("control variate: mixture surrogate fitted to " + std::to_string(memo.size() - 1) +
                         " coalitions, its Shapley values exact over 2^" + std::to_string(n));
   }

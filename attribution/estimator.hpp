@@ -82,17 +82,29 @@ std::string_view method_name(Method method);
 //! when `name` is not one of them.
 Result<Method> parse_method(std::string_view name);
 
+//! A game f close to U, tabulated over all 2^n coalitions (f[mask], bit i = participant i), for
+//! the stratified and gtg estimators to use as their control variate (stratified: in place of its
+//! fitted mixture surrogate): φ = φ(f), exact from the table, plus the estimate of φ(U − f). Any f
+//! keeps the estimate unbiased as long as f does not depend on the sampled middle coalitions; the
+//! closer f is to U, the smaller the error. Called once, after every coalition of sizes 0, 1, 2,
+//! n − 1 and n is evaluated, so a utility that keeps what it computed for those (e.g. their
+//! validation logits) can build f from them. An empty table keeps the mixture surrogate; an error
+//! ends the estimate with it; a table of the wrong size or with a value that is not finite ends it
+//! with Errc::internal.
+using ControlVariate = std::function<Result<std::vector<double>>()>;
+
 //! How an estimator runs. Unset optionals take the method's default, listed per field.
 //!
 //! Stopping (sampling methods tmc, gtg, banzhaf, stratified): samples are drawn in batches (n
 //! permutations for tmc; 2n for gtg — the n rows of a random Latin square, every participant at
 //! every position once, each followed by its reverse; max(32, n) coalitions for banzhaf; one sweep
-//! over the coalition sizes not enumerated for stratified, whose max_evaluations is a hard cap). After each batch the
-//! estimator stops when any of these holds (gtg also checks max_evaluations before every step of
-//! 8 permutations and the standard-error target after every 8 permutations):
+//! over the coalition sizes not enumerated for stratified). After each batch the estimator stops
+//! when any of these holds (gtg also checks the standard-error target after every 8 permutations):
 //!  - the number of samples reached max_samples;
-//!  - max_evaluations > 0 and the distinct evaluations reached it (a soft cap: the batch that
-//!    crosses it completes, so the count may exceed it by at most one batch's evaluations);
+//!  - max_evaluations > 0 and the distinct evaluations reached it: a hard cap for gtg and
+//!    stratified, which never evaluate past it (gtg ends the permutation walks whose next
+//!    coalition would pass it and stops); a soft cap for tmc and banzhaf, where the batch that
+//!    crosses it completes, so the count may exceed it by at most one batch's evaluations;
 //!  - at least min_samples were drawn and target_std_error > 0 and every standard error ≤ it;
 //!  - at least min_samples were drawn and convergence_tolerance > 0 and the running averages
 //!    converged: the mean absolute change of the values over the last batch, divided by the mean
@@ -102,8 +114,8 @@ struct EstimatorOptions {
   //! Seed of the sampling methods' portable RNG (xoshiro256** seeded by SplitMix64). Use
   //! round_seed() so anyone holding the round's inputs can recompute the estimate.
   std::uint64_t seed = 0;
-  //! Cap on distinct utility evaluations; 0 = no cap. Soft for tmc, gtg and banzhaf (see above),
-  //! hard for stratified. For gtg and stratified it also decides the exact border: with a cap of at
+  //! Cap on distinct utility evaluations; 0 = no cap. Soft for tmc and banzhaf (see above), hard
+  //! for gtg and stratified. For gtg and stratified it also decides the exact border: with a cap of at
   //! least 2·(2n + 2 + C(n, 2)) (or no cap) every coalition of size 2 is evaluated first too.
   std::size_t max_evaluations = 0;
   //! Most permutations (tmc, gtg) or sampled coalitions (banzhaf, stratified). Default: tmc, gtg
@@ -134,6 +146,11 @@ struct EstimatorOptions {
   //! Threads evaluating coalitions in parallel; 0 = std::thread::hardware_concurrency(). Results do
   //! not depend on it.
   std::size_t threads = 0;
+  //! A control variate for stratified and gtg (see ControlVariate); unset = stratified fits its
+  //! mixture surrogate, gtg has none. Used when n ≤ kMaxSurrogateParticipants and every pair is
+  //! evaluated first: stratified with no cap or a cap of at least 2·(2n + 2 + C(n, 2)); gtg with
+  //! such a cap only. gtg then counts a truncated marginal as f's. Ignored by other methods.
+  ControlVariate control_variate;
 };
 
 //! One round's attribution estimate.

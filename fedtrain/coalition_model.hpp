@@ -58,15 +58,51 @@ class CoalitionModels {
   //! whatever else the batch holds. Errors as evaluate().
   [[nodiscard]] Result<std::vector<double>> accuracies(std::span<const std::vector<std::size_t>> coalitions) const;
 
+  //! The validation logits of the coalition model evaluate(members) measures: rows × classes,
+  //! row-major, rows in the order of `indices` given to create(). Errors as evaluate().
+  [[nodiscard]] Result<std::vector<float>> logits(std::span<const std::size_t> members) const;
+
+  //! The validation rows' labels, in the order of logits()'s rows.
+  [[nodiscard]] std::span<const std::int64_t> labels() const;
+
+  //! Number of classes (columns of logits()).
+  [[nodiscard]] std::size_t classes() const;
+
+  //! The merge weights n_i (training samples), one per update.
+  [[nodiscard]] std::span<const double> weights() const;
+
   //! Number of updates.
   [[nodiscard]] std::size_t size() const;
 
  private:
   struct Impl;  // defined in internal/torch_model.cpp (libtorch stays out of this header)
+  // Appends each coalition's logits to *logits_out when it is not null.
   [[nodiscard]] Result<std::vector<Evaluation>> evaluate_batch(std::span<const std::vector<std::size_t>> coalitions,
-                                                             bool loss_too) const;
+                                                             bool loss_too,
+                                                             std::vector<std::vector<float>>* logits_out) const;
   explicit CoalitionModels(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };
+
+//! Up to this many updates logit_mixture_game() tabulates its game; its cost grows as
+//! n · 2^(n−1) · rows · classes (n = 12, 1,000 rows: ~2·10^8 additions).
+inline constexpr std::size_t kMaxLogitMixtureParticipants = 12;
+
+//! A cheap approximation of the coalition game, tabulated over all 2^n coalitions (index = mask,
+//! bit i = update i), for the stratified estimator's control variate (attribution::ControlVariate).
+//! Each validation row's logits are modelled as a quadratic form in the merge's mixture weights
+//! α_i = n_i / Σ_{j∈S} n_j, z(S) = Σ_{i,j∈S} α_i α_j G_ij, with G fitted per row and class to
+//! interpolate the real logits of every singleton and pair: G_ii = z({i}),
+//! 2 α_i α_j G_ij = z({i, j}) − α_i² z({i}) − α_j² z({j}) at the pair's own weights. The form is
+//! exact wherever the hidden layers' ReLU patterns do not change between coalitions (logits are
+//! then quadratic in α), so it carries most of the utility's structure, including which rows sit
+//! near a decision boundary; the metric is then taken of the modelled logits exactly as of real
+//! ones: accuracy (first largest logit = label) or, with `accuracy` false, minus the mean
+//! cross-entropy. f(∅) is the metric of w_t's logits. Computes the 1 + n + C(n, 2) coalition models
+//! it interpolates (the estimator has evaluated them already; they are not new information) on
+//! `threads` threads; the table does not depend on the thread count. Returns an empty table when
+//! models.size() > kMaxLogitMixtureParticipants. Errors: those of CoalitionModels::logits.
+[[nodiscard]] Result<std::vector<double>> logit_mixture_game(const CoalitionModels& models, bool accuracy,
+                                                             std::size_t threads = 1);
 
 }  // namespace flywheel::fedtrain

@@ -519,22 +519,36 @@ Result<CoalitionModels> CoalitionModels::create(const ModelConfig& model, std::s
 
 std::size_t CoalitionModels::size() const { return impl_->proj.size(); }
 
+std::span<const double> CoalitionModels::weights() const { return impl_->samples; }
+
 Result<Evaluation> CoalitionModels::evaluate(std::span<const std::size_t> members) const {
   const std::vector<std::size_t> one(members.begin(), members.end());
-  auto all = evaluate_batch(std::span(&one, 1), true);
+  auto all = evaluate_batch(std::span(&one, 1), true, nullptr);
   if (!all) return tl::unexpected(all.error());
   return all->front();
 }
 
 Result<double> CoalitionModels::accuracy(std::span<const std::size_t> members) const {
   const std::vector<std::size_t> one(members.begin(), members.end());
-  auto all = evaluate_batch(std::span(&one, 1), false);
+  auto all = evaluate_batch(std::span(&one, 1), false, nullptr);
   if (!all) return tl::unexpected(all.error());
   return all->front().accuracy;
 }
 
+Result<std::vector<float>> CoalitionModels::logits(std::span<const std::size_t> members) const {
+  const std::vector<std::size_t> one(members.begin(), members.end());
+  std::vector<std::vector<float>> out;
+  auto all = evaluate_batch(std::span(&one, 1), false, &out);
+  if (!all) return tl::unexpected(all.error());
+  return std::move(out.front());
+}
+
+std::span<const std::int64_t> CoalitionModels::labels() const { return impl_->targets; }
+
+std::size_t CoalitionModels::classes() const { return static_cast<std::size_t>(impl_->widths.back()); }
+
 Result<std::vector<double>> CoalitionModels::accuracies(std::span<const std::vector<std::size_t>> coalitions) const {
-  auto all = evaluate_batch(coalitions, false);
+  auto all = evaluate_batch(coalitions, false, nullptr);
   if (!all) return tl::unexpected(all.error());
   std::vector<double> out;
   out.reserve(all->size());
@@ -585,7 +599,8 @@ void scale_shift(float* __restrict a, const float* __restrict base, float scale,
 // block of rows, the precomputed matrices P_i are read once per coalition from cache rather than
 // from memory: a batch pays the memory traffic of one pass over the P_i per block.
 Result<std::vector<Evaluation>> CoalitionModels::evaluate_batch(std::span<const std::vector<std::size_t>> coalitions,
-                                                                bool loss_too) const {
+                                                                bool loss_too,
+                                                                std::vector<std::vector<float>>* logits_out) const {
   const Impl& m = *impl_;
   // The batch holds every coalition's later layers at once: split it so that stays under ~64 MB
   // (a wide MLP would otherwise need gigabytes per thread). Results do not depend on the batch.
@@ -595,7 +610,8 @@ Result<std::vector<Evaluation>> CoalitionModels::evaluate_batch(std::span<const 
     std::vector<Evaluation> all;
     all.reserve(coalitions.size());
     for (std::size_t first = 0; first < coalitions.size(); first += most) {
-      auto part = evaluate_batch(coalitions.subspan(first, std::min(most, coalitions.size() - first)), loss_too);
+      auto part = evaluate_batch(coalitions.subspan(first, std::min(most, coalitions.size() - first)), loss_too,
+                                 logits_out);
       if (!part) return tl::unexpected(part.error());
       all.insert(all.end(), part->begin(), part->end());
     }
@@ -646,6 +662,10 @@ Result<std::vector<Evaluation>> CoalitionModels::evaluate_batch(std::span<const 
     std::vector<float> act(kBlockRows * m.width0);
     std::vector<std::size_t> correct(count, 0);
     std::vector<double> loss(count, 0.0);
+    const std::size_t first_logits = logits_out ? logits_out->size() : 0;
+    if (logits_out) {
+      logits_out->resize(first_logits + count, std::vector<float>(m.rows * static_cast<std::size_t>(classes)));
+    }
     for (std::size_t r0 = 0; r0 < m.rows; r0 += kBlockRows) {
       const std::size_t block = std::min(kBlockRows, m.rows - r0);
       const std::size_t cells = block * m.width0;
@@ -692,6 +712,10 @@ Result<std::vector<Evaluation>> CoalitionModels::evaluate_batch(std::span<const 
         }
         current = current.contiguous();
         const float* logits = current.data_ptr<float>();
+        if (logits_out) {
+          std::copy(logits, logits + rows * classes,
+                    (*logits_out)[first_logits + b].begin() + static_cast<std::ptrdiff_t>(r0) * classes);
+        }
         for (std::int64_t row = 0; row < rows; ++row) {
           const float* z = logits + row * classes;
           std::int64_t best = 0;
