@@ -2,7 +2,10 @@
 // Copyright 2026 The Flywheel Authors
 #include "fedtrain/coalition_model.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <numeric>
 #include <stdexcept>
@@ -161,6 +164,131 @@ TEST(CoalitionModels, RefuseOtherModelsAndBadInputs) {
   ASSERT_TRUE(models);
   EXPECT_FALSE(models->evaluate(std::vector<std::size_t>{0, 0}));
   EXPECT_FALSE(models->evaluate(std::vector<std::size_t>{2}));
+}
+
+std::vector<std::size_t> members_of(std::size_t mask, std::size_t n) {
+  std::vector<std::size_t> members;
+  for (std::size_t i = 0; i < n; ++i) {
+    if ((mask >> i) & 1U) members.push_back(i);
+  }
+  return members;
+}
+
+TEST(CoalitionModels, LogitsGiveTheAccuracyAndLossOfEvaluate) {
+  const Round r = make_round({100}, 3);
+  auto models = CoalitionModels::create(r.model, r.global, spans(r), r.samples, test_split(), r.validation, 2);
+  ASSERT_TRUE(models);
+  ASSERT_EQ(models->labels().size(), r.validation.size());
+  ASSERT_EQ(models->classes(), 10U);
+  for (std::size_t mask = 0; mask < 8; ++mask) {
+    const auto members = members_of(mask, 3);
+    auto logits = models->logits(members);
+    auto e = models->evaluate(members);
+    ASSERT_TRUE(logits && e);
+    ASSERT_EQ(logits->size(), r.validation.size() * 10);
+    std::size_t correct = 0;
+    double loss = 0;
+    for (std::size_t row = 0; row < r.validation.size(); ++row) {
+      const float* z = logits->data() + row * 10;
+      const auto best = static_cast<std::size_t>(std::max_element(z, z + 10) - z);
+      const auto label = static_cast<std::size_t>(models->labels()[row]);
+      correct += best == label ? 1 : 0;
+      double total = 0;
+      for (std::size_t c = 0; c < 10; ++c) total += std::exp(static_cast<double>(z[c] - z[best]));
+      loss += std::log(total) + static_cast<double>(z[best] - z[label]);
+    }
+    EXPECT_EQ(static_cast<double>(correct) / static_cast<double>(r.validation.size()), e->accuracy) << mask;
+    EXPECT_NEAR(loss / static_cast<double>(r.validation.size()), e->loss, 1e-6) << mask;
+  }
+  EXPECT_FALSE(models->logits(std::vector<std::size_t>{3}));
+}
+
+TEST(LogitMixtureGame, InterpolatesTheEmptySetEverySingletonAndEveryPair) {
+  // Rebuilt from its parts, a pair's logits may round differently in the last bits: at most one
+  // validation row of 1,000 may change its predicted class.
+  const std::size_t n = 6;
+  const Round r = make_round({100}, n);
+  auto models = CoalitionModels::create(r.model, r.global, spans(r), r.samples, test_split(), r.validation, 2);
+  ASSERT_TRUE(models);
+  for (bool accuracy : {true, false}) {
+    auto f = logit_mixture_game(*models, accuracy, 2);
+    ASSERT_TRUE(f) << f.error().to_string();
+    ASSERT_EQ(f->size(), std::size_t{1} << n);
+    for (std::size_t mask = 0; mask < f->size(); ++mask) {
+      if (std::popcount(mask) > 2) continue;
+      auto e = models->evaluate(members_of(mask, n));
+      ASSERT_TRUE(e);
+      if (accuracy) {
+        EXPECT_NEAR((*f)[mask], e->accuracy, 1.0 / 1000 + 1e-12) << mask;
+      } else {
+        EXPECT_NEAR((*f)[mask], -e->loss, 1e-4) << mask;
+      }
+    }
+  }
+}
+
+TEST(LogitMixtureGame, IsCloserToLargerCoalitionsThanInterpolatingTheirAccuracies) {
+  // On coalitions of 3 to 6 members, the row-level model against the same quadratic mixture fitted
+  // to the accuracies themselves (the stratified estimator's own surrogate, interpolated).
+  const std::size_t n = 6;
+  const Round r = make_round({100}, n);
+  auto models = CoalitionModels::create(r.model, r.global, spans(r), r.samples, test_split(), r.validation, 2);
+  ASSERT_TRUE(models);
+  auto f = logit_mixture_game(*models, true, 2);
+  ASSERT_TRUE(f);
+  std::vector<double> u(f->size());
+  for (std::size_t mask = 0; mask < u.size(); ++mask) u[mask] = models->accuracy(members_of(mask, n)).value();
+  const auto w = models->weights();
+  std::vector<double> g(n * n);
+  for (std::size_t i = 0; i < n; ++i) g[i * n + i] = u[std::size_t{1} << i];
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const double a = w[i] / (w[i] + w[j]), b = w[j] / (w[i] + w[j]);
+      g[i * n + j] = g[j * n + i] =
+          (u[(std::size_t{1} << i) | (std::size_t{1} << j)] - a * a * g[i * n + i] - b * b * g[j * n + j]) / (2 * a * b);
+    }
+  }
+  double row_level = 0, accuracy_level = 0;
+  std::size_t count = 0;
+  for (std::size_t mask = 0; mask < u.size(); ++mask) {
+    if (std::popcount(mask) < 3) continue;
+    double q = 0, total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!((mask >> i) & 1U)) continue;
+      total += w[i];
+      for (std::size_t j = 0; j < n; ++j) {
+        if ((mask >> j) & 1U) q += w[i] * w[j] * g[i * n + j];
+      }
+    }
+    row_level += std::abs((*f)[mask] - u[mask]);
+    accuracy_level += std::abs(q / (total * total) - u[mask]);
+    ++count;
+  }
+  row_level /= static_cast<double>(count);
+  accuracy_level /= static_cast<double>(count);
+  std::printf("mean |f - U| on coalitions of 3..6: row-level logits %.5f, accuracy-level %.5f\n", row_level,
+              accuracy_level);
+  EXPECT_LT(row_level, 0.5 * accuracy_level);
+  EXPECT_LT(row_level, 0.005);
+}
+
+TEST(LogitMixtureGame, DoesNotDependOnThreadsAndDeclinesAboveItsLimit) {
+  const Round r = make_round({32}, 4);
+  auto models = CoalitionModels::create(r.model, r.global, spans(r), r.samples, test_split(), r.validation, 1);
+  ASSERT_TRUE(models);
+  auto one = logit_mixture_game(*models, false, 1);
+  auto three = logit_mixture_game(*models, false, 3);
+  ASSERT_TRUE(one && three);
+  EXPECT_EQ(*one, *three);
+  // kMaxLogitMixtureParticipants + 1 copies of one update: an empty table (the estimator then
+  // falls back to its own surrogate).
+  std::vector<std::span<const float>> many(kMaxLogitMixtureParticipants + 1, r.updates[0]);
+  std::vector<std::uint64_t> samples(many.size(), 10);
+  auto wide = CoalitionModels::create(r.model, r.global, many, samples, test_split(), range(8000, 8100), 1);
+  ASSERT_TRUE(wide);
+  auto declined = logit_mixture_game(*wide, true, 1);
+  ASSERT_TRUE(declined);
+  EXPECT_TRUE(declined->empty());
 }
 
 // FedAvg under another name: the round game then takes the general path (rebuild + evaluate).
