@@ -36,12 +36,16 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <zlib.h>
 
 #include "attribution/estimator.hpp"
+#include "fedtrain/attribution_replay.hpp"
 #include "fedtrain/coalition_model.hpp"
+#include "fedtrain/config.hpp"
 #include "fedtrain/dataset.hpp"
 #include "fedtrain/model.hpp"
 #include "fedtrain/partition.hpp"
@@ -548,6 +552,90 @@ int run_n10(const Game& game, std::size_t replicates, double budget) {
   return 0;
 }
 
+// ---- part 1b ---------------------------------------------------------------------------------
+
+// The product path on a real run: `flywheel attribute`'s replay (fedtrain::recompute_attribution)
+// rebuilds each round's coalition models from the run's artifacts, so gtg and stratified get the
+// row-level logit control variate (fedtrain::logit_mixture_game) that the simulation and the
+// aggregator use; exact comes from the same replay. Reports go to a temporary file, not the run.
+int run_n10_replay(const std::string& run, std::size_t replicates, double budget, std::size_t threads) {
+  auto config = ff::load_simulation_config(std::filesystem::path(run) / "config.json");
+  if (!config) {
+    std::fprintf(stderr, "error: %s\n", config.error().to_string().c_str());
+    return 1;
+  }
+  const auto output = std::filesystem::temp_directory_path() /
+                      ("flywheel-attribution-bench-" + std::to_string(::getpid()) + ".json");
+  ff::ReplayOptions options;
+  options.threads = threads;
+  options.output = output;
+  auto started = Clock::now();
+  auto exact = ff::recompute_attribution(*config, run, fa::Method::exact, options);
+  if (!exact) {
+    std::fprintf(stderr, "error: exact replay of %s: %s\n", run.c_str(), exact.error().to_string().c_str());
+    return 1;
+  }
+  const double exact_seconds = seconds_since(started);
+  const std::size_t n = exact->rounds.front().participants.size();
+  const auto cap = static_cast<std::size_t>(budget * static_cast<double>(std::size_t{1} << n));
+  std::size_t exact_evals = 0;
+  for (const auto& r : exact->rounds) exact_evals = std::max(exact_evals, r.estimate.evaluations);
+  std::printf("\n== part 1b: flywheel attribute's replay of run %s (%zu rounds, n = %zu), control variate on, "
+              "cap %zu evaluations per round, %zu seeds ==\n",
+              run.c_str(), exact->rounds.size(), n, cap, replicates);
+  std::printf("exact replay: %zu evaluations per round, %.2f s for the job\n", exact_evals, exact_seconds);
+  std::printf("%-10s %9s %9s %9s %9s %9s %8s %9s\n", "method", "rho_min", "rho_mean", "err_max", "err_mean", "job_rho",
+              "ratio", "s/replay");
+  int rc = 0;
+  for (fa::Method method : {fa::Method::gtg, fa::Method::stratified}) {
+    double rho_min = 1, rho_sum = 0, err_max = 0, err_sum = 0, job_rho_min = 1, seconds = 0;
+    std::size_t cells = 0, evals_max = 0;
+    for (std::size_t rep = 0; rep < replicates; ++rep) {
+      ff::SimulationConfig c = *config;
+      c.attribution.max_evaluations = cap;
+      c.attribution.seed = rep + 1;
+      started = Clock::now();
+      auto replay = ff::recompute_attribution(c, run, method, options);
+      seconds += seconds_since(started);
+      if (!replay) {
+        std::fprintf(stderr, "error: %s replay: %s\n", std::string(fa::method_name(method)).c_str(),
+                     replay.error().to_string().c_str());
+        return 1;
+      }
+      std::vector<double> job(n, 0.0), exact_job(n, 0.0);
+      for (std::size_t r = 0; r < replay->rounds.size(); ++r) {
+        const auto& got = replay->rounds[r].estimate;
+        const auto& want = exact->rounds[r].estimate;
+        const double rho = spearman(got.values, want.values), err = max_abs_error(got.values, want.values);
+        rho_min = std::min(rho_min, rho);
+        rho_sum += rho;
+        err_max = std::max(err_max, err);
+        err_sum += err;
+        evals_max = std::max(evals_max, got.evaluations);
+        ++cells;
+        for (std::size_t i = 0; i < n && i < got.values.size(); ++i) {
+          job[i] += got.values[i];
+          exact_job[i] += want.values[i];
+        }
+      }
+      job_rho_min = std::min(job_rho_min, spearman(job, exact_job));
+    }
+    const std::string label(fa::method_name(method));
+    const double ratio = static_cast<double>(evals_max) / static_cast<double>(exact_evals);
+    std::printf("%-10s %9.4f %9.4f %9.5f %9.5f %9.4f %8.4f %9.2f\n", label.c_str(), rho_min,
+                rho_sum / static_cast<double>(cells), err_max, err_sum / static_cast<double>(cells), job_rho_min, ratio,
+                seconds / static_cast<double>(replicates));
+    const bool pass = rho_min >= 0.95 && err_max <= 0.005 && ratio <= 0.15;
+    std::printf("target (%s, product path: rho >= 0.95, max abs error <= 0.005, <= 15%% of exact's evaluations, worst "
+                "round and seed): rho %.4f, error %.5f, ratio %.4f (worst %zu of %zu) -> %s\n",
+                label.c_str(), rho_min, err_max, ratio, evals_max, exact_evals, pass ? "PASS" : "FAIL");
+    if (!pass) rc = 2;
+  }
+  std::printf("(ratio = the most evaluations any round used / exact's; job_rho = values summed over rounds, worst seed)\n");
+  std::filesystem::remove(output);
+  return rc;
+}
+
 // ---- part 2 ----------------------------------------------------------------------------------
 
 // One real FedAvg round of `n` participants on Fashion-MNIST (MLP, Dirichlet label skew): local
@@ -785,6 +873,7 @@ int main(int argc, char** argv) {
               n50_validation = 1000;
   double target = 0.002, budget = 0.14;
   bool skip_n10 = false, skip_n50 = false, n50_general = false;
+  int part1b = 0;  // 2 when a part 1b target failed
   app.add_option("--utilities", utilities, "JSON-lines utilities file ({\"round\",\"members\",\"utility\"}, all 2^n coalitions per round), e.g. from flywheel attribute --export-utilities");
   app.add_option("--write-utilities", write_path, "write the built-in game's utilities in that format");
   app.add_option("--fashion-mnist", fmnist, "Fashion-MNIST directory");
@@ -801,7 +890,9 @@ int main(int argc, char** argv) {
                "instead of the FedAvg fast path (fedtrain/coalition_model.hpp)");
   app.add_option("--n50-target", target, "standard-error target in part 2");
   app.add_option("--run", run, "a run folder: print attribution_seconds / seconds per round from its metrics.jsonl (part 3); "
-                 "with --utilities, its attribution.json's sample counts weight the stratified surrogate");
+                 "with --utilities, its attribution.json's sample counts weight the stratified surrogate; when it "
+                 "kept artifacts, part 1b replays it as flywheel attribute does (gtg and stratified at --budget, "
+                 "against exact)");
   app.add_flag("--skip-n10", skip_n10, "skip part 1");
   app.add_flag("--skip-n50", skip_n50, "skip part 2");
   CLI11_PARSE(app, argc, argv);
@@ -823,10 +914,16 @@ int main(int argc, char** argv) {
       if (!write_path.empty()) write_utilities(game, write_path);
     }
     if (int rc = run_n10(game, replicates, budget); rc != 0) return rc;
+    if (!run.empty() && std::filesystem::exists(std::filesystem::path(run) / "artifacts")) {
+      part1b = run_n10_replay(run, replicates, budget, threads);
+      if (part1b == 1) return 1;
+    }
   }
   if (!skip_n50) {
     if (int rc = run_n50(fmnist, n50, n50_rounds, n50_validation, threads, target, n50_method, n50_general); rc != 0) return rc;
   }
-  if (!run.empty()) return run_time_ratio(run);
-  return 0;
+  if (!run.empty()) {
+    if (int rc = run_time_ratio(run); rc != 0) return rc;
+  }
+  return part1b;
 }

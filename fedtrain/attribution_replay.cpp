@@ -518,7 +518,7 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
     }
     doc["rounds"].push_back(std::move(j));
   }
-  report.output = run_dir / ("attribution-" + method_text + ".json");
+  report.output = options.output.empty() ? run_dir / ("attribution-" + method_text + ".json") : options.output;
   FLYWHEEL_TRY(internal::write_atomically(report.output, doc.dump(2) + "\n"));
   return report;
 }

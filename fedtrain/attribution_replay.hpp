@@ -77,6 +77,8 @@ struct ReplayOptions {
   //! {"round": t, "members": ["0x..", ...], "utility": u}, rounds in order, coalitions by mask.
   std::filesystem::path export_utilities;
   std::ostream* progress = nullptr;          //!< progress lines; nullptr = silent
+  //! Where the report goes; empty = run_dir/attribution-<method>.json.
+  std::filesystem::path output;
 };
 
 //! One recomputed round.
@@ -92,12 +94,12 @@ struct ReplayReport {
   attribution::Method method = attribution::Method::exact;
   std::vector<ReplayRound> rounds;
   std::vector<attribution::ParticipantValue> totals;  //!< per participant, in order of first appearance
-  std::filesystem::path output;              //!< run_dir/attribution-<method>.json
+  std::filesystem::path output;              //!< where the report was written
 };
 
 //! Recomputes every round of the job in `run_dir` with `method` and writes
-//! run_dir/attribution-<method>.json (atomically). Before estimating a round it checks that the
-//! start model, server state and every update hash to what the manifest says, that the
+//! run_dir/attribution-<method>.json, or options.output (atomically). Before estimating a round it
+//! checks that the start model, server state and every update hash to what the manifest says, that the
 //! participants match attribution.json, that w_1 is the configured initial model and w_t is the
 //! previous round's model_hash, and that aggregating the updates gives the round's model_hash.
 //! Each update's receipt must be signed by its participant (the signature over the EIP-712

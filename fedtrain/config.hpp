@@ -94,8 +94,9 @@ struct SimulationConfig {
     //! "banzhaf" or "stratified" (≤ 128 per round); attribution::parse_method accepts it.
     std::string method = "exact";
     UtilityMetric utility = UtilityMetric::accuracy;  //!< attribution.utility
-    //! attribution.max_evaluations: soft cap on distinct coalition evaluations per round (sampling
-    //! methods); 0 = no cap (default).
+    //! attribution.max_evaluations: cap on distinct coalition evaluations per round (sampling
+    //! methods; hard for gtg and stratified, soft for tmc and banzhaf: attribution::EstimatorOptions);
+    //! 0 = no cap (default).
     std::size_t max_evaluations = 0;
     //! attribution.truncation_tolerance ≥ 0: within-round truncation in utility units (tmc, gtg);
     //! unset = the estimator's default (0.001).
