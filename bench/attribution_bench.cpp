@@ -9,7 +9,12 @@
 // per coalition, members as indices or addresses) or, without a file, built here from a real
 // model: softmax regression trained federatedly on Fashion-MNIST (FedAvg coalition models, no
 // retraining, U = validation accuracy). Prints Spearman ρ, max absolute error, evaluations and the
-// evaluation ratio against exact, per round and for the job value (sum over rounds).
+// evaluation ratio against exact, per round and for the job value (sum over rounds). A table has
+// only utilities, so these estimates run without the row-level control variate.
+//
+// Part 1b (--run with kept artifacts): the product path, `flywheel attribute`'s replay of the run
+// (gtg and stratified at --budget, with the control variate the round game supplies, 1..--seeds as
+// attribution.seed) against exact from the same replay.
 //
 // Part 2 (n = 50): one real FedAvg round of 50 participants (Fashion-MNIST, MLP 784-100-10), its
 // local training timed; then each estimator of --n50-method until every standard error ≤ 0.002 on
@@ -20,6 +25,9 @@
 // on 64 random coalitions.
 //
 // Part 3 (--run): attribution time per round against the round's wall time, from metrics.jsonl.
+//
+// Exit status: 0 when every target of parts 1b, 2 (for the best method) and 3 was met, 2 when one
+// was missed, 1 on an error.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -780,7 +788,7 @@ int run_n50(const std::string& dir, std::size_t n, std::size_t rounds, std::size
     std::printf("fast path vs general path on 64 random coalitions: %zu differ, max |difference| %.4f "
                 "(accuracy; %.2f s for both)\n", differ, worst, seconds_since(t0));
   }
-  int rc = 0;
+  bool any_pass = false;  // the target asks for one estimate in time: the best method counts
   std::size_t begin = 0;
   while (begin <= methods.size()) {
     const std::size_t comma = std::min(methods.find(',', begin), methods.size());
@@ -831,8 +839,9 @@ int run_n50(const std::string& dir, std::size_t n, std::size_t rounds, std::size
     std::printf("ratio %s attribution wall time / one round of local training of %zu participants "
                 "(%.2f s, measured above): %.3f -> %s\n",
                 method_name.c_str(), n, round.train_seconds, wall / round.train_seconds, pass ? "PASS" : "FAIL");
+    any_pass = any_pass || pass;
   }
-  return rc;
+  return any_pass ? 0 : 2;
 }
 
 // ---- part 3 ----------------------------------------------------------------------------------
@@ -844,6 +853,14 @@ int run_time_ratio(const std::string& run) {
     std::fprintf(stderr, "error: cannot open %s/metrics.jsonl\n", run.c_str());
     return 1;
   }
+  // metrics.jsonl does not name the method: the run's config.json does.
+  std::string method = "?";
+  if (std::ifstream config(run + "/config.json"); config) {
+    auto j = nlohmann::json::parse(config, nullptr, false);
+    if (!j.is_discarded() && j.contains("attribution") && j["attribution"].contains("method")) {
+      method = j["attribution"]["method"].get<std::string>();
+    }
+  }
   std::printf("\n== part 3: attribution time per round / round wall time, run %s ==\n", run.c_str());
   std::string text;
   double worst = 0, attribution = 0, total = 0;
@@ -852,7 +869,7 @@ int run_time_ratio(const std::string& run) {
     if (j.is_discarded() || !j.contains("seconds") || !j.contains("attribution_seconds")) continue;
     const double a = j["attribution_seconds"].get<double>(), s = j["seconds"].get<double>();
     std::printf("round %s: %.2f s of %.2f s (%s, %s evaluations) -> %.3f\n", j["round"].dump().c_str(), a, s,
-                j.value("method", std::string("?")).c_str(), j.contains("evaluations") ? j["evaluations"].dump().c_str() : "?",
+                method.c_str(), j.contains("evaluations") ? j["evaluations"].dump().c_str() : "?",
                 a / s);
     worst = std::max(worst, a / s);
     attribution += a;
@@ -860,7 +877,7 @@ int run_time_ratio(const std::string& run) {
   }
   std::printf("ratio attribution / round wall time: mean %.3f, worst round %.3f -> %s (target <= 0.25)\n",
               attribution / total, worst, worst <= 0.25 ? "PASS" : "FAIL");
-  return 0;
+  return worst <= 0.25 ? 0 : 2;
 }
 
 }  // namespace
@@ -873,7 +890,9 @@ int main(int argc, char** argv) {
               n50_validation = 1000;
   double target = 0.002, budget = 0.14;
   bool skip_n10 = false, skip_n50 = false, n50_general = false;
-  int part1b = 0;  // 2 when a part 1b target failed
+  // Exit status: 1 on an error, 2 when a target of parts 1b, 2 or 3 was missed (part 1's utility
+  // tables carry no control variate: its verdicts are for comparison), else 0.
+  bool missed = false;
   app.add_option("--utilities", utilities, "JSON-lines utilities file ({\"round\",\"members\",\"utility\"}, all 2^n coalitions per round), e.g. from flywheel attribute --export-utilities");
   app.add_option("--write-utilities", write_path, "write the built-in game's utilities in that format");
   app.add_option("--fashion-mnist", fmnist, "Fashion-MNIST directory");
@@ -915,15 +934,20 @@ int main(int argc, char** argv) {
     }
     if (int rc = run_n10(game, replicates, budget); rc != 0) return rc;
     if (!run.empty() && std::filesystem::exists(std::filesystem::path(run) / "artifacts")) {
-      part1b = run_n10_replay(run, replicates, budget, threads);
-      if (part1b == 1) return 1;
+      const int rc = run_n10_replay(run, replicates, budget, threads);
+      if (rc == 1) return 1;
+      missed = missed || rc == 2;
     }
   }
   if (!skip_n50) {
-    if (int rc = run_n50(fmnist, n50, n50_rounds, n50_validation, threads, target, n50_method, n50_general); rc != 0) return rc;
+    const int rc = run_n50(fmnist, n50, n50_rounds, n50_validation, threads, target, n50_method, n50_general);
+    if (rc == 1) return 1;
+    missed = missed || rc == 2;
   }
   if (!run.empty()) {
-    if (int rc = run_time_ratio(run); rc != 0) return rc;
+    const int rc = run_time_ratio(run);
+    if (rc == 1) return 1;
+    missed = missed || rc == 2;
   }
-  return part1b;
+  return missed ? 2 : 0;
 }
