@@ -20,8 +20,8 @@
 //!  - leave-one-out: φ_i = U(N) − U(N∖{i}) (Cook's distance style baseline; see Ghorbani & Zou).
 //!  - stratified: P. Kolpaczki, V. Bengs, M. Muschalik & E. Hüllermeier, "Approximating the Shapley
 //!    value without marginal contributions", AAAI 2024 (Stratified SVARM: every sampled coalition
-//!    updates every participant's stratum means), with exact border strata and a fitted
-//!    FedAvg-mixture surrogate as control variate (docs/attribution.md).
+//!    updates every participant's stratum means), with exact border strata and a control variate:
+//!    the caller's (ControlVariate) or a fitted FedAvg-mixture surrogate (docs/attribution.md).
 //!
 //! All methods memoise U(S) (each coalition is evaluated at most once per call), evaluate
 //! coalitions in parallel on `threads` std::threads, and are deterministic: for a given seed the
@@ -65,7 +65,8 @@ enum class Method {
   banzhaf,  //!< Data Banzhaf values by maximum sample reuse (Wang & Jia 2023); not efficient
   //! Stratified sampling with exact border strata, every evaluated coalition reused for every
   //! participant (Stratified SVARM, Kolpaczki et al. 2024) and, for n ≤ kMaxSurrogateParticipants,
-  //! a fitted FedAvg-mixture surrogate as control variate (docs/attribution.md)
+  //! a control variate: the caller's (ControlVariate) or a fitted FedAvg-mixture surrogate
+  //! (docs/attribution.md)
   stratified,
 };
 
