@@ -89,8 +89,8 @@ Result<Method> parse_method(std::string_view name);
 //! keeps the estimate unbiased as long as f does not depend on the sampled middle coalitions; the
 //! closer f is to U, the smaller the error. Called once, after every coalition of sizes 0, 1, 2,
 //! n − 1 and n is evaluated, so a utility that keeps what it computed for those (e.g. their
-//! validation logits) can build f from them. An empty table keeps the mixture surrogate; an error
-//! ends the estimate with it; a table of the wrong size or with a value that is not finite ends it
+//! validation logits) can build f from them. An empty table declines (stratified then fits its
+//! mixture surrogate, gtg runs without a control variate); an error ends the estimate with it; a table of the wrong size or with a value that is not finite ends it
 //! with Errc::internal.
 using ControlVariate = std::function<Result<std::vector<double>>()>;
 
@@ -127,7 +127,8 @@ struct EstimatorOptions {
   std::optional<std::size_t> min_samples;
   //! Within-round truncation, absolute, in utility units: a permutation's remaining marginal
   //! contributions are taken as 0 once |U(N) − U(prefix)| < this. 0 disables truncation.
-  //! Default: gtg 0.001 (0.1 percentage point of accuracy); tmc 0.001. Ignored by other methods.
+  //! Default: gtg 0.001 (0.1 percentage point of accuracy); tmc 0.001. Ignored by other methods,
+  //! and by gtg while it uses a control variate (control_variate).
   std::optional<double> truncation_tolerance;
   //! Between-round truncation (GTG-Shapley), absolute, in utility units: when
   //! |U(N) − U(∅)| < this, the round is skipped: every value is 0, Estimate::truncated_round is
@@ -150,7 +151,8 @@ struct EstimatorOptions {
   //! A control variate for stratified and gtg (see ControlVariate); unset = stratified fits its
   //! mixture surrogate, gtg has none. Used when n ≤ kMaxSurrogateParticipants and every pair is
   //! evaluated first: stratified with no cap or a cap of at least 2·(2n + 2 + C(n, 2)); gtg with
-  //! such a cap only. gtg then counts a truncated marginal as f's. Ignored by other methods.
+  //! such a cap only. gtg then turns within-round truncation off (its skipped coalitions would bias
+  //! the residual means). Ignored by other methods.
   ControlVariate control_variate;
 };
 

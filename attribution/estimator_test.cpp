@@ -2,6 +2,7 @@
 // Copyright 2026 The Flywheel Authors
 #include "attribution/estimator.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <limits>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -794,8 +796,10 @@ TEST(ControlVariate, IsCalledOnceAfterEveryPairIsEvaluated) {
 }
 
 TEST(ControlVariate, AnyFixedGameKeepsTheEstimateUnbiased) {
-  // f = exact U plus a wrong additive game: the mean over seeds of the estimate minus exact stays
-  // within its sampling error, for every player (f only moves where the error comes from).
+  // f = exact U plus a wrong game: the mean over seeds of the estimate minus exact stays within its
+  // sampling error, for every player (f only moves where the error comes from). gtg runs with a
+  // coarse within-round truncation tolerance, which it must ignore while it uses f: its skipped
+  // coalitions would bias the means (|bias| / standard error ~8 when it did not).
   const std::size_t n = 9;
   const auto u = random_fl_game(n, 33);
   std::vector<double> f(u.size());
@@ -808,12 +812,18 @@ TEST(ControlVariate, AnyFixedGameKeepsTheEstimateUnbiased) {
   for (Method method : {Method::stratified, Method::gtg}) {
     std::vector<double> mean(n, 0.0), square(n, 0.0);
     for (int seed = 0; seed < kSeeds; ++seed) {
-      EstimatorOptions o = stratified_options(static_cast<std::uint64_t>(seed), 110);
-      o.truncation_tolerance = 0;
+      // 2·(2n + 2 + C(n, 2)) = 112 ≤ 130: every pair first, so f is used.
+      EstimatorOptions o = stratified_options(static_cast<std::uint64_t>(seed), 130);
+      o.truncation_tolerance = 0.01;
       o.round_truncation_tolerance = 0;
-      o.control_variate = [&]() -> Result<std::vector<double>> { return f; };
+      int calls = 0;
+      o.control_variate = [&]() -> Result<std::vector<double>> {
+        ++calls;
+        return f;
+      };
       auto r = estimate(method, n, [&](Coalition s) { return u[s]; }, o);
       ASSERT_TRUE(r);
+      ASSERT_EQ(calls, 1) << method_name(method);
       for (std::size_t i = 0; i < n; ++i) {
         const double d = r->values[i] - exact->values[i];
         mean[i] += d / kSeeds;
@@ -849,12 +859,35 @@ TEST(ControlVariate, OfTheWrongSizeOrNotFiniteEndsTheEstimateWithAnInternalError
 
 TEST(ControlVariate, ItsErrorEndsTheEstimateWithThatError) {
   const auto u = random_fl_game(6, 35);
-  EstimatorOptions o = stratified_options(1, 60);
-  o.control_variate = []() -> Result<std::vector<double>> { return fail(Errc::io, "validation rows unreadable"); };
-  auto r = estimate(Method::stratified, 6, [&](Coalition s) { return u[s]; }, o);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, Errc::io);
-  EXPECT_NE(r.error().message.find("validation rows unreadable"), std::string::npos);
+  for (Method method : {Method::stratified, Method::gtg}) {
+    EstimatorOptions o = stratified_options(1, 60);
+    o.control_variate = []() -> Result<std::vector<double>> { return fail(Errc::io, "validation rows unreadable"); };
+    auto r = estimate(method, 6, [&](Coalition s) { return u[s]; }, o);
+    ASSERT_FALSE(r) << method_name(method);
+    EXPECT_EQ(r.error().code, Errc::io);
+    EXPECT_NE(r.error().message.find("validation rows unreadable"), std::string::npos);
+  }
+}
+
+TEST(ControlVariate, TurnsGtgsWithinRoundTruncationOffAndSaysSo) {
+  // A game that saturates at size 3: with truncation gtg skips most steps; with f it evaluates
+  // them and notes why.
+  const std::size_t n = 10;
+  std::vector<double> u(std::size_t{1} << n);
+  for (Coalition s = 0; s < u.size(); ++s) u[s] = 0.1 + 0.8 * std::min<double>(3, coalition_size(s)) / 3;
+  EstimatorOptions o = stratified_options(2, 153);
+  o.truncation_tolerance = 0.001;
+  o.round_truncation_tolerance = 0;
+  auto plain = estimate(Method::gtg, n, [&](Coalition s) { return u[s]; }, o);
+  o.control_variate = [&]() -> Result<std::vector<double>> { return u; };
+  auto with_f = estimate(Method::gtg, n, [&](Coalition s) { return u[s]; }, o);
+  ASSERT_TRUE(plain && with_f);
+  auto noted = [](const Estimate& e, std::string_view text) {
+    return std::any_of(e.notes.begin(), e.notes.end(), [&](const std::string& note) { return note.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(noted(*plain, "within-round truncation (")) << "the plain run truncates";
+  EXPECT_FALSE(noted(*with_f, "within-round truncation (")) << "no step skipped with f";
+  EXPECT_TRUE(noted(*with_f, "within-round truncation off"));
 }
 
 // ---- batch utility ----------------------------------------------------------------------------

@@ -574,6 +574,13 @@ int run_n10_replay(const std::string& run, std::size_t replicates, double budget
   }
   const auto output = std::filesystem::temp_directory_path() /
                       ("flywheel-attribution-bench-" + std::to_string(::getpid()) + ".json");
+  struct RemoveOnExit {
+    std::filesystem::path path;
+    ~RemoveOnExit() {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+    }
+  } remove_on_exit{output};
   ff::ReplayOptions options;
   options.threads = threads;
   options.output = output;
@@ -584,7 +591,19 @@ int run_n10_replay(const std::string& run, std::size_t replicates, double budget
     return 1;
   }
   const double exact_seconds = seconds_since(started);
+  // The comparison goes by position and the cap by 2^n: every round must have the same n.
+  if (exact->rounds.empty()) {
+    std::fprintf(stderr, "error: %s has no rounds to replay\n", run.c_str());
+    return 1;
+  }
   const std::size_t n = exact->rounds.front().participants.size();
+  for (const auto& r : exact->rounds) {
+    if (r.participants != exact->rounds.front().participants) {
+      std::fprintf(stderr, "error: part 1b needs the same participants in every round; round %llu differs\n",
+                   static_cast<unsigned long long>(r.round));
+      return 1;
+    }
+  }
   const auto cap = static_cast<std::size_t>(budget * static_cast<double>(std::size_t{1} << n));
   std::size_t exact_evals = 0;
   for (const auto& r : exact->rounds) exact_evals = std::max(exact_evals, r.estimate.evaluations);
@@ -640,7 +659,6 @@ int run_n10_replay(const std::string& run, std::size_t replicates, double budget
     if (!pass) rc = 2;
   }
   std::printf("(ratio = the most evaluations any round used / exact's; job_rho = values summed over rounds, worst seed)\n");
-  std::filesystem::remove(output);
   return rc;
 }
 
@@ -857,7 +875,8 @@ int run_time_ratio(const std::string& run) {
   std::string method = "?";
   if (std::ifstream config(run + "/config.json"); config) {
     auto j = nlohmann::json::parse(config, nullptr, false);
-    if (!j.is_discarded() && j.contains("attribution") && j["attribution"].contains("method")) {
+    if (!j.is_discarded() && j.contains("attribution") && j["attribution"].is_object() &&
+        j["attribution"].contains("method") && j["attribution"]["method"].is_string()) {
       method = j["attribution"]["method"].get<std::string>();
     }
   }
@@ -912,7 +931,7 @@ int main(int argc, char** argv) {
                  "with --utilities, its attribution.json's sample counts weight the stratified surrogate; when it "
                  "kept artifacts, part 1b replays it as flywheel attribute does (gtg and stratified at --budget, "
                  "against exact)");
-  app.add_flag("--skip-n10", skip_n10, "skip part 1");
+  app.add_flag("--skip-n10", skip_n10, "skip parts 1 and 1b");
   app.add_flag("--skip-n50", skip_n50, "skip part 2");
   CLI11_PARSE(app, argc, argv);
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());

@@ -88,20 +88,30 @@ class CoalitionModels {
 //! n · 2^(n−1) · rows · classes (n = 12, 1,000 rows: ~2·10^8 additions).
 inline constexpr std::size_t kMaxLogitMixtureParticipants = 12;
 
+//! Rows logit_mixture_game() processes together (a compile-time trip count GCC vectorises).
+inline constexpr std::size_t kLogitMixtureBlockRows = 32;
+
+//! Largest per-thread scratch logit_mixture_game() takes: 2^n · kLogitMixtureBlockRows · classes
+//! floats (n = 12 and 10 classes: 5 MiB); above, it declines.
+inline constexpr std::size_t kMaxLogitMixtureScratchBytes = std::size_t{256} << 20;
+
 //! A cheap approximation of the coalition game, tabulated over all 2^n coalitions (index = mask,
-//! bit i = update i), for the stratified estimator's control variate (attribution::ControlVariate).
-//! Each validation row's logits are modelled as a quadratic form in the merge's mixture weights
-//! α_i = n_i / Σ_{j∈S} n_j, z(S) = Σ_{i,j∈S} α_i α_j G_ij, with G fitted per row and class to
-//! interpolate the real logits of every singleton and pair: G_ii = z({i}),
-//! 2 α_i α_j G_ij = z({i, j}) − α_i² z({i}) − α_j² z({j}) at the pair's own weights. The form is
-//! exact wherever the hidden layers' ReLU patterns do not change between coalitions (logits are
-//! then quadratic in α), so it carries most of the utility's structure, including which rows sit
-//! near a decision boundary; the metric is then taken of the modelled logits exactly as of real
-//! ones: accuracy (first largest logit = label) or, with `accuracy` false, minus the mean
-//! cross-entropy. f(∅) is the metric of w_t's logits. Computes the 1 + n + C(n, 2) coalition models
-//! it interpolates (the estimator has evaluated them already; they are not new information) on
-//! `threads` threads; the table does not depend on the thread count. Returns an empty table when
-//! models.size() > kMaxLogitMixtureParticipants. Errors: those of CoalitionModels::logits.
+//! bit i = update i), for the gtg and stratified estimators' control variate
+//! (attribution::ControlVariate). Each validation row's logits are modelled as a quadratic form
+//! in the merge's mixture weights α_i = n_i / Σ_{j∈S} n_j, z(S) = Σ_{i,j∈S} α_i α_j G_ij, with G
+//! fitted per row and class to interpolate the real logits of every singleton and pair:
+//! G_ii = z({i}), 2 α_i α_j G_ij = z({i, j}) − α_i² z({i}) − α_j² z({j}) at the pair's own weights.
+//! With one hidden layer the form is exact wherever the ReLUs keep their on/off pattern between
+//! coalitions (the logits are then quadratic in α); with more layers it approximates. Either way it
+//! carries most of the utility's structure, including which rows sit near a decision boundary. The
+//! metric is then taken of the modelled logits exactly as of real ones: accuracy (first largest
+//! logit = label) or, with `accuracy` false, minus the mean cross-entropy. f(∅) is the metric of
+//! w_t's logits. Computes the 1 + n + C(n, 2) coalition models it interpolates (the estimator has
+//! evaluated them already; they are not new information) on `threads` workers; the table does not
+//! depend on the thread count. Declines (returns an empty table, and the estimator falls back)
+//! when models.size() > kMaxLogitMixtureParticipants, when the scratch would pass
+//! kMaxLogitMixtureScratchBytes, or when a value is not finite (the loss of huge logits). Errors:
+//! those of CoalitionModels::logits.
 [[nodiscard]] Result<std::vector<double>> logit_mixture_game(const CoalitionModels& models, bool accuracy,
                                                              std::size_t threads = 1);
 

@@ -9,10 +9,10 @@
 #include <cmath>
 #include <cstdint>
 #include <numeric>
-#include <thread>
 #include <vector>
 
 #include "fedtrain/coalition_model.hpp"
+#include "fedtrain/internal/thread_pool.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -31,21 +31,19 @@ struct Terms {
   std::span<const std::int64_t> labels;
 };
 
-// Rows per block: a compile-time trip count, which GCC vectorises at -O2.
-constexpr std::size_t kBlockRows = 32;
 
 // dst = a + b and dst += a over one block; __restrict and the constant trip count let GCC
 // vectorise them at -O2 (its cheap cost model adds no runtime alias checks).
 void add_block(float* __restrict dst, const float* __restrict a, const float* __restrict b) {
-  for (std::size_t r = 0; r < kBlockRows; ++r) dst[r] = a[r] + b[r];
+  for (std::size_t r = 0; r < kLogitMixtureBlockRows; ++r) dst[r] = a[r] + b[r];
 }
 void add_into_block(float* __restrict dst, const float* __restrict a) {
-  for (std::size_t r = 0; r < kBlockRows; ++r) dst[r] += a[r];
+  for (std::size_t r = 0; r < kLogitMixtureBlockRows; ++r) dst[r] += a[r];
 }
 // ok[r] &= z[r] < label[r] for rows whose label comes after class c, z[r] ≤ label[r] otherwise.
 void below_label(char* __restrict ok, const float* __restrict z, const float* __restrict label_logit,
                  const std::size_t* __restrict labels, std::size_t c) {
-  for (std::size_t r = 0; r < kBlockRows; ++r) {
+  for (std::size_t r = 0; r < kLogitMixtureBlockRows; ++r) {
     const bool fine = c < labels[r] ? z[r] < label_logit[r] : z[r] <= label_logit[r];
     ok[r] = static_cast<char>(ok[r] & static_cast<char>(fine));
   }
@@ -67,12 +65,11 @@ std::vector<float> class_major(const std::vector<float>& logits, std::size_t row
 // the first largest logit, as CoalitionModels counts it; for accuracy Q is compared unscaled, since
 // a positive factor does not change the order.
 void tabulate_block(const Terms& t, bool accuracy, std::size_t r0, std::vector<double>& sums) {
-  constexpr std::size_t block = kBlockRows;
+  constexpr std::size_t block = kLogitMixtureBlockRows;
   const std::size_t valid = std::min(block, t.rows - r0);  // the rest is padding
   const std::size_t count = std::size_t{1} << t.n;
   const std::size_t cells = block * t.classes;
-  // Reused by the thread's next block (a fresh 2^n · cells buffer per block cost more in page
-  // faults than the sums themselves); every Q but Q(∅) = 0 is overwritten before it is read.
+  // Reused by the worker's next block; every Q but Q(∅) = 0 is overwritten before it is read.
   thread_local std::vector<float> q;
   q.resize(count * cells);
   std::fill_n(q.begin(), cells, 0.0F);
@@ -139,6 +136,10 @@ void tabulate_block(const Terms& t, bool accuracy, std::size_t r0, std::vector<d
 Result<std::vector<double>> logit_mixture_game(const CoalitionModels& models, bool accuracy, std::size_t threads) {
   const std::size_t n = models.size();
   if (n == 0 || n > kMaxLogitMixtureParticipants) return std::vector<double>{};
+  const std::size_t count = std::size_t{1} << n;
+  if (count * kLogitMixtureBlockRows * models.classes() * sizeof(float) > kMaxLogitMixtureScratchBytes) {
+    return std::vector<double>{};
+  }
   Terms t;
   t.n = n;
   t.labels = models.labels();
@@ -154,21 +155,12 @@ Result<std::vector<double>> logit_mixture_game(const CoalitionModels& models, bo
     for (std::size_t j = i + 1; j < n; ++j) coalitions.push_back({i, j});
   }
   std::vector<Result<std::vector<float>>> logits(coalitions.size(), std::vector<float>{});
-  threads = std::max<std::size_t>(1, std::min(threads, coalitions.size()));
-  auto run = [&](auto&& task, std::size_t tasks) {
-    std::vector<std::thread> pool;
-    for (std::size_t w = 0; w < threads; ++w) {
-      pool.emplace_back([&, w] {
-        for (std::size_t i = w; i < tasks; i += threads) task(i);
-      });
-    }
-    for (auto& th : pool) th.join();
-  };
-  run([&](std::size_t i) { logits[i] = models.logits(coalitions[i]); }, coalitions.size());
+  internal::ThreadPool pool(threads);
+  pool.run(coalitions.size(), [&](std::size_t i) { logits[i] = models.logits(coalitions[i]); });
   for (auto& l : logits) {
     if (!l) return tl::unexpected(l.error());
   }
-  t.stride = (t.rows + kBlockRows - 1) / kBlockRows * kBlockRows;
+  t.stride = (t.rows + kLogitMixtureBlockRows - 1) / kLogitMixtureBlockRows * kLogitMixtureBlockRows;
   for (auto& l : logits) *l = class_major(*l, t.rows, t.classes, t.stride);
   t.empty = std::move(*logits[0]);
   t.d.resize(n);
@@ -189,19 +181,16 @@ Result<std::vector<double>> logit_mixture_game(const CoalitionModels& models, bo
   }
   // Row blocks in parallel; each block's sums are added in block order, so the table does not
   // depend on the thread count.
-  const std::size_t blocks = t.stride / kBlockRows;
-  const std::size_t count = std::size_t{1} << n;
+  const std::size_t blocks = t.stride / kLogitMixtureBlockRows;
   std::vector<std::vector<double>> block_sums(blocks, std::vector<double>(count, 0.0));
-  run(
-      [&](std::size_t b) {
-        tabulate_block(t, accuracy, b * kBlockRows, block_sums[b]);
-      },
-      blocks);
+  pool.run(blocks, [&](std::size_t b) { tabulate_block(t, accuracy, b * kLogitMixtureBlockRows, block_sums[b]); });
   std::vector<double> table(count, 0.0);
   for (const auto& sums : block_sums) {
     for (std::size_t s = 0; s < count; ++s) table[s] += sums[s];
   }
   for (auto& v : table) v = (accuracy ? v : -v) / static_cast<double>(t.rows);
+  // Huge logits can overflow the loss: decline rather than end the estimate.
+  if (!std::all_of(table.begin(), table.end(), [](double v) { return std::isfinite(v); })) return std::vector<double>{};
   return table;
 }
 

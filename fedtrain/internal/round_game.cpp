@@ -167,9 +167,9 @@ Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Met
       std::all_of(game.updates.begin(), game.updates.end(), [](const auto& u) { return u.samples > 0; })) {
     for (const auto& u : game.updates) weighted.weights.push_back(static_cast<double>(u.samples));
   }
-  // With the fast path, the stratified estimator's control variate models each validation row's
-  // logits from the singletons' and pairs' (logit_mixture_game), closer to U than its own
-  // accuracy-level surrogate.
+  // With the fast path, the control variate of gtg and stratified models each validation row's
+  // logits from the singletons' and pairs' (logit_mixture_game), far closer to U than stratified's
+  // own accuracy-level surrogate.
   if (fast && !weighted.control_variate) {
     const std::size_t threads = options.threads > 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
     weighted.control_variate = [&fast, accuracy, threads] { return logit_mixture_game(*fast, accuracy, threads); };
