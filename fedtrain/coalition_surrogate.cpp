@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
 //
-// logit_mixture_game (fedtrain/coalition_model.hpp): a control variate for the stratified Shapley
-// estimator (Kolpaczki et al., AAAI 2024) of FedAvg coalition games (FedSV, Wang et al. 2020),
-// modelling each validation row's logits as a quadratic form in the coalition's mixture weights.
+// logit_mixture_game (fedtrain/coalition_model.hpp): a control variate for the stratified (Kolpaczki
+// et al., AAAI 2024) and GTG-Shapley (Liu et al., ACM TIST 2022) estimators of FedAvg coalition
+// games (FedSV, Wang et al. 2020), modelling each validation row's logits as a quadratic form in the
+// coalition's mixture weights.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -30,7 +31,6 @@ struct Terms {
   std::vector<std::vector<float>> h;     // H_ij at i·n + j, i < j
   std::span<const std::int64_t> labels;
 };
-
 
 // dst = a + b and dst += a over one block; __restrict and the constant trip count let GCC
 // vectorise them at -O2 (its cheap cost model adds no runtime alias checks).

@@ -106,6 +106,7 @@ Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Met
   // FedAvg-family merges (fedavg, fedprox: w_t + the sample-weighted mean of the members' updates)
   // of the MLP take the fast path (fedtrain/coalition_model.hpp); every other strategy or model
   // rebuilds each coalition model with strategy.propose and evaluates it.
+  const std::size_t threads = options.threads > 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
   std::optional<CoalitionModels> fast;
   if (uses_fast_coalition_models(game)) {
     std::vector<std::span<const float>> deltas;
@@ -115,7 +116,7 @@ Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Met
       samples.push_back(u.samples);
     }
     auto built = CoalitionModels::create(game.config.model, game.global, deltas, samples, game.train,
-                                         game.validation, options.threads > 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency()));
+                                         game.validation, threads);
     if (!built) return tl::unexpected(built.error());
     fast = std::move(*built);
   }
@@ -171,7 +172,6 @@ Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Met
   // logits from the singletons' and pairs' (logit_mixture_game), far closer to U than stratified's
   // own accuracy-level surrogate.
   if (fast && !weighted.control_variate) {
-    const std::size_t threads = options.threads > 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
     weighted.control_variate = [&fast, accuracy, threads] { return logit_mixture_game(*fast, accuracy, threads); };
   }
   // With the fast path, the estimators' parallel batches go to CoalitionModels::accuracies in
