@@ -10,8 +10,15 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
+#include "fedtrain/math_kernels.hpp"
 
 int main(int argc, char** argv) {
+  // Pinned before main() runs (fedtrain/math_kernels.hpp); a failure stops every command, since
+  // results computed with other kernels would not match anyone else's.
+  if (const auto& kernels = flywheel::fedtrain::pin_math_kernels(); !kernels) {
+    std::cerr << "flywheel: error: " << kernels.error().message << "\n";
+    return 1;
+  }
   CLI::App app{"flywheel: federated training with on-chain attribution"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("flywheel ") + FLYWHEEL_VERSION);

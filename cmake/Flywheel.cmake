@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 The Flywheel Authors
 #
-# flywheel_library(<folder-target> PUBLIC_DEPS ... PRIVATE_DEPS ...)
+# flywheel_library(<folder-target> PUBLIC_DEPS ... PRIVATE_DEPS ... [BASELINE_KERNEL_TESTS <filter>])
 #
 # One folder = one library target = one namespace. Sources are the folder's *.cpp and
 # internal/*.cpp; every *_test.cpp becomes part of the folder's test binary <target>_test, whose
 # GoogleTest cases are registered with CTest one by one. Headers are included from the repository
-# root, e.g. #include "common/result.hpp".
+# root, e.g. #include "common/result.hpp". The tests that BASELINE_KERNEL_TESTS selects (a GoogleTest
+# filter) are registered a second time, named baseline_kernels/<test>, with FLYWHEEL_KERNELS=baseline:
+# the kernels a CPU without AVX2 runs (fedtrain/math_kernels.hpp), checked on this one.
 function(flywheel_library target)
-  cmake_parse_arguments(ARG "" "" "PUBLIC_DEPS;PRIVATE_DEPS;TEST_DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "BASELINE_KERNEL_TESTS" "PUBLIC_DEPS;PRIVATE_DEPS;TEST_DEPS" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS
        ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp ${CMAKE_CURRENT_SOURCE_DIR}/internal/*.cpp)
   set(tests ${sources})
@@ -32,7 +34,11 @@ function(flywheel_library target)
                           GTest::gtest_main)
     target_compile_definitions(${target}_test PRIVATE
       FLYWHEEL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-    gtest_discover_tests(${target}_test DISCOVERY_TIMEOUT 60
-                         PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+    gtest_discover_tests(${target}_test DISCOVERY_TIMEOUT 60)
+    if(ARG_BASELINE_KERNEL_TESTS)
+      gtest_discover_tests(${target}_test DISCOVERY_TIMEOUT 60 TEST_PREFIX "baseline_kernels/"
+                           TEST_FILTER "${ARG_BASELINE_KERNEL_TESTS}"
+                           PROPERTIES ENVIRONMENT "FLYWHEEL_KERNELS=baseline")
+    endif()
   endif()
 endfunction()

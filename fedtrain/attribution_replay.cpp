@@ -24,6 +24,7 @@
 #include "common/keys.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/internal/round_game.hpp"
+#include "fedtrain/math_kernels.hpp"
 #include "fedtrain/model.hpp"
 #include "fedtrain/strategy.hpp"
 
@@ -402,6 +403,13 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
     return fail(Errc::data, (run_dir / "attribution.json").string() + " is malformed: " + e.what());
   }
   if (round_numbers.empty()) return fail(Errc::data, "attribution.json records no rounds");
+  const std::string recorded_kernels = recorded->value("kernels", std::string());
+  const std::string kernels(kernel_family_name());
+  if (options.progress != nullptr && !recorded_kernels.empty() && recorded_kernels != kernels) {
+    *options.progress << "note: the run was computed with the " << recorded_kernels << " kernels and this machine runs the "
+                      << kernels << " kernels: merges and model hashes replay bit for bit, utilities may differ in "
+                         "their last bits (docs/reproducibility.md)\n";
+  }
 
   if (auto valid = validate(config.model); !valid) return tl::unexpected(valid.error());
   auto strategy = make_strategy(config.strategy);
@@ -487,6 +495,8 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
   doc["job"] = config.job.name;
   doc["method"] = method_text;
   doc["recorded_method"] = recorded->value("method", std::string());
+  doc["kernels"] = kernels;
+  doc["recorded_kernels"] = recorded_kernels;
   doc["utility"] = std::string(utility_name(config.attribution.utility));
   doc["strategy"] = config.strategy.name;
   doc["evaluations"] = job.evaluations();

@@ -50,7 +50,7 @@ int run(const std::string& command, std::string& output) {
 std::string mpirun(int ranks) {
   // As root, OpenMPI needs explicit consent; --oversubscribe lets 3 ranks share 2 cores.
   return std::string("timeout 300 ") + FLYWHEEL_MPIEXEC + " --allow-run-as-root --oversubscribe --bind-to none -np " +
-         std::to_string(ranks) + " -x OPENBLAS_NUM_THREADS=1 " + FLYWHEEL_DATA_PARALLEL_CHECK;
+         std::to_string(ranks) + " " + FLYWHEEL_DATA_PARALLEL_CHECK;
 }
 
 TEST(DataParallel, TwoMpiRanksGiveTheUpdateOfOneProcessWithTheSameGlobalBatch) {

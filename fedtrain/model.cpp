@@ -13,6 +13,7 @@
 #include "common/sha256.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/internal/torch_module.hpp"
+#include "fedtrain/math_kernels.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -78,7 +79,10 @@ Result<void> validate(const ModelConfig& config) {
 
 Result<std::vector<float>> initial_parameters(const ModelConfig& config, std::uint64_t seed) {
   FLYWHEEL_TRY(validate(config));
-  if (config.name != "mlp") return internal::module_initial_parameters(config, seed);
+  if (config.name != "mlp") {
+    FLYWHEEL_TRY(pin_math_kernels());
+    return internal::module_initial_parameters(config, seed);
+  }
   const auto w = widths(config);
   std::vector<float> params;
   params.reserve(parameter_count(config));

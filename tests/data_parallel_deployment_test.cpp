@@ -80,7 +80,7 @@ Outcome run_job(const std::filesystem::path& root, bool data_parallel) {
   if (data_parallel) {
     // As root OpenMPI needs explicit consent; --oversubscribe lets 2 ranks share a busy machine.
     std::vector<std::string> args{"--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "2",
-                                  "-x", "OPENBLAS_NUM_THREADS=1", FLYWHEEL_BINARY};
+                                  FLYWHEEL_BINARY};
     auto rest = participant_args(0);
     args.insert(args.end(), rest.begin(), rest.end());
     args.insert(args.end(), {"--data-parallel", "mpi"});

@@ -9,6 +9,7 @@
 #include "attribution/shares.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/config.hpp"
+#include "fedtrain/math_kernels.hpp"
 
 namespace flywheel::fedtrain::internal {
 
@@ -77,6 +78,7 @@ Json attribution_report(const SimulationConfig& config, const JobSummary& summar
   doc["utility"] = std::string(utility_name(config.attribution.utility));
   doc["strategy"] = config.strategy.name;
   doc["config_hash"] = config_hash(config).hex();
+  doc["kernels"] = kernel_family_name();
   doc["total_shares"] = std::to_string(summary.total_shares);
   doc["participants"] = Json::array();
   for (std::size_t i = 0; i < summary.participants.size(); ++i) {

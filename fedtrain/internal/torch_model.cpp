@@ -13,8 +13,9 @@
 //
 // Determinism: minibatch order comes from the portable seeded generator in random.hpp (torch's
 // global generator is shared by all threads and is never used), every call runs its tensor ops on
-// one thread, and BLAS must run single-threaded (OPENBLAS_NUM_THREADS=1), so a participant's result
-// does not depend on which worker ran it or when.
+// one thread, and OpenBLAS runs one thread and one kernel family (pin_math_kernels,
+// fedtrain/math_kernels.hpp), so a participant's result does not depend on which worker ran it,
+// when, on which CPU of the family, or on the environment.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -29,6 +30,7 @@
 #include "fedtrain/coalition_model.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/internal/torch_module.hpp"
+#include "fedtrain/math_kernels.hpp"
 #include "fedtrain/model.hpp"
 
 namespace flywheel::fedtrain {
@@ -339,6 +341,7 @@ Result<LocalResult> train_local(const ModelConfig& model, std::span<const float>
                                 const Dataset& data, std::span<const std::size_t> indices,
                                 const TrainConfig& config, std::span<const std::int64_t> labels,
                                 DataParallelGroup* group) {
+  FLYWHEEL_TRY(pin_math_kernels());
   FLYWHEEL_TRY(check_inputs(model, global, data, indices));
   if (config.local_epochs == 0 || config.batch_size == 0) {
     return fail(Errc::invalid_argument, "local_epochs and batch_size must be > 0");
@@ -377,6 +380,7 @@ Result<LocalResult> train_local(const ModelConfig& model, std::span<const float>
 
 Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> params,
                             const Dataset& data, std::span<const std::size_t> indices) {
+  FLYWHEEL_TRY(pin_math_kernels());
   FLYWHEEL_TRY(check_inputs(model, params, data, indices));
   if (model.name != "mlp") return internal::module_evaluate(model, params, data, indices);
   try {
@@ -446,6 +450,7 @@ Result<CoalitionModels> CoalitionModels::create(const ModelConfig& model, std::s
     return fail(Errc::invalid_argument, "coalition models: only the \"mlp\" model has the fast path, not \"" +
                                             model.name + "\"");
   }
+  FLYWHEEL_TRY(pin_math_kernels());
   FLYWHEEL_TRY(check_inputs(model, global, data, indices));
   if (updates.empty() || samples.size() != updates.size()) {
     return fail(Errc::invalid_argument, "coalition models need one sample count per update and at least one update");

@@ -8,7 +8,8 @@
 // (McMahan et al. 2017) with FedProx's proximal term (Li et al. 2020); the optimiser step is
 // written out (torch.optim.SGD semantics) so that the proximal term joins the gradient.
 //
-// Determinism as in torch_model.cpp: minibatch order from the portable seeded generator, one
+// Determinism as in torch_model.cpp (kernels pinned by math_kernels.hpp, oneDNN capped at one ISA
+// per kernel family): minibatch order from the portable seeded generator, one
 // intra-op thread, one module instance per worker thread, so a result does not depend on which
 // worker ran it.
 #include <algorithm>

@@ -31,7 +31,6 @@ ChildProcess::ChildProcess(const std::string& binary, const std::vector<std::str
       ::dup2(fd, STDOUT_FILENO);
       ::dup2(fd, STDERR_FILENO);
     }
-    ::setenv("OPENBLAS_NUM_THREADS", "1", 1);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

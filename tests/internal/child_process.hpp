@@ -16,7 +16,7 @@ namespace flywheel::testing {
 
 class ChildProcess {
  public:
-  //! Starts `binary` with `args`, appending its output to `log`. OPENBLAS_NUM_THREADS=1.
+  //! Starts `binary` with `args`, appending its output to `log`.
   ChildProcess(const std::string& binary, const std::vector<std::string>& args, std::filesystem::path log);
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
