@@ -7,6 +7,8 @@
 // typed_data_json() writes), whose output is pasted below.
 #include "common/eip712.hpp"
 
+#include <stdlib.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -91,8 +93,11 @@ TEST(Eip712, TypedDataJsonSignsIdenticallyWithCastWhenCastIsInstalled) {
   const Domain domain{.chain_id = 7, .verifying_contract = address("0x5FbDB2315678afecb367f032d93F642f64180aa3")};
   auto receipt = sample_receipt();
   receipt.job_id = "job with spaces";
-  const auto dir = std::filesystem::temp_directory_path() / "flywheel_eip712_test";
-  std::filesystem::create_directories(dir);
+  // A folder of this run's own: a fixed name would collide with another checkout's run, or with a
+  // folder another user left behind.
+  std::string pattern = (std::filesystem::temp_directory_path() / "flywheel_eip712_test-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const std::filesystem::path dir = pattern;
   { std::ofstream(dir / "typed.json") << typed_data_json(domain, receipt); }
   const std::string command = cast.string() + " wallet sign --private-key " +
                               to_hex(anvil_key0().secret()) + " --data --from-file " +

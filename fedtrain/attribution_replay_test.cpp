@@ -66,7 +66,7 @@ SimulationConfig* AttributionReplay::config_ = nullptr;
 
 TEST_F(AttributionReplay, ExactRecomputationReproducesTheRecordedValuesBitForBit) {
   auto report = recompute_attribution(*config_, *dir_ / "run", attribution::Method::exact,
-                                      ReplayOptions{.threads = 2, .export_utilities = {}, .progress = nullptr});
+                                      ReplayOptions{.threads = 2, .export_utilities = {}, .progress = nullptr, .output = {}});
   ASSERT_TRUE(report) << report.error().to_string();
   ASSERT_EQ(report->rounds.size(), 2U);
   const Json recorded = read_json(*dir_ / "run" / "attribution.json");
@@ -191,7 +191,7 @@ TEST_F(AttributionReplay, MissingArtifactsAreAnIoErrorThatNamesKeepArtifacts) {
 TEST_F(AttributionReplay, ExportWritesOneLinePerCoalitionEachRound) {
   const auto path = *dir_ / "utilities.jsonl";
   auto report = recompute_attribution(*config_, *dir_ / "run", attribution::Method::exact,
-                                      ReplayOptions{.threads = 2, .export_utilities = path, .progress = nullptr});
+                                      ReplayOptions{.threads = 2, .export_utilities = path, .progress = nullptr, .output = {}});
   ASSERT_TRUE(report) << report.error().to_string();
   std::ifstream in(path);
   std::size_t lines[3] = {0, 0, 0};

@@ -48,8 +48,10 @@ int run(const std::string& command, std::string& output) {
 }
 
 std::string mpirun(int ranks) {
-  // As root, OpenMPI needs explicit consent; --oversubscribe lets 3 ranks share 2 cores.
-  return std::string("timeout 300 ") + FLYWHEEL_MPIEXEC + " --allow-run-as-root --oversubscribe --bind-to none -np " +
+  // As root, OpenMPI needs explicit consent; --oversubscribe lets 3 ranks share 2 cores; copies
+  // through shared memory rather than CMA (process_vm_readv), which containers often forbid.
+  return std::string("timeout 300 ") + FLYWHEEL_MPIEXEC +
+         " --allow-run-as-root --oversubscribe --bind-to none --mca btl_vader_single_copy_mechanism none -np " +
          std::to_string(ranks) + " " + FLYWHEEL_DATA_PARALLEL_CHECK;
 }
 

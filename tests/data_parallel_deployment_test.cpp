@@ -78,8 +78,10 @@ Outcome run_job(const std::filesystem::path& root, bool data_parallel) {
   };
   std::unique_ptr<testing::ChildProcess> first;
   if (data_parallel) {
-    // As root OpenMPI needs explicit consent; --oversubscribe lets 2 ranks share a busy machine.
-    std::vector<std::string> args{"--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "2",
+    // As root OpenMPI needs explicit consent; --oversubscribe lets 2 ranks share a busy machine;
+    // shared-memory copies rather than CMA (process_vm_readv), which containers often forbid.
+    std::vector<std::string> args{"--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
+                                  "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "2",
                                   FLYWHEEL_BINARY};
     auto rest = participant_args(0);
     args.insert(args.end(), rest.begin(), rest.end());

@@ -148,8 +148,10 @@ TEST(Deployment, FiveParticipantProcessesCompleteAJobWithVerifiableReceiptsAndAc
 TEST(Deployment, AParticipantKilledMidRoundLetsTheRoundCloseAtQuorum) {
   json job = base_job(5, 3);
   job["deployment"]["min_updates"] = 4;
-  job["deployment"]["round_timeout_s"] = 4;
-  job["deployment"]["liveness_s"] = 2;
+  // Round 1 must see all 5 (it closes as soon as they are in); round 2 waits out the deadline for
+  // the hung participant. 20 s leaves a loaded 2-core machine, 6 processes on it, room for round 1.
+  job["deployment"]["round_timeout_s"] = 20;
+  job["deployment"]["liveness_s"] = 5;
   JobFolder setup(job, 5);
   auto aggregator = setup.aggregator();
   ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(setup.root / "run" / "endpoint"); }, 60s));
@@ -227,7 +229,8 @@ TEST(Deployment, TheAggregatorAttributesWithTheJobsMethod) {
 TEST(Deployment, AnAggregatorKilledMidJobResumesAndRecordsEveryRoundOnce) {
   json job = base_job(3, 5);
   // A fixed port so that participants find the restarted aggregator at the same address.
-  const int port = 20000 + static_cast<int>(getpid() % 20000);
+  const int port = testing::stable_free_port(1);
+  ASSERT_NE(port, 0);
   job["deployment"]["listen"] = "127.0.0.1:" + std::to_string(port);
   JobFolder setup(job, 3);
   auto aggregator = setup.aggregator();
@@ -325,7 +328,8 @@ TEST_F(DeploymentOnChain, AnAggregatorWithAnRpcRecordsEveryRoundAsItsReportSays)
 TEST_F(DeploymentOnChain, AnAggregatorKilledMidJobResumesAndPutsEveryRoundOnChainExactlyOnce) {
   json job = base_job(3, 5);
   // A fixed port (another than the plain resume test's), so participants find the restarted aggregator.
-  const int port = 20000 + static_cast<int>((getpid() + 7919) % 20000);
+  const int port = testing::stable_free_port(2);
+  ASSERT_NE(port, 0);
   job["deployment"]["listen"] = "127.0.0.1:" + std::to_string(port);
   JobFolder setup(job, 3);
   auto aggregator = setup.aggregator({"--rpc", anvil_->url()});
@@ -763,7 +767,9 @@ TEST_F(BadUpdate, BytesThatDoNotMatchTheReceiptHashAreRefused) {
 TEST_F(BadUpdate, AnUpdateAfterTheDeadlineIsRefused) {
   json job = base_job(2, 3);
   job["deployment"]["min_updates"] = 1;
-  job["deployment"]["round_timeout_s"] = 1;
+  // b's push (two plans, a signature, 50 KB over gRPC) must land before the deadline even when
+  // another test loads the machine; a's comes after it.
+  job["deployment"]["round_timeout_s"] = 3;
   start(job);
   auto a = client(0);
   auto b = client(1);
@@ -771,7 +777,7 @@ TEST_F(BadUpdate, AnUpdateAfterTheDeadlineIsRefused) {
   auto plan_b = open_plan(b);
   const auto delta = zeros();
   ASSERT_EQ(push(b, good(1, plan_b, delta)), TransportStatus::ok);
-  std::this_thread::sleep_for(1500ms);
+  std::this_thread::sleep_for(3500ms);
   EXPECT_EQ(push(a, good(0, plan_a, delta)), TransportStatus::late);
   EXPECT_EQ(refused("LATE"), 1U);
 }

@@ -5,6 +5,11 @@
 //! Small helpers the end-to-end tests share: deterministic test keys, reading what a run wrote,
 //! and polling for a condition. Header-only; tests only.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -57,6 +62,32 @@ inline bool wait_until(const std::function<bool()>& done, std::chrono::milliseco
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return done();
+}
+
+//! A loopback TCP port that is free now and lies below the kernel's ephemeral range, so that no
+//! outgoing connection or bind(0) of another test takes it while a test restarts a server on it.
+//! Starts at an offset derived from `salt` (two tests pass different salts); 0 when none is free.
+inline std::uint16_t stable_free_port(unsigned salt) {
+  int low = 20000;
+  int ephemeral = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral;
+  if (ephemeral <= low + 100) low = 1024;
+  const int span = ephemeral - low;
+  if (span <= 0) return 0;
+  const int start = static_cast<int>((static_cast<unsigned>(::getpid()) * 31U + salt * 7919U) % static_cast<unsigned>(span));
+  for (int k = 0; k < span; ++k) {
+    const auto port = static_cast<std::uint16_t>(low + (start + k) % span);
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 0;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (free) return port;
+  }
+  return 0;
 }
 
 }  // namespace flywheel::testing
