@@ -22,6 +22,7 @@
 #include "common/keccak.hpp"
 #include "common/sha256.hpp"
 #include "common/keys.hpp"
+#include "fedtrain/internal/job_data.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/internal/round_game.hpp"
 #include "fedtrain/math_kernels.hpp"

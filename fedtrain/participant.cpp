@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fedtrain/dataset.hpp"
+#include "fedtrain/internal/job_data.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/model.hpp"
 #include "fedtrain/partition.hpp"
@@ -25,11 +26,6 @@
 
 namespace flywheel::fedtrain {
 namespace {
-
-// The simulation's stream ids (fedtrain/simulation.cpp).
-constexpr std::uint64_t kValidationStream = 1;
-constexpr std::uint64_t kPartitionStream = 2;
-constexpr std::uint64_t kProfileStream = 4;
 
 using Steady = std::chrono::steady_clock;
 
@@ -39,41 +35,16 @@ struct LocalData {
   std::vector<std::int64_t> labels;
 };
 
+// This participant's rows and labels: the job's one split (internal/job_data.hpp), as the
+// simulation and the aggregator make it; the test set is not needed here.
 Result<LocalData> load_local_data(const SimulationConfig& config, std::size_t index) {
-  LocalData local;
-  auto train = load_fashion_mnist(config.data.root, Split::train, config.data.train_limit);
-  if (!train) return tl::unexpected(train.error());
-  local.train = std::move(*train);
-  if (config.data.validation_size >= local.train.size()) {
-    return fail(Errc::config, "data.validation_size must be smaller than the training set");
-  }
-  std::vector<std::size_t> order(local.train.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  internal::Rng rng(internal::derive_seed(config.job.seed, {kValidationStream}));
-  internal::shuffle(std::span(order), rng);
-  std::vector<std::size_t> pool(order.begin(), order.end() - static_cast<std::ptrdiff_t>(config.data.validation_size));
-  std::sort(pool.begin(), pool.end());
-  std::vector<std::int64_t> pool_labels(pool.size());
-  for (std::size_t k = 0; k < pool.size(); ++k) pool_labels[k] = local.train.labels[pool[k]];
-  const std::size_t n = config.participants.count();
-  const auto seed = internal::derive_seed(config.job.seed, {kPartitionStream});
-  const auto& d = config.data;
-  Result<Partition> parts = fail(Errc::internal, "no partition");
-  switch (d.partition) {
-    case PartitionKind::iid: parts = iid_partition(pool_labels, n, seed); break;
-    case PartitionKind::dirichlet: parts = dirichlet_partition(pool_labels, n, d.alpha, seed, d.min_partition_size); break;
-    case PartitionKind::shards: parts = shard_partition(pool_labels, n, d.shards_per_participant, seed); break;
-    case PartitionKind::quantity_skew:
-      parts = quantity_skew_partition(pool_labels, n, d.alpha, seed, d.min_partition_size);
-      break;
-  }
-  if (!parts) return fail(Errc::config, "cannot split the data: " + parts.error().message);
-  for (auto position : (*parts)[data_source(config.participants.profiles[index], index)]) {
-    local.indices.push_back(pool[position]);
-  }
-  local.labels = training_labels(config.participants.profiles[index], local.train.labels, local.indices,
-                                 internal::derive_seed(config.job.seed, {kProfileStream, index}));
-  return local;
+  auto data = internal::load_job_data(config, /*with_test_set=*/false);
+  if (!data) return tl::unexpected(data.error());
+  auto shares = internal::split_among_participants(config, data->train, data->pool_indices);
+  if (!shares) return tl::unexpected(shares.error());
+  return LocalData{.train = std::move(data->train),
+                   .indices = std::move((*shares)[index].indices),
+                   .labels = std::move((*shares)[index].labels)};
 }
 
 // What rank 0 of a data-parallel participant broadcasts before each round it trains (then the

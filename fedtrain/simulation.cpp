@@ -32,6 +32,7 @@
 #include "common/keys.hpp"
 #include "fedtrain/attribution_replay.hpp"
 #include "fedtrain/dataset.hpp"
+#include "fedtrain/internal/job_data.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/internal/round_game.hpp"
 #include "fedtrain/internal/round_report.hpp"
@@ -49,12 +50,9 @@ using Clock = std::chrono::steady_clock;
 static_assert(std::endian::native == std::endian::little,
               "checkpoints and model hashes store float32 little-endian");
 
-// Stream ids for derive_seed, so every random choice has its own independent stream.
-constexpr std::uint64_t kPartitionStream = 2;
-constexpr std::uint64_t kProfileStream = 4;
-constexpr std::uint64_t kTrainStream = 5;
-constexpr std::uint64_t kSampleStream = 6;
-constexpr std::uint64_t kEvaluateStream = 7;
+using internal::kEvaluateStream;
+using internal::kSampleStream;
+using internal::kTrainStream;
 
 // The EIP-712 domain of the virtual participants' receipts: anvil's chain id, as the deployment
 // default (docs/onchain.md). The simulation meters no wall time into receipts (computeMillis 0), so
@@ -339,36 +337,9 @@ class Simulation {
     if (config_.participants.keys.size() != n) {
       return fail(Errc::config, "participants.private_keys must hold one key per participant");
     }
-    if (n > pool_indices_.size()) {
-      return fail(Errc::config, "participants.count (" + std::to_string(n) + ") exceeds the " +
-                                    std::to_string(pool_indices_.size()) +
-                                    " training samples left for participants; lower it or raise data.train_limit");
-    }
-    std::vector<std::int64_t> pool_labels(pool_indices_.size());
-    for (std::size_t k = 0; k < pool_indices_.size(); ++k) pool_labels[k] = train_.labels[pool_indices_[k]];
-    const auto seed = internal::derive_seed(config_.job.seed, {kPartitionStream});
+    auto shares = internal::split_among_participants(config_, train_, pool_indices_);
+    if (!shares) return tl::unexpected(shares.error());
     const auto& data = config_.data;
-    Result<Partition> parts = fail(Errc::internal, "no partition");
-    switch (data.partition) {
-      case PartitionKind::iid: parts = iid_partition(pool_labels, n, seed); break;
-      case PartitionKind::dirichlet:
-        parts = dirichlet_partition(pool_labels, n, data.alpha, seed, data.min_partition_size);
-        break;
-      case PartitionKind::shards:
-        parts = shard_partition(pool_labels, n, data.shards_per_participant, seed);
-        break;
-      case PartitionKind::quantity_skew:
-        parts = quantity_skew_partition(pool_labels, n, data.alpha, seed, data.min_partition_size);
-        break;
-    }
-    if (!parts) {
-      return fail(Errc::config, "cannot split " + std::to_string(pool_labels.size()) +
-                                    " samples among participants.count=" + std::to_string(n) +
-                                    " with data.partition \"" +
-                                    std::string(partition_name(data.partition)) +
-                                    "\": " + parts.error().message);
-    }
-    const auto counts = class_counts(pool_labels, *parts, Dataset::kClasses);
     switch (data.partition) {
       case PartitionKind::iid: say("participants (iid split):"); break;
       case PartitionKind::dirichlet: say("participants (dirichlet label skew, alpha %g):", data.alpha); break;
@@ -378,15 +349,14 @@ class Simulation {
       case PartitionKind::quantity_skew: say("participants (quantity skew, alpha %g):", data.alpha); break;
     }
     for (std::size_t i = 0; i < n; ++i) {
+      auto& share = (*shares)[i];
       Participant p;
       p.address = config_.participants.keys[i].address();
       p.profile = config_.participants.profiles[i];
-      p.indices.reserve((*parts)[i].size());
-      for (auto position : (*parts)[data_source(p.profile, i)]) p.indices.push_back(pool_indices_[position]);
-      p.labels = training_labels(p.profile, train_.labels, p.indices,
-                                 internal::derive_seed(config_.job.seed, {kProfileStream, i}));
+      p.indices = std::move(share.indices);
+      p.labels = std::move(share.labels);
       std::string histogram;
-      for (auto c : counts[data_source(p.profile, i)]) histogram += (histogram.empty() ? "" : " ") + std::to_string(c);
+      for (auto c : share.class_counts) histogram += (histogram.empty() ? "" : " ") + std::to_string(c);
       say("  %2zu %s %-15s %6zu samples  per class [%s]", i, to_checksum(p.address).c_str(),
           std::string(profile_name(p.profile)).c_str(), p.indices.size(), histogram.c_str());
       participants_.push_back(std::move(p));

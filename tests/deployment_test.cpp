@@ -145,6 +145,39 @@ TEST(Deployment, FiveParticipantProcessesCompleteAJobWithVerifiableReceiptsAndAc
   EXPECT_NE(read_text(setup.root / "p0" / "acks.jsonl").find("ack_signature"), std::string::npos);
 }
 
+// Both modes split the data with internal/job_data.hpp and draw the same random streams, so a job
+// whose every participant takes part trains to the same model in every round either way. (The
+// attribution roots differ: a deployment's receipts meter real compute time, the simulation's 0.)
+TEST(Deployment, AJobTrainsTheSameModelEveryRoundAsItsSimulation) {
+  const json job = base_job(3, 3);
+  JobFolder setup(job, 3);
+  auto aggregator = setup.aggregator();
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(setup.root / "run" / "endpoint"); }, 60s))
+      << aggregator->log();
+  std::vector<std::unique_ptr<Process>> participants;
+  for (std::size_t i = 0; i < 3; ++i) participants.push_back(setup.participant(i));
+  ASSERT_EQ(aggregator->wait(240s), 0) << aggregator->log();
+  for (auto& p : participants) EXPECT_EQ(p->wait(30s), 0) << p->log();
+
+  json simulation = job;
+  simulation.erase("deployment");
+  simulation["participants"]["count"] = 3;
+  std::ofstream(setup.root / "simulation.json") << simulation.dump(2);
+  const auto simulated =
+      testing::run_command(std::string(FLYWHEEL_BINARY) + " simulate --threads 2 --config " +
+                           (setup.root / "simulation.json").string() + " --out " + (setup.root / "simulated").string());
+  ASSERT_EQ(simulated.exit_code, 0) << simulated.output;
+
+  const auto deployed = metrics_lines(setup.root / "run");
+  const auto alone = metrics_lines(setup.root / "simulated");
+  ASSERT_EQ(deployed.size(), 3U);
+  ASSERT_EQ(alone.size(), 3U);
+  for (std::size_t r = 0; r < 3; ++r) {
+    EXPECT_EQ(deployed[r]["model_hash"], alone[r]["model_hash"]) << "round " << r + 1;
+    EXPECT_EQ(deployed[r]["test_accuracy"], alone[r]["test_accuracy"]) << "round " << r + 1;
+  }
+}
+
 TEST(Deployment, AParticipantKilledMidRoundLetsTheRoundCloseAtQuorum) {
   json job = base_job(5, 3);
   job["deployment"]["min_updates"] = 4;

@@ -36,6 +36,7 @@
 #include "fedtrain/aggregator.hpp"
 #include "fedtrain/attribution_replay.hpp"
 #include "fedtrain/dataset.hpp"
+#include "fedtrain/internal/job_data.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/internal/round_game.hpp"
 #include "fedtrain/internal/round_report.hpp"
@@ -109,11 +110,10 @@ namespace pb = ::flywheel::v1;
 using Json = nlohmann::ordered_json;
 using Steady = std::chrono::steady_clock;
 
-// The simulation's stream ids (fedtrain/simulation.cpp), so both modes draw the same randomness.
-constexpr std::uint64_t kValidationStream = 1;
-constexpr std::uint64_t kInitStream = 3;
-constexpr std::uint64_t kTrainStream = 5;
-constexpr std::uint64_t kSampleStream = 6;
+// The job's random streams (internal/random.hpp), the ones the simulation draws from.
+using internal::kInitStream;
+using internal::kSampleStream;
+using internal::kTrainStream;
 
 std::int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -264,24 +264,13 @@ struct Aggregator::State {
     cv.notify_all();
   }
 
+  // The job's one split (internal/job_data.hpp): the aggregator keeps the validation rows.
   Result<void> load_data() {
-    const auto& config = job.config;
-    auto train_set = load_fashion_mnist(config.data.root, Split::train, config.data.train_limit);
-    if (!train_set) return tl::unexpected(train_set.error());
-    auto test_set = load_fashion_mnist(config.data.root, Split::test);
-    if (!test_set) return tl::unexpected(test_set.error());
-    train = std::move(*train_set);
-    test = std::move(*test_set);
-    if (config.data.validation_size >= train.size()) {
-      return fail(Errc::config, "data.validation_size must be smaller than the training set (" +
-                                    std::to_string(train.size()) + " samples)");
-    }
-    std::vector<std::size_t> order(train.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    internal::Rng rng(internal::derive_seed(config.job.seed, {kValidationStream}));
-    internal::shuffle(std::span(order), rng);
-    validation.assign(order.end() - static_cast<std::ptrdiff_t>(config.data.validation_size), order.end());
-    std::sort(validation.begin(), validation.end());
+    auto data = internal::load_job_data(job.config);
+    if (!data) return tl::unexpected(data.error());
+    train = std::move(data->train);
+    test = std::move(data->test);
+    validation = std::move(data->validation);
     return {};
   }
 

@@ -22,6 +22,17 @@ namespace flywheel::fedtrain::internal {
 
 using Rng = std::mt19937_64;
 
+//! The job's random streams, derive_seed(job.seed, {stream, ...}): the one list that the
+//! simulation, the deployment aggregator and participants, and the replay all draw from, so that
+//! every mode makes the same random choices.
+inline constexpr std::uint64_t kValidationStream = 1;  //!< the training rows held back for validation
+inline constexpr std::uint64_t kPartitionStream = 2;   //!< the split of the pool among participants
+inline constexpr std::uint64_t kInitStream = 3;        //!< the initial model w_1
+inline constexpr std::uint64_t kProfileStream = 4;     //!< {4, i}: participant i's profile (its labels)
+inline constexpr std::uint64_t kTrainStream = 5;       //!< {5, round, i}: participant i's local training
+inline constexpr std::uint64_t kSampleStream = 6;      //!< {6, round}: which participants a round selects
+inline constexpr std::uint64_t kEvaluateStream = 7;    //!< {7, round}: which participants evaluate the new model
+
 //! One splitmix64 step: a bijective 64-bit mixer.
 inline std::uint64_t splitmix64(std::uint64_t x) {
   x += 0x9E3779B97F4A7C15ULL;

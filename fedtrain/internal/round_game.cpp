@@ -20,30 +20,6 @@
 
 namespace flywheel::fedtrain::internal {
 
-Result<JobData> load_job_data(const SimulationConfig& config) {
-  auto train = load_fashion_mnist(config.data.root, Split::train, config.data.train_limit);
-  if (!train) return tl::unexpected(train.error());
-  auto test = load_fashion_mnist(config.data.root, Split::test);
-  if (!test) return tl::unexpected(test.error());
-  JobData data{.train = std::move(*train), .test = std::move(*test), .pool_indices = {}, .validation = {}};
-  if (config.data.validation_size >= data.train.size()) {
-    return fail(Errc::config, "data.validation_size (" + std::to_string(config.data.validation_size) +
-                                  ") must be smaller than the training set (" +
-                                  std::to_string(data.train.size()) + " samples" +
-                                  (config.data.train_limit > 0 ? " after data.train_limit" : "") + ")");
-  }
-  std::vector<std::size_t> order(data.train.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  Rng rng(derive_seed(config.job.seed, {kValidationStream}));
-  shuffle(std::span(order), rng);
-  const std::size_t pool_size = order.size() - config.data.validation_size;
-  data.pool_indices.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(pool_size));
-  data.validation.assign(order.begin() + static_cast<std::ptrdiff_t>(pool_size), order.end());
-  std::sort(data.pool_indices.begin(), data.pool_indices.end());
-  std::sort(data.validation.begin(), data.validation.end());
-  return data;
-}
-
 Result<void> write_atomically(const std::filesystem::path& path, std::string_view bytes) {
   auto tmp = path;
   tmp += ".tmp";

@@ -5,7 +5,7 @@
 //! The per-round attribution game shared by the simulation and the replay (`flywheel attribute`):
 //! U_t(S) = metric on the validation set of strategy.propose(w_t, {Δ_i : i ∈ S}), U_t(∅) = metric
 //! of w_t (FedSV, Wang et al. 2020; GTG-Shapley, Liu et al. 2022), estimated by attribution's
-//! estimators; plus the data split and the atomic file writes both sides need.
+//! estimators; plus the atomic file writes both sides need. The data split is internal/job_data.hpp.
 
 #include <cstddef>
 #include <cstdint>
@@ -25,25 +25,6 @@
 #include "fedtrain/strategy.hpp"
 
 namespace flywheel::fedtrain::internal {
-
-//! derive_seed stream of the validation split (shared so replay splits exactly as the job did).
-inline constexpr std::uint64_t kValidationStream = 1;
-//! derive_seed stream of the initial model w_1.
-inline constexpr std::uint64_t kInitStream = 3;
-
-//! The job's data: the training set, the test set, and the split of training rows into the
-//! participants' pool and the aggregator's validation set (both sorted).
-struct JobData {
-  Dataset train;
-  Dataset test;
-  std::vector<std::size_t> pool_indices;
-  std::vector<std::size_t> validation;
-};
-
-//! Loads Fashion-MNIST as config.data says and splits off the validation set (the last
-//! data.validation_size rows of a permutation seeded by job.seed). Errc::data when the dataset is
-//! missing or malformed; Errc::config when the validation set is not smaller than the data.
-Result<JobData> load_job_data(const SimulationConfig& config);
 
 
 //! Writes `bytes` to `path` via a sibling .tmp file and a rename. Errc::io on failure.

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,8 +26,14 @@ ChildProcess::ChildProcess(const std::string& binary, const std::vector<std::str
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
   const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
+    // Dies with the test (ctest kills one at its TIMEOUT): an orphaned aggregator or participant
+    // would hold its port and the CPU for every test after it. The tests create children from
+    // their main thread, whose end is the process's.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     if (fd >= 0) {
       ::dup2(fd, STDOUT_FILENO);
       ::dup2(fd, STDERR_FILENO);
