@@ -21,6 +21,7 @@
 #include "common/keys.hpp"
 #include "fedtrain/profile.hpp"
 #include "fedtrain/simulation.hpp"
+#include "fedtrain/transport.hpp"
 
 namespace flywheel::cli {
 
@@ -227,6 +228,19 @@ Result<void> run_job(const JobRequest& request) {
                                    .resume = request.resume,
                                    .start_anvil = request.mode == JobMode::demo,
                                    .signer_key = std::nullopt};
+
+  // A deployment job file runs here too, as one process: its deployment section is checked as the
+  // aggregator would check it, then set aside; its allowlisted participants are the simulated ones.
+  if (config_json->is_object() && config_json->contains("deployment")) {
+    auto job = fedtrain::parse_deployment_job(config_json->dump());
+    if (!job) return tl::unexpected(job.error());
+    const std::size_t count = job->config.participants.count();
+    config_json->erase("deployment");
+    if (!(*config_json)["participants"].is_object()) (*config_json)["participants"] = json::object();
+    (*config_json)["participants"]["count"] = count;
+    std::cout << "deployment job file: its " << count
+              << " allowlisted participants train in this process (the deployment section is not used here)\n";
+  }
 
   // The demo's participants claim with anvil's funded dev accounts 1..n unless keys are given.
   json& participants = (*config_json)["participants"];

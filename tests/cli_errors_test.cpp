@@ -56,6 +56,12 @@ TEST(CliErrors, BadConfigValueNamesTheField) {
   expect_clean_failure(simulate(dir, "--set data.alpha=0"), "data.alpha");
 }
 
+TEST(CliErrors, ADeploymentJobFileWithoutAnAllowlistIsRefusedBySimulateToo) {
+  TempDir dir;
+  expect_clean_failure(simulate(dir, "--set deployment.min_updates=2"), "deployment.allowlist must list");
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/run/metrics.jsonl"));
+}
+
 TEST(CliErrors, UnknownConfigKeyIsRefused) {
   TempDir dir;
   expect_clean_failure(simulate(dir, "--set training.learnig_rate=0.1"), "learnig_rate");

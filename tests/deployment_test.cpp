@@ -145,9 +145,10 @@ TEST(Deployment, FiveParticipantProcessesCompleteAJobWithVerifiableReceiptsAndAc
   EXPECT_NE(read_text(setup.root / "p0" / "acks.jsonl").find("ack_signature"), std::string::npos);
 }
 
-// Both modes split the data with internal/job_data.hpp and draw the same random streams, so a job
-// whose every participant takes part trains to the same model in every round either way. (The
-// attribution roots differ: a deployment's receipts meter real compute time, the simulation's 0.)
+// The same job file runs both ways. Both modes split the data with internal/job_data.hpp and draw
+// the same random streams, so a job whose every participant takes part trains to the same model in
+// every round either way. (The attribution roots differ: a deployment's receipts meter real compute
+// time, the simulation's 0.)
 TEST(Deployment, AJobTrainsTheSameModelEveryRoundAsItsSimulation) {
   const json job = base_job(3, 3);
   JobFolder setup(job, 3);
@@ -159,14 +160,13 @@ TEST(Deployment, AJobTrainsTheSameModelEveryRoundAsItsSimulation) {
   ASSERT_EQ(aggregator->wait(240s), 0) << aggregator->log();
   for (auto& p : participants) EXPECT_EQ(p->wait(30s), 0) << p->log();
 
-  json simulation = job;
-  simulation.erase("deployment");
-  simulation["participants"]["count"] = 3;
-  std::ofstream(setup.root / "simulation.json") << simulation.dump(2);
   const auto simulated =
       testing::run_command(std::string(FLYWHEEL_BINARY) + " simulate --threads 2 --config " +
-                           (setup.root / "simulation.json").string() + " --out " + (setup.root / "simulated").string());
+                           setup.job_file.string() + " --out " + (setup.root / "simulated").string());
   ASSERT_EQ(simulated.exit_code, 0) << simulated.output;
+  EXPECT_NE(simulated.output.find("deployment job file: its 3 allowlisted participants train in this process"),
+            std::string::npos)
+      << simulated.output;
 
   const auto deployed = metrics_lines(setup.root / "run");
   const auto alone = metrics_lines(setup.root / "simulated");
