@@ -71,16 +71,11 @@ double seconds_since(Clock::time_point start) {
 
 using internal::write_atomically;
 
-// A sample of `count` of `n` indices, sorted; all of them (no randomness used) when count ≥ n.
+// A sample of `count` of the indices 0..n-1 (internal::sample_sorted).
 std::vector<std::size_t> sample_indices(std::size_t n, std::size_t count, std::uint64_t seed) {
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  if (count >= n) return order;
-  internal::Rng rng(seed);
-  internal::shuffle(std::span(order), rng);
-  order.resize(count);
-  std::sort(order.begin(), order.end());
-  return order;
+  std::vector<std::size_t> all(n);
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  return internal::sample_sorted(std::move(all), count, seed);
 }
 
 // Everything about one participant the aggregator keeps for the whole job.

@@ -149,14 +149,13 @@ TEST(Deployment, FiveParticipantProcessesCompleteAJobWithVerifiableReceiptsAndAc
 // the same random streams, so a job whose every participant takes part trains to the same model in
 // every round either way. (The attribution roots differ: a deployment's receipts meter real compute
 // time, the simulation's 0.)
-TEST(Deployment, AJobTrainsTheSameModelEveryRoundAsItsSimulation) {
-  const json job = base_job(3, 3);
-  JobFolder setup(job, 3);
+void expect_the_models_of_its_simulation(const json& job, std::size_t n) {
+  JobFolder setup(job, n);
   auto aggregator = setup.aggregator();
   ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(setup.root / "run" / "endpoint"); }, 60s))
       << aggregator->log();
   std::vector<std::unique_ptr<Process>> participants;
-  for (std::size_t i = 0; i < 3; ++i) participants.push_back(setup.participant(i));
+  for (std::size_t i = 0; i < n; ++i) participants.push_back(setup.participant(i));
   ASSERT_EQ(aggregator->wait(240s), 0) << aggregator->log();
   for (auto& p : participants) EXPECT_EQ(p->wait(30s), 0) << p->log();
 
@@ -164,18 +163,36 @@ TEST(Deployment, AJobTrainsTheSameModelEveryRoundAsItsSimulation) {
       testing::run_command(std::string(FLYWHEEL_BINARY) + " simulate --threads 2 --config " +
                            setup.job_file.string() + " --out " + (setup.root / "simulated").string());
   ASSERT_EQ(simulated.exit_code, 0) << simulated.output;
-  EXPECT_NE(simulated.output.find("deployment job file: its 3 allowlisted participants train in this process"),
+  EXPECT_NE(simulated.output.find("deployment job file: its " + std::to_string(n) +
+                                   " allowlisted participants train in this process"),
             std::string::npos)
       << simulated.output;
 
   const auto deployed = metrics_lines(setup.root / "run");
   const auto alone = metrics_lines(setup.root / "simulated");
-  ASSERT_EQ(deployed.size(), 3U);
-  ASSERT_EQ(alone.size(), 3U);
-  for (std::size_t r = 0; r < 3; ++r) {
+  const std::size_t rounds = job["job"]["rounds"].get<std::size_t>();
+  ASSERT_EQ(deployed.size(), rounds);
+  ASSERT_EQ(alone.size(), rounds);
+  const std::size_t per_round = job["deployment"]["min_updates"].get<std::size_t>();
+  for (std::size_t r = 0; r < rounds; ++r) {
+    ASSERT_TRUE(deployed[r].contains("selected") && alone[r].contains("selected"));
+    EXPECT_EQ(deployed[r]["selected"].size(), per_round) << "round " << r + 1;
+    EXPECT_EQ(deployed[r]["selected"], alone[r]["selected"]) << "round " << r + 1;
     EXPECT_EQ(deployed[r]["model_hash"], alone[r]["model_hash"]) << "round " << r + 1;
     EXPECT_EQ(deployed[r]["test_accuracy"], alone[r]["test_accuracy"]) << "round " << r + 1;
   }
+}
+
+TEST(Deployment, AJobTrainsTheSameModelEveryRoundAsItsSimulation) {
+  expect_the_models_of_its_simulation(base_job(3, 3), 3);
+}
+
+// Rounds of 2 of 4: both modes select with internal::sample_sorted on the sample stream.
+TEST(Deployment, AJobSamplingParticipantsSelectsAndTrainsAsItsSimulation) {
+  json job = base_job(4, 3);
+  job["strategy"]["fraction_fit"] = 0.5;
+  job["deployment"]["min_updates"] = 2;
+  expect_the_models_of_its_simulation(job, 4);
 }
 
 TEST(Deployment, AParticipantKilledMidRoundLetsTheRoundCloseAtQuorum) {

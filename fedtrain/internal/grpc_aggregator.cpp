@@ -377,13 +377,7 @@ struct Aggregator::State {
 
   std::vector<std::size_t> sample(const std::vector<std::size_t>& candidates, std::uint64_t r) const {
     std::size_t count = std::min(fit_clients_per_round(job.config), candidates.size());
-    if (count >= candidates.size()) return candidates;
-    std::vector<std::size_t> order = candidates;
-    internal::Rng rng(internal::derive_seed(job.config.job.seed, {kSampleStream, r}));
-    internal::shuffle(std::span(order), rng);
-    order.resize(count);
-    std::sort(order.begin(), order.end());
-    return order;
+    return internal::sample_sorted(candidates, count, internal::derive_seed(job.config.job.seed, {kSampleStream, r}));
   }
 
   // Waits for the round's start condition and opens it. False when stopping.

@@ -9,6 +9,7 @@
 //! Lemire's nearly-divisionless bounded integers (2019), Box–Muller normals, and Marsaglia & Tsang's
 //! gamma sampler ("A simple method for generating gamma variables", 2000).
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <random>
 #include <span>
 #include <utility>
+#include <vector>
 
 namespace flywheel::fedtrain::internal {
 
@@ -78,6 +80,20 @@ void shuffle(std::span<T> items, Rng& rng) {
     const auto j = static_cast<std::size_t>(uniform_below(rng, i));
     std::swap(items[i - 1], items[j]);
   }
+}
+
+//! `count` of `candidates` drawn without replacement (a seeded Fisher–Yates shuffle, first
+//! `count`), sorted; all of them, and no randomness used, when count ≥ their number. The
+//! simulation and the deployment aggregator select each round's participants with it (seed from
+//! kSampleStream), so with every participant live both select alike.
+inline std::vector<std::size_t> sample_sorted(std::vector<std::size_t> candidates, std::size_t count,
+                                              std::uint64_t seed) {
+  if (count >= candidates.size()) return candidates;
+  Rng rng(seed);
+  shuffle(std::span(candidates), rng);
+  candidates.resize(count);
+  std::sort(candidates.begin(), candidates.end());
+  return candidates;
 }
 
 //! Standard normal (Box–Muller; the second variate is discarded to keep the stream stateless).
