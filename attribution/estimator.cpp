@@ -2,8 +2,10 @@
 // Copyright 2026 The Flywheel Authors
 //
 // Estimators of per-round contribution values: exact Shapley (Shapley 1953), TMC (Ghorbani & Zou,
-// ICML 2019), GTG-Shapley (Liu et al., ACM TIST 2022), leave-one-out and Data Banzhaf with the
-// maximum-sample-reuse estimator (Wang & Jia, AISTATS 2023). See estimator.hpp.
+// ICML 2019), GTG-Shapley (Liu et al., ACM TIST 2022), stratified sampling with every coalition
+// reused for every participant (Stratified SVARM, Kolpaczki et al., AAAI 2024), leave-one-out and
+// Data Banzhaf with the maximum-sample-reuse estimator (Wang & Jia, AISTATS 2023). See
+// estimator.hpp.
 #include "attribution/estimator.hpp"
 
 #include <algorithm>

@@ -4,10 +4,12 @@
 
 //! The deployment aggregator: a gRPC server (proto/flywheel.proto) that runs a federated job with
 //! participants in other processes. Same round as the simulation (fedtrain/simulation.hpp): the
-//! job's strategy merges the accepted updates, exact Shapley values over coalition models rebuilt
-//! with strategy.propose() (FedSV, Wang et al. 2020) attribute the round, and the record goes to a
-//! RoundSink. Identity and proofs follow DESIGN.md: challenge-response join against the allowlist,
-//! an EIP-712 UpdateReceipt per update (common/eip712.hpp), an EIP-712 UpdateAck in return.
+//! job's strategy merges the accepted updates, the job's attribution.method (exact Shapley,
+//! stratified, GTG-Shapley, TMC, Data Banzhaf or leave-one-out; attribution/estimator.hpp) values
+//! them over coalition models rebuilt with strategy.propose() (FedSV, Wang et al. 2020), and the
+//! record goes to a RoundSink. Identity and proofs (docs/deployment.md, docs/onchain.md):
+//! challenge-response join against the allowlist, an EIP-712 UpdateReceipt per update
+//! (common/eip712.hpp), an EIP-712 UpdateAck in return.
 //!
 //! A round opens when at least min_updates participants are alive (round 1 waits up to
 //! start_timeout_s for everyone). The live participants are sampled as the strategy's

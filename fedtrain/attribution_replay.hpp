@@ -4,8 +4,8 @@
 
 //! Recomputing a finished job's attribution from its artifacts (`flywheel attribute`): the
 //! per-round games of FedSV (Wang et al. 2020) re-evaluated from the start model and updates the
-//! simulation kept, with any estimator of attribution/estimator.hpp (exact Shapley, TMC, GTG-
-//! Shapley, leave-one-out, Data Banzhaf).
+//! simulation kept, with any estimator of attribution/estimator.hpp (exact Shapley, stratified,
+//! TMC, GTG-Shapley, leave-one-out, Data Banzhaf).
 //!
 //! Artifacts (written by run_simulation when attribution.keep_artifacts is true, and by the
 //! deployment aggregator likewise; both through write_round_artifacts), per round t in

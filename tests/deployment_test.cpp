@@ -838,6 +838,17 @@ TEST(DeploymentConfig, AJobWithoutAnAllowlistIsRefused) {
   EXPECT_EQ(parse_deployment_job(job.dump()).error().code, Errc::config);
 }
 
+TEST(DeploymentConfig, ExactAttributionOverMoreThanItsLimitPerRoundIsRefusedWithTheJob) {
+  json job = base_job(17, 1);
+  job["attribution"]["method"] = "exact";
+  const auto parsed = parse_deployment_job(job.dump());
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().code, Errc::config);
+  EXPECT_NE(parsed.error().message.find("17 participants in a round"), std::string::npos) << parsed.error().message;
+  job["attribution"]["method"] = "stratified";
+  EXPECT_TRUE(parse_deployment_job(job.dump())) << "a sampling method takes 17";
+}
+
 TEST(DeploymentConfig, AQuorumAboveTheAllowlistIsRefused) {
   json job = base_job(2, 1);
   job["deployment"]["min_updates"] = 3;

@@ -1127,12 +1127,8 @@ Result<std::unique_ptr<Aggregator>> Aggregator::start(const DeploymentJob& job, 
   s->total_values.assign(n, 0.0);
   auto method = attribution::parse_method(job.config.attribution.method);
   if (!method) return fail(Errc::config, "attribution.method: " + method.error().message);
+  // Per-round participant limits of the method were checked with the job (parse_simulation_config).
   s->method = *method;
-  if (s->method == attribution::Method::exact &&
-      fit_clients_per_round(job.config) > attribution::kMaxExactParticipants) {
-    return fail(Errc::config, "exact attribution takes at most 16 participants per round; lower "
-                              "strategy.fraction_fit or choose attribution.method \"stratified\", \"gtg\", \"tmc\" or \"banzhaf\"");
-  }
   auto strategy = make_strategy(job.config.strategy);
   if (!strategy) return tl::unexpected(strategy.error());
   s->strategy = std::move(*strategy);
