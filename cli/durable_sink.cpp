@@ -5,6 +5,8 @@
 #include <fstream>
 #include <ostream>
 
+#include "common/file_io.hpp"
+
 namespace flywheel::cli {
 
 namespace fs = std::filesystem;
@@ -70,16 +72,7 @@ Result<json> read_json_file(const fs::path& file) {
 }
 
 Result<void> write_json_atomically(const fs::path& file, const json& value) {
-  const fs::path tmp = file.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << value.dump(2) << "\n";
-    if (!out) return fail(Errc::io, "cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  fs::rename(tmp, file, ec);
-  if (ec) return fail(Errc::io, "cannot rename " + tmp.string() + ": " + ec.message());
-  return {};
+  return write_atomically(file, value.dump(2) + "\n");
 }
 
 Result<ChainSettings> parse_chain_settings(std::string_view chain_json) {

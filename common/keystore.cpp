@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/internal/scrypt.hpp"
+#include "common/file_io.hpp"
 #include "common/keccak.hpp"
 
 namespace flywheel {
@@ -275,15 +276,9 @@ Result<PrivateKey> decrypt_keystore(std::string_view json_text, std::string_view
 }
 
 Result<PrivateKey> load_keystore(const std::filesystem::path& path, std::string_view password) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    return fail(Errc::not_found, "keystore file " + path.string() + " does not exist");
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) return fail(Errc::io, "cannot read keystore file " + path.string());
-  auto key = decrypt_keystore(text.str(), password);
+  auto text = read_file(path, "keystore file");
+  if (!text) return tl::unexpected(text.error());
+  auto key = decrypt_keystore(*text, password);
   if (!key) return tl::unexpected(with_context(key.error(), "keystore " + path.string()));
   return key;
 }

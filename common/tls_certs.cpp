@@ -31,6 +31,8 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "common/file_io.hpp"
+
 namespace flywheel {
 namespace {
 
@@ -175,41 +177,10 @@ Result<std::string> key_pem(EVP_PKEY* key) {
   return bio_text(bio.get());
 }
 
-// Creates `path` with `mode`, failing when it exists (O_EXCL), and writes `text`.
-Result<void> write_new_file(const std::filesystem::path& path, const std::string& text, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    return fail(Errc::io, "cannot create " + path.string() + ": " + std::strerror(errno) +
-                              (errno == EEXIST ? " (refusing to overwrite; pick another --out)" : ""));
-  }
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      return fail(Errc::io, "error writing " + path.string() + ": " + why);
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  // The umask may have narrowed the mode; a key must end up exactly 0600.
-  if (::fchmod(fd, mode) != 0 || ::close(fd) != 0) {
-    return fail(Errc::io, "cannot finish " + path.string() + ": " + std::strerror(errno));
-  }
-  return {};
-}
 
-Result<std::string> read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Errc::io, "cannot read " + path.string());
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 Result<X509Ptr> load_certificate(const std::filesystem::path& path) {
-  auto text = read_text(path);
+  auto text = read_file(path);
   if (!text) return tl::unexpected(text.error());
   BioPtr bio(BIO_new_mem_buf(text->data(), static_cast<int>(text->size())));
   if (!bio) return openssl_failure("reading " + path.string());
@@ -327,7 +298,9 @@ Result<TlsSetupFiles> make_tls_setup(const std::filesystem::path& out_dir, const
     auto written = write_new_file(pending[k].path, pending[k].text, pending[k].mode);
     if (!written) {
       for (std::size_t j = 0; j < k; ++j) std::filesystem::remove(pending[j].path, ec);
-      return tl::unexpected(written.error());
+      Error error = written.error();
+      if (error.message.ends_with("(refusing to overwrite it)")) error.message += "; pick another --out";
+      return tl::unexpected(std::move(error));
     }
   }
   return files;

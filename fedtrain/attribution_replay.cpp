@@ -20,6 +20,7 @@
 
 #include "attribution/merkle.hpp"
 #include "common/keccak.hpp"
+#include "common/file_io.hpp"
 #include "common/sha256.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/internal/job_data.hpp"
@@ -34,22 +35,18 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Result<std::string> read_file(const std::filesystem::path& path, const char* what) {
+Result<std::string> read_kept_file(const std::filesystem::path& path, const char* what) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     return fail(Errc::io, std::string(what) + " " + path.string() +
                               " is missing; recomputation needs the artifacts a run writes with "
                               "attribution.keep_artifacts true (the default)");
   }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (!in) return fail(Errc::io, "cannot read " + path.string());
-  return buffer.str();
+  return flywheel::read_file(path, what);
 }
 
 Result<Json> read_json(const std::filesystem::path& path, const char* what) {
-  auto text = read_file(path, what);
+  auto text = read_kept_file(path, what);
   if (!text) return tl::unexpected(text.error());
   try {
     return Json::parse(*text);
@@ -65,7 +62,7 @@ struct Artifact {
 };
 
 Result<Artifact> read_artifact(const std::filesystem::path& path) {
-  auto bytes = read_file(path, "artifact");
+  auto bytes = read_kept_file(path, "artifact");
   if (!bytes) return tl::unexpected(bytes.error());
   const Hash32 hash = sha256(as_bytes(*bytes));
   return Artifact{.bytes = std::move(*bytes), .hash = hash};
@@ -370,7 +367,7 @@ Result<void> write_round_artifacts(const std::filesystem::path& run_dir, const R
     }
     manifest["receipts"].push_back(std::move(receipt));
   }
-  FLYWHEEL_TRY(internal::write_atomically(tmp / "manifest.json", manifest.dump(2) + "\n"));
+  FLYWHEEL_TRY(write_atomically(tmp / "manifest.json", manifest.dump(2) + "\n"));
   std::filesystem::remove_all(dir, ec);
   std::filesystem::rename(tmp, dir, ec);
   if (ec) return fail(Errc::io, "cannot rename " + tmp.string() + " to " + dir.string() + ": " + ec.message());
@@ -530,7 +527,7 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
     doc["rounds"].push_back(std::move(j));
   }
   report.output = options.output.empty() ? run_dir / ("attribution-" + method_text + ".json") : options.output;
-  FLYWHEEL_TRY(internal::write_atomically(report.output, doc.dump(2) + "\n"));
+  FLYWHEEL_TRY(write_atomically(report.output, doc.dump(2) + "\n"));
   return report;
 }
 

@@ -16,6 +16,7 @@
 
 #include "attribution/estimator.hpp"
 #include "attribution/shapley.hpp"
+#include "common/file_io.hpp"
 #include "common/keccak.hpp"
 
 namespace flywheel::fedtrain {
@@ -463,12 +464,9 @@ Result<SimulationConfig> parse_simulation_config(std::string_view json_text) {
 }
 
 Result<SimulationConfig> load_simulation_config(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail(Errc::io, "cannot read configuration file " + file.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return fail(Errc::io, "error reading configuration file " + file.string());
-  auto config = parse_simulation_config(text.str());
+  auto text = read_file(file, "configuration file");
+  if (!text) return fail(Errc::io, text.error().message);  // missing or unreadable: io, as documented
+  auto config = parse_simulation_config(*text);
   if (!config) return tl::unexpected(with_context(config.error(), file.string()));
   return config;
 }

@@ -28,6 +28,7 @@
 #include "attribution/shapley.hpp"
 #include "attribution/shares.hpp"
 #include "common/eip712.hpp"
+#include "common/file_io.hpp"
 #include "common/keccak.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/attribution_replay.hpp"
@@ -69,7 +70,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-using internal::write_atomically;
 
 // A sample of `count` of the indices 0..n-1 (internal::sample_sorted).
 std::vector<std::size_t> sample_indices(std::size_t n, std::size_t count, std::uint64_t seed) {
@@ -590,11 +590,9 @@ class Simulation {
       say("resume: no checkpoint in %s; starting at round 1", (out_dir_ / "checkpoint").string().c_str());
       return false;
     }
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (!in) return fail(Errc::io, "cannot read " + file.string());
-    const std::string bytes = buffer.str();
+    auto read = read_file(file, "checkpoint");
+    if (!read) return tl::unexpected(read.error());
+    const std::string bytes = std::move(*read);
     const auto corrupt = [&](const std::string& why) {
       return fail(Errc::data, "checkpoint " + file.string() + " is corrupt (" + why +
                                   "); delete it to start over");

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/file_io.hpp"
 #include "common/keccak.hpp"
 
 namespace flywheel::fedtrain {
@@ -170,11 +171,9 @@ Result<DeploymentJob> parse_deployment_job(std::string_view json_text) {
 }
 
 Result<DeploymentJob> load_deployment_job(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) return fail(Errc::io, "cannot read job file " + file.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  auto job = parse_deployment_job(text.str());
+  auto text = read_file(file, "job file");
+  if (!text) return fail(Errc::io, text.error().message);  // missing or unreadable: io, as documented
+  auto job = parse_deployment_job(*text);
   if (!job) return tl::unexpected(with_context(job.error(), file.string()));
   return job;
 }

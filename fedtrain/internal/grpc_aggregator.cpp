@@ -31,6 +31,7 @@
 #include "attribution/merkle.hpp"
 #include "attribution/shares.hpp"
 #include "common/eip712.hpp"
+#include "common/file_io.hpp"
 #include "common/keccak.hpp"
 #include "common/sha256.hpp"
 #include "fedtrain/aggregator.hpp"
@@ -129,30 +130,6 @@ std::optional<FixedBytes<N>> fixed(const std::string& s) {
   FixedBytes<N> out;
   std::memcpy(out.bytes.data(), s.data(), N);
   return out;
-}
-
-Result<void> write_atomically(const std::filesystem::path& path, std::string_view bytes) {
-  auto tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return fail(Errc::io, "cannot write " + tmp.string());
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) return fail(Errc::io, "error writing " + tmp.string() + " (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return fail(Errc::io, "cannot rename " + tmp.string() + ": " + ec.message());
-  return {};
-}
-
-Result<std::string> read_whole(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Errc::io, "cannot read " + path.string());
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::string_view floats_bytes(const std::vector<float>& v) {
@@ -320,7 +297,7 @@ struct Aggregator::State {
   Result<bool> load_checkpoint() {
     const auto dir = out_dir / "checkpoint";
     if (!std::filesystem::exists(dir / "state.json")) return false;
-    auto text = read_whole(dir / "state.json");
+    auto text = read_file(dir / "state.json");
     if (!text) return tl::unexpected(text.error());
     try {
       const Json state = Json::parse(*text);
@@ -331,11 +308,11 @@ struct Aggregator::State {
       }
       round = state.at("round").get<std::uint64_t>();
       const std::string tag = std::to_string(round);
-      auto model = read_whole(dir / ("model-" + tag + ".bin"));
+      auto model = read_file(dir / ("model-" + tag + ".bin"));
       if (!model) return tl::unexpected(model.error());
       auto weights = floats_from(*model);
       if (!weights || weights->size() != parameters) return fail(Errc::data, "checkpoint model has the wrong size");
-      auto strat = read_whole(dir / ("strategy-" + tag + ".bin"));
+      auto strat = read_file(dir / ("strategy-" + tag + ".bin"));
       if (!strat) return tl::unexpected(strat.error());
       auto strategy_state = floats_from(*strat);
       if (!strategy_state) return tl::unexpected(strategy_state.error());
@@ -1157,15 +1134,15 @@ Result<std::unique_ptr<Aggregator>> Aggregator::start(const DeploymentJob& job, 
   const auto& tls = job.deployment.tls;
   if (tls.cert || tls.key) {
     if (!tls.cert || !tls.key) return fail(Errc::config, "deployment.tls needs both cert and key");
-    auto cert = read_whole(*tls.cert);
+    auto cert = read_file(*tls.cert, "TLS file");
     if (!cert) return tl::unexpected(cert.error());
-    auto pkey = read_whole(*tls.key);
+    auto pkey = read_file(*tls.key, "TLS file");
     if (!pkey) return tl::unexpected(pkey.error());
     grpc::SslServerCredentialsOptions ssl(tls.require_client_cert
                                               ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
                                               : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
     if (tls.ca) {
-      auto ca = read_whole(*tls.ca);
+      auto ca = read_file(*tls.ca, "TLS file");
       if (!ca) return tl::unexpected(ca.error());
       ssl.pem_root_certs = *ca;
     } else if (tls.require_client_cert) {

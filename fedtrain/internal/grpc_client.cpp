@@ -29,6 +29,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/file_io.hpp"
 #include "common/keccak.hpp"
 #include "common/sha256.hpp"
 #include "fedtrain/transport.hpp"
@@ -42,13 +43,6 @@ namespace pb = ::flywheel::v1;
 std::string to_string_bytes(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 Bytes to_bytes(const std::string& s) { return {s.begin(), s.end()}; }
 
-Result<std::string> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Errc::io, "cannot read TLS file " + path.string());
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 template <std::size_t N>
 FixedBytes<N> fixed(const std::string& s) {
@@ -282,13 +276,13 @@ Result<TransportClient> TransportClient::connect(const std::string& target, cons
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   if (tls.ca) {
     grpc::SslCredentialsOptions options;
-    auto ca = read_file(*tls.ca);
+    auto ca = read_file(*tls.ca, "TLS file");
     if (!ca) return tl::unexpected(ca.error());
     options.pem_root_certs = *ca;
     if (tls.client_cert && tls.client_key) {
-      auto cert = read_file(*tls.client_cert);
+      auto cert = read_file(*tls.client_cert, "TLS file");
       if (!cert) return tl::unexpected(cert.error());
-      auto key = read_file(*tls.client_key);
+      auto key = read_file(*tls.client_key, "TLS file");
       if (!key) return tl::unexpected(key.error());
       options.pem_cert_chain = *cert;
       options.pem_private_key = *key;

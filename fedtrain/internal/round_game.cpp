@@ -20,22 +20,6 @@
 
 namespace flywheel::fedtrain::internal {
 
-Result<void> write_atomically(const std::filesystem::path& path, std::string_view bytes) {
-  auto tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return fail(Errc::io, "cannot write " + tmp.string());
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) return fail(Errc::io, "error writing " + tmp.string() + " (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return fail(Errc::io, "cannot rename " + tmp.string() + " to " + path.string() + ": " + ec.message());
-  return {};
-}
-
 std::uint64_t attribution_seed(const SimulationConfig& config, std::uint64_t round,
                                const Hash32& start_hash, std::span<const Address> participants) {
   if (!config.attribution.seed) return attribution::round_seed(round, start_hash, participants);

@@ -5,7 +5,7 @@
 //! The per-round attribution game shared by the simulation and the replay (`flywheel attribute`):
 //! U_t(S) = metric on the validation set of strategy.propose(w_t, {Δ_i : i ∈ S}), U_t(∅) = metric
 //! of w_t (FedSV, Wang et al. 2020; GTG-Shapley, Liu et al. 2022), estimated by attribution's
-//! estimators; plus the atomic file writes both sides need. The data split is internal/job_data.hpp.
+//! estimators. The data split is internal/job_data.hpp; file writes are common/file_io.hpp.
 
 #include <cstddef>
 #include <cstdint>
@@ -26,9 +26,6 @@
 
 namespace flywheel::fedtrain::internal {
 
-
-//! Writes `bytes` to `path` via a sibling .tmp file and a rename. Errc::io on failure.
-Result<void> write_atomically(const std::filesystem::path& path, std::string_view bytes);
 
 //! The estimator seed of round `round`: attribution::round_seed(round, start_hash, participants)
 //! by default; with attribution.seed set, attribution::round_seed(seed ‖ round), both 8 bytes
