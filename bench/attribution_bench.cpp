@@ -51,6 +51,7 @@
 #include <zlib.h>
 
 #include "attribution/estimator.hpp"
+#include "common/random.hpp"
 #include "fedtrain/attribution_replay.hpp"
 #include "fedtrain/coalition_model.hpp"
 #include "fedtrain/config.hpp"
@@ -71,12 +72,7 @@ double seconds_since(Clock::time_point start) {
 // A tiny portable RNG for building the games (SplitMix64).
 struct Rng {
   std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
+  std::uint64_t next() { return flywheel::splitmix64_next(state); }
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   std::size_t below(std::size_t n) { return static_cast<std::size_t>(uniform() * static_cast<double>(n)); }
   template <class T>

@@ -13,15 +13,11 @@
 #include <cstdint>
 #include <span>
 
+#include "common/random.hpp"
+
 namespace flywheel::attribution::internal {
 
-//! One SplitMix64 step: advances `state` and returns the next output.
-inline std::uint64_t splitmix64_next(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+using flywheel::splitmix64_next;  // common/random.hpp
 
 //! xoshiro256**: 256-bit state, period 2^256 − 1, seeded from one 64-bit value via SplitMix64.
 class Xoshiro256 {

@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/random.hpp"
+
 namespace flywheel::fedtrain::internal {
 
 using Rng = std::mt19937_64;
@@ -35,13 +37,7 @@ inline constexpr std::uint64_t kTrainStream = 5;       //!< {5, round, i}: parti
 inline constexpr std::uint64_t kSampleStream = 6;      //!< {6, round}: which participants a round selects
 inline constexpr std::uint64_t kEvaluateStream = 7;    //!< {7, round}: which participants evaluate the new model
 
-//! One splitmix64 step: a bijective 64-bit mixer.
-inline std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
+using flywheel::splitmix64;  // common/random.hpp
 
 //! A seed derived from a base seed and a path of small integers (e.g. round, participant), so each
 //! stream of randomness is independent of the order in which streams are used.
