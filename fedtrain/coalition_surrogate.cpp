@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "fedtrain/coalition_model.hpp"
-#include "fedtrain/internal/thread_pool.hpp"
+#include "common/thread_pool.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -155,7 +155,7 @@ Result<std::vector<double>> logit_mixture_game(const CoalitionModels& models, bo
     for (std::size_t j = i + 1; j < n; ++j) coalitions.push_back({i, j});
   }
   std::vector<Result<std::vector<float>>> logits(coalitions.size(), std::vector<float>{});
-  internal::ThreadPool pool(threads);
+  ThreadPool pool(threads, ThreadPool::Caller::waits);
   pool.run(coalitions.size(), [&](std::size_t i) { logits[i] = models.logits(coalitions[i]); });
   for (auto& l : logits) {
     if (!l) return tl::unexpected(l.error());

@@ -29,6 +29,7 @@
 #include "attribution/shares.hpp"
 #include "common/eip712.hpp"
 #include "common/file_io.hpp"
+#include "common/thread_pool.hpp"
 #include "common/keccak.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/attribution_replay.hpp"
@@ -37,7 +38,6 @@
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/internal/round_game.hpp"
 #include "fedtrain/internal/round_report.hpp"
-#include "fedtrain/internal/thread_pool.hpp"
 #include "fedtrain/model.hpp"
 #include "fedtrain/partition.hpp"
 #include "fedtrain/strategy.hpp"
@@ -207,7 +207,7 @@ class Simulation {
         progress_(options.quiet ? nullptr : (options.progress ? options.progress : &std::cerr)),
         threads_(options.threads > 0 ? options.threads
                                      : std::max(1U, std::thread::hardware_concurrency())),
-        pool_(threads_) {}
+        pool_(threads_, ThreadPool::Caller::waits) {}
 
   Result<JobSummary> run() {
     auto strategy = make_strategy(config_.strategy);
@@ -683,7 +683,7 @@ class Simulation {
   SimulationOptions options_;
   std::ostream* progress_;
   std::size_t threads_;
-  internal::ThreadPool pool_;
+  ThreadPool pool_;  // workers keep their libtorch buffers for the whole job
   std::unique_ptr<Strategy> strategy_;
   attribution::Method method_ = attribution::Method::exact;
   eip712::Domain receipt_domain_{.name = "Flywheel", .version = "1", .chain_id = kReceiptChainId,

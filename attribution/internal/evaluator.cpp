@@ -10,72 +10,6 @@
 
 namespace flywheel::attribution::internal {
 
-ThreadPool::ThreadPool(std::size_t threads) {
-  const std::size_t workers = threads > 1 ? threads - 1 : 0;
-  workers_.reserve(workers);
-  for (std::size_t i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
-}
-
-ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  for (auto& t : workers_) t.join();
-}
-
-void ThreadPool::drain(const std::function<void(std::size_t)>& task, std::size_t count) {
-  std::unique_lock lock(mutex_);
-  while (next_ < count) {
-    const std::size_t index = next_++;
-    lock.unlock();
-    task(index);
-    lock.lock();
-  }
-}
-
-void ThreadPool::run(std::size_t count, const std::function<void(std::size_t)>& task) {
-  if (count == 0) return;
-  if (workers_.empty() || count == 1) {
-    for (std::size_t i = 0; i < count; ++i) task(i);
-    return;
-  }
-  {
-    std::lock_guard lock(mutex_);
-    task_ = &task;
-    count_ = count;
-    next_ = 0;
-    ++generation_;
-  }
-  wake_.notify_all();
-  drain(task, count);
-  std::unique_lock lock(mutex_);
-  // Workers that picked up this generation hold `active_`; wait until they have all left it.
-  done_.wait(lock, [this] { return active_ == 0; });
-  task_ = nullptr;
-}
-
-void ThreadPool::work() {
-  std::size_t seen = 0;
-  std::unique_lock lock(mutex_);
-  for (;;) {
-    wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-    if (stopping_) return;
-    seen = generation_;
-    const auto* task = task_;
-    const std::size_t count = count_;
-    ++active_;
-    while (next_ < count) {
-      const std::size_t index = next_++;
-      lock.unlock();
-      (*task)(index);
-      lock.lock();
-    }
-    if (--active_ == 0) done_.notify_all();
-  }
-}
-
 const double* CoalitionCache::find(Coalition coalition) const {
   std::lock_guard lock(mutex_);
   auto it = values_.find(coalition);
@@ -94,10 +28,10 @@ std::size_t CoalitionCache::size() const {
 }
 
 Evaluator::Evaluator(const CheckedUtility& utility, std::size_t threads)
-    : utility_(&utility), threads_(threads), pool_(threads) {}
+    : utility_(&utility), threads_(threads), pool_(threads, ThreadPool::Caller::helps) {}
 
 Evaluator::Evaluator(const BatchUtility& utility, std::size_t threads)
-    : batch_(&utility), threads_(threads), pool_(threads) {}
+    : batch_(&utility), threads_(threads), pool_(threads, ThreadPool::Caller::helps) {}
 
 Result<void> Evaluator::evaluate(std::span<const Coalition> batch) {
   std::vector<Coalition> missing;

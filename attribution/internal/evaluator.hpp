@@ -17,38 +17,9 @@
 #include <vector>
 
 #include "attribution/estimator.hpp"
+#include "common/thread_pool.hpp"
 
 namespace flywheel::attribution::internal {
-
-//! A fixed set of worker threads running index-parallel loops; the calling thread helps. With one
-//! thread, tasks run inline on the caller.
-class ThreadPool {
- public:
-  //! `threads` ≥ 1 threads take part in each run (the caller plus threads − 1 workers).
-  explicit ThreadPool(std::size_t threads);
-  ~ThreadPool();
-  ThreadPool(const ThreadPool&) = delete;
-  ThreadPool& operator=(const ThreadPool&) = delete;
-
-  //! Runs task(i) for every i in [0, count) and returns when all have finished. `task` must not
-  //! throw. Not reentrant.
-  void run(std::size_t count, const std::function<void(std::size_t)>& task);
-
- private:
-  void work();
-  void drain(const std::function<void(std::size_t)>& task, std::size_t count);
-
-  std::vector<std::thread> workers_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable done_;
-  const std::function<void(std::size_t)>* task_ = nullptr;
-  std::size_t count_ = 0;
-  std::size_t next_ = 0;
-  std::size_t active_ = 0;
-  std::size_t generation_ = 0;
-  bool stopping_ = false;
-};
 
 //! Thread-safe memo of U(S).
 class CoalitionCache {
