@@ -19,8 +19,8 @@
 #include <nlohmann/json.hpp>
 
 #include "attribution/merkle.hpp"
-#include "common/keccak.hpp"
 #include "common/file_io.hpp"
+#include "common/keccak.hpp"
 #include "common/sha256.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/internal/job_data.hpp"
@@ -35,14 +35,15 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// A file the run kept; a missing one is an io error that says how runs keep them.
 Result<std::string> read_kept_file(const std::filesystem::path& path, const char* what) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
+  auto text = read_file(path, what);
+  if (!text && text.error().code == Errc::not_found) {
     return fail(Errc::io, std::string(what) + " " + path.string() +
                               " is missing; recomputation needs the artifacts a run writes with "
                               "attribution.keep_artifacts true (the default)");
   }
-  return flywheel::read_file(path, what);
+  return text;
 }
 
 Result<Json> read_json(const std::filesystem::path& path, const char* what) {

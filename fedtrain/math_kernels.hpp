@@ -26,9 +26,9 @@
 //!
 //! Usage, first thing in main():
 //!
-//!   auto kernels = flywheel::fedtrain::pin_math_kernels();
+//!   const auto& kernels = flywheel::fedtrain::pin_math_kernels();
 //!   if (!kernels) { std::cerr << kernels.error().message << "\n"; return 1; }
-//!   std::cerr << kernels->summary() << "\n";  // "avx2 kernels: OpenBLAS Haswell, oneDNN avx2, ..."
+//!   kernels->family;  // KernelFamily::avx2 on this CPU; runs record kernel_family_name()
 //!
 //! fedtrain's own entry points (train_local, evaluate, CoalitionModels) call it too, so a program
 //! that forgets still runs pinned; a library that ran before the pin (oneDNN or ATen used directly
@@ -56,10 +56,6 @@ struct MathKernels {
   std::string blas_core;   //!< OpenBLAS's core name in use, e.g. "Haswell"
   std::string onednn_isa;  //!< oneDNN's ISA cap, e.g. "avx2"; "none" without oneDNN
   std::string aten;        //!< ATen's CPU capability, e.g. "avx2"
-
-  //! One line for logs, e.g. "avx2 kernels: OpenBLAS Haswell, oneDNN avx2 (strict fp32), ATen
-  //! avx2, 1 thread per call".
-  std::string summary() const;
 };
 
 //! Pins OpenBLAS, oneDNN, ATen and OpenMP as described above. The first call does the work and

@@ -29,9 +29,9 @@
 #include "attribution/shares.hpp"
 #include "common/eip712.hpp"
 #include "common/file_io.hpp"
-#include "common/thread_pool.hpp"
 #include "common/keccak.hpp"
 #include "common/keys.hpp"
+#include "common/thread_pool.hpp"
 #include "fedtrain/attribution_replay.hpp"
 #include "fedtrain/dataset.hpp"
 #include "fedtrain/internal/job_data.hpp"
@@ -69,7 +69,6 @@ constexpr const char* kCsvHeader =
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-
 
 // A sample of `count` of the indices 0..n-1 (internal::sample_sorted).
 std::vector<std::size_t> sample_indices(std::size_t n, std::size_t count, std::uint64_t seed) {

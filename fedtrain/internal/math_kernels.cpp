@@ -152,11 +152,6 @@ std::string_view to_string(KernelFamily family) {
   return family == KernelFamily::avx2 ? "avx2" : "baseline";
 }
 
-std::string MathKernels::summary() const {
-  return std::string(to_string(family)) + " kernels: OpenBLAS " + blas_core + ", oneDNN " + onednn_isa +
-         " (strict fp32), ATen " + aten + ", 1 thread per call";
-}
-
 const Result<MathKernels>& pin_math_kernels() {
   static const Result<MathKernels> pinned = pin();
   return pinned;

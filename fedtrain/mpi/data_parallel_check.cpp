@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,28 @@ int ranks_agree(fed::DataParallelGroup& group, const std::vector<float>& values)
   return agree[0] == static_cast<float>(group.size()) ? 1 : 0;
 }
 
+// Trains data-parallel on every rank and checks that the ranks hold the same bits (a disagreement
+// sets `status` to 1, naming `what`); nullopt on an error.
+std::optional<fed::LocalResult> train_on_every_rank(fed::DataParallelGroup& group, const fed::ModelConfig& model,
+                                                    std::span<const float> global, const fed::Dataset& data,
+                                                    std::span<const std::size_t> indices,
+                                                    const fed::TrainConfig& config, const std::string& what,
+                                                    int& status) {
+  auto parallel = fed::train_local(model, global, data, indices, config, {}, &group);
+  if (!parallel) {
+    std::fprintf(stderr, "rank %zu: data-parallel %s: %s\n", group.rank(), what.c_str(),
+                 parallel.error().to_string().c_str());
+    return std::nullopt;
+  }
+  const int agree = ranks_agree(group, parallel->update);
+  if (agree < 0) return std::nullopt;
+  if (agree == 0) {
+    if (group.rank() == 0) std::printf("%s: ranks disagree on %s\n", model.name.c_str(), what.c_str());
+    status = 1;
+  }
+  return std::move(*parallel);
+}
+
 int check(fed::DataParallelGroup& group, const fed::Dataset& data, const fed::ModelConfig& model) {
   const bool root = group.rank() == 0;
   // 997 samples: batches of 32 leave a last batch of 5, which three or more ranks split unevenly.
@@ -83,17 +106,9 @@ int check(fed::DataParallelGroup& group, const fed::Dataset& data, const fed::Mo
   for (std::size_t begin = 0; begin < indices.size(); begin += one_step.batch_size) {
     const std::size_t end = std::min(indices.size(), begin + one_step.batch_size);
     const std::span<const std::size_t> batch(indices.data() + begin, end - begin);
-    auto parallel = fed::train_local(model, w, data, batch, one_step, {}, &group);
-    if (!parallel) {
-      std::fprintf(stderr, "rank %zu: data-parallel step: %s\n", group.rank(), parallel.error().to_string().c_str());
-      return 2;
-    }
-    const int agree = ranks_agree(group, parallel->update);
-    if (agree < 0) return 2;
-    if (agree == 0) {
-      if (root) std::printf("%s: ranks disagree on step %zu\n", model.name.c_str(), steps + 1);
-      status = 1;
-    }
+    auto parallel =
+        train_on_every_rank(group, model, w, data, batch, one_step, "step " + std::to_string(steps + 1), status);
+    if (!parallel) return 2;
     if (root) {
       auto single = fed::train_local(model, w, data, batch, one_step);
       if (!single) {
@@ -114,17 +129,8 @@ int check(fed::DataParallelGroup& group, const fed::Dataset& data, const fed::Mo
 
   // 2. The whole run (2 epochs, momentum, FedProx): ranks agree bit for bit; the loss agrees with
   //    one process's.
-  auto parallel = fed::train_local(model, *global, data, indices, config, {}, &group);
-  if (!parallel) {
-    std::fprintf(stderr, "rank %zu: data-parallel training: %s\n", group.rank(), parallel.error().to_string().c_str());
-    return 2;
-  }
-  const int agree = ranks_agree(group, parallel->update);
-  if (agree < 0) return 2;
-  if (agree == 0) {
-    if (root) std::printf("%s: ranks disagree on the update\n", model.name.c_str());
-    status = 1;
-  }
+  auto parallel = train_on_every_rank(group, model, *global, data, indices, config, "the 2-epoch update", status);
+  if (!parallel) return 2;
   if (root) {
     auto single = fed::train_local(model, *global, data, indices, config);
     if (!single) {
