@@ -9,6 +9,10 @@
 #include "chain-bridge/outbox.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <string_view>
+#include <system_error>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -102,6 +106,20 @@ Result<OutboxEntry> read_entry(const Statement& row) {
 }
 
 bool is_transient(Errc code) { return code == Errc::rpc || code == Errc::timeout; }
+
+// True when `error` is the ledger's RoundOutOfOrder(expected, got) revert, as the signer decodes
+// it ("RoundOutOfOrder(2, 1)"), with expected > `round`: the round is taken, by a transaction
+// that may not be in the latest block yet.
+bool ledger_expects_a_later_round(const Error& error, std::uint64_t round) {
+  constexpr std::string_view kName = "RoundOutOfOrder(";
+  const auto at = error.message.find(kName);
+  if (at == std::string::npos) return false;
+  std::uint64_t expected = 0;
+  const char* first = error.message.data() + at + kName.size();
+  const char* last = error.message.data() + error.message.size();
+  const auto parsed = std::from_chars(first, last, expected);
+  return parsed.ec == std::errc() && expected > round;
+}
 
 // What the chain says about one round.
 struct ChainRound {
@@ -261,10 +279,21 @@ struct RoundOutbox::Impl {
   }
 
   // Marks `e` failed with `error` unless the chain shows the round landed anyway (a racing
-  // bridge makes our transaction revert with RoundOutOfOrder); returns the outcome.
+  // bridge makes our transaction revert with RoundOutOfOrder); returns the outcome. The racing
+  // transaction may still be pending when ours is estimated against the pending state, while
+  // roundRoot reads the latest block: when the revert says the ledger already expects a later
+  // round, wait (up to receipt_timeout) for that transaction to be mined before judging.
   Result<void> settle_rejection(OutboxEntry& e, const Error& error, FlushReport& report) {
     auto settled = settle_from_chain(e, report);
     if (!settled) return tl::unexpected(settled.error());
+    if (!*settled && ledger_expects_a_later_round(error, e.record.round)) {
+      const auto until = std::chrono::steady_clock::now() + options.receipt_timeout;
+      while (!*settled && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(signer->options().poll_interval);
+        settled = settle_from_chain(e, report);
+        if (!settled) return tl::unexpected(settled.error());
+      }
+    }
     if (*settled) return {};
     e.state = OutboxState::failed;
     e.last_error = error.message;
