@@ -107,6 +107,14 @@ class Section {
     return {};
   }
 
+  Result<void> read_bool(const char* key, bool& out) const {
+    const Json* value = find(key);
+    if (value == nullptr) return {};
+    if (!value->is_boolean()) return fail(Errc::config, name(key) + " must be true or false, got " + value->dump());
+    out = value->get<bool>();
+    return {};
+  }
+
   // A string restricted to `choices`.
   Result<void> read_choice(const char* key, std::string& out,
                            std::initializer_list<const char*> choices) const {
@@ -243,7 +251,7 @@ Result<SimulationConfig> parse_object(const Json& root) {
   // training
   auto training = top.child("training");
   if (!training) return tl::unexpected(training.error());
-  FLYWHEEL_TRY(training->only({"local_epochs", "batch_size", "learning_rate", "momentum"}));
+  FLYWHEEL_TRY(training->only({"local_epochs", "batch_size", "learning_rate", "momentum", "measure_compute_time"}));
   FLYWHEEL_TRY(training->read_size("local_epochs", config.training.local_epochs, 1));
   FLYWHEEL_TRY(training->read_size("batch_size", config.training.batch_size, 1));
   FLYWHEEL_TRY(training->read_number("learning_rate", config.training.learning_rate));
@@ -251,6 +259,7 @@ Result<SimulationConfig> parse_object(const Json& root) {
     return fail(Errc::config, "training.learning_rate must be > 0");
   }
   FLYWHEEL_TRY(training->read_number("momentum", config.training.momentum));
+  FLYWHEEL_TRY(training->read_bool("measure_compute_time", config.measure_compute_time));
   if (!(config.training.momentum >= 0 && config.training.momentum < 1)) {
     return fail(Errc::config, "training.momentum must lie in [0, 1)");
   }
@@ -315,12 +324,7 @@ Result<SimulationConfig> parse_object(const Json& root) {
     FLYWHEEL_TRY(attribution->read_uint("seed", seed));
     config.attribution.seed = seed;
   }
-  if (const Json* keep = attribution->find("keep_artifacts")) {
-    if (!keep->is_boolean()) {
-      return fail(Errc::config, "attribution.keep_artifacts must be true or false, got " + keep->dump());
-    }
-    config.attribution.keep_artifacts = keep->get<bool>();
-  }
+  FLYWHEEL_TRY(attribution->read_bool("keep_artifacts", config.attribution.keep_artifacts));
   std::string utility = "accuracy";
   FLYWHEEL_TRY(attribution->read_choice("utility", utility, {"accuracy", "negative-loss"}));
   config.attribution.utility =
@@ -560,6 +564,13 @@ std::string canonical_config_json(const SimulationConfig& config) {
   }
   if (config.attribution.seed) doc["attribution"]["seed"] = *config.attribution.seed;
   doc["shares"] = {{"total", std::to_string(config.total_shares)}};
+  // Likewise only when they differ from a simulation's defaults.
+  if (config.measure_compute_time) doc["training"]["measure_compute_time"] = true;
+  if (config.receipt_domain != SimulationConfig{}.receipt_domain) {
+    const auto& d = config.receipt_domain;
+    doc["receipt_domain"] = {{"name", d.name}, {"version", d.version}, {"chain_id", d.chain_id},
+                             {"verifying_contract", d.verifying_contract ? d.verifying_contract->hex() : ""}};
+  }
   return doc.dump();  // nlohmann::json sorts object keys: canonical
 }
 

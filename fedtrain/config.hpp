@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/eip712.hpp"
 #include "common/keys.hpp"
 #include "common/result.hpp"
 #include "fedtrain/dataset.hpp"
@@ -113,6 +114,17 @@ struct SimulationConfig {
   } attribution;
 
   std::uint64_t total_shares = 1'000'000'000'000'000'000ULL;  //!< shares.total, > 0, fits 64 bits
+
+  //! training.measure_compute_time (default false): receipts carry each update's measured local
+  //! training time in computeMillis. Off, they carry 0, so that a round's receipts, and with them
+  //! its attribution root, depend only on the job, its data and its keys: a simulated and a
+  //! deployed run of the job record the same roots.
+  bool measure_compute_time = false;
+
+  //! The EIP-712 domain receipts are signed under: a deployment job's deployment.chain_id and
+  //! verifying_contract (parse_deployment_job sets it); anvil's chain id 31337 and no contract for
+  //! a simulation config.
+  eip712::Domain receipt_domain{.chain_id = 31337, .verifying_contract = std::nullopt};
 
   std::string chain_json = "{}";      //!< the "chain" section as compact JSON text
 };

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <numeric>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -132,24 +133,36 @@ class Participant {
     *progress_ << line << '\n' << std::flush;
   }
 
+  // Joins, retrying while the aggregator cannot be reached (it may be starting or restarting),
+  // with a "retrying" line at the first failure and every 10 s; errors that retrying cannot cure
+  // (a refused join, a TLS mismatch, an address that does not resolve or is not an aggregator)
+  // end the run at once.
   Result<void> join_with_backoff() {
     double backoff = 0.1;
     const auto start = Steady::now();
+    auto next_line = start;
     while (true) {
       auto joined = client_->join(job_.config.job.name, key_);
       if (joined && joined->status == TransportStatus::ok) {
         domain_ = joined->domain;
         aggregator_ = joined->aggregator;
+        if (next_line != start) say("participant %zu: joined the aggregator", index_);
         return {};
       }
       if (joined) {
         return fail(Errc::crypto, "the aggregator refused the join: " +
                                       std::string(transport_status_name(joined->status)) + ": " + joined->message);
       }
-      // A TLS mismatch fails the same way on every try (TransportClient says so with Errc::crypto).
-      if (joined.error().code == Errc::crypto) return tl::unexpected(joined.error());
-      if (std::chrono::duration<double>(Steady::now() - start).count() > options_.give_up_s) {
-        return fail(Errc::rpc, "cannot reach the aggregator: " + joined.error().message);
+      if (joined.error().code != Errc::rpc) return tl::unexpected(joined.error());
+      const double waited = std::chrono::duration<double>(Steady::now() - start).count();
+      if (waited > options_.give_up_s) {
+        return fail(Errc::rpc, "gave up after " + std::to_string(static_cast<long long>(waited)) +
+                                   " s: cannot reach the aggregator: " + joined.error().message);
+      }
+      if (Steady::now() >= next_line) {
+        say("participant %zu: cannot reach the aggregator (%s); retrying for up to %.0f s more", index_,
+            joined.error().message.c_str(), options_.give_up_s - waited);
+        next_line = Steady::now() + std::chrono::seconds(10);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(backoff * 1000)));
       backoff = std::min(backoff * 2, options_.max_backoff_s);
@@ -221,7 +234,9 @@ class Participant {
         .update_hash = {},
         .samples = local->samples,
         .compute_units = local->samples * training.local_epochs,
-        .compute_millis = static_cast<std::uint64_t>(local->seconds * 1000)};
+        // Measured time only where the job asks for it: otherwise 0, so the round's root does not
+        // depend on this machine's speed (SimulationConfig::measure_compute_time).
+        .compute_millis = job_.config.measure_compute_time ? static_cast<std::uint64_t>(local->seconds * 1000) : 0};
     UpdateSubmission submission{
         .receipt = receipt,
         .signature = {},
@@ -244,17 +259,27 @@ class Participant {
     if (!signer || *signer != aggregator_ || outcome->ack.receipt_digest != digest) {
       return fail(Errc::crypto, "the aggregator's ack does not verify against its address and our receipt");
     }
-    ++report_.updates_accepted;
+    // A round accepted before can come again when the aggregator restarted before it recorded
+    // the round: it is redone, and counted once.
+    const bool again = !accepted_rounds_.insert(plan.round).second;
+    if (!again) ++report_.updates_accepted;
     if (acks_.is_open()) {
       nlohmann::json line{{"round", plan.round},
                           {"receipt_digest", digest.hex()},
                           {"ack_signature", to_hex(outcome->ack_signature)},
                           {"accepted_at_millis", outcome->ack.accepted_at_millis}};
+      if (again) line["replaces_earlier_ack"] = true;
       acks_ << line.dump() << '\n' << std::flush;
     }
-    say("participant %zu: round %llu update accepted (%llu samples, loss %.4f)", index_,
-        static_cast<unsigned long long>(plan.round), static_cast<unsigned long long>(local->samples),
-        local->mean_loss);
+    if (again) {
+      say("participant %zu: round %llu update accepted again (the aggregator restarted before recording the "
+          "round and redid it; this ack replaces the earlier one)",
+          index_, static_cast<unsigned long long>(plan.round));
+    } else {
+      say("participant %zu: round %llu update accepted (%llu samples, loss %.4f)", index_,
+          static_cast<unsigned long long>(plan.round), static_cast<unsigned long long>(local->samples),
+          local->mean_loss);
+    }
     return {};
   }
 
@@ -268,6 +293,7 @@ class Participant {
   eip712::Domain domain_;
   Address aggregator_;
   std::uint64_t last_pushed_ = 0;
+  std::set<std::uint64_t> accepted_rounds_;
   std::atomic<bool> hanging_ = false;
   ParticipantReport report_;
   std::ofstream acks_;

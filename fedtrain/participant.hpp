@@ -42,15 +42,18 @@ struct ParticipantOptions {
 
 //! What a participant did.
 struct ParticipantReport {
-  std::uint64_t updates_accepted = 0;
+  std::uint64_t updates_accepted = 0;  //!< rounds whose update was accepted (a redone round counts once)
   std::uint64_t updates_refused = 0;
   std::uint64_t rejoins = 0;
 };
 
-//! Runs until the aggregator says the job is done. Errc::config when the key is not on the
-//! allowlist; Errc::data when the data cannot be loaded or split; Errc::rpc after give_up_s
-//! without reaching the aggregator; Errc::crypto when the aggregator refuses the join (status and
-//! message in the text) or its ack does not verify.
+//! Runs until the aggregator says the job is done. While the aggregator cannot be reached it
+//! retries, saying so ("cannot reach the aggregator (why); retrying for up to N s more") at once
+//! and every 10 s. Errc::config when the key is not on the allowlist, or at once when the
+//! aggregator's address does not resolve or answers but is not a Flywheel aggregator (e.g. an HTTP
+//! server); Errc::data when the data cannot be loaded or split; Errc::rpc after give_up_s without
+//! reaching the aggregator; Errc::crypto when the aggregator refuses the join (status and message
+//! in the text), a TLS setting cannot match, or its ack does not verify.
 Result<ParticipantReport> run_participant(const DeploymentJob& job, const PrivateKey& key,
                                           const ParticipantOptions& options = {});
 

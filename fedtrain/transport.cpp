@@ -167,6 +167,7 @@ Result<DeploymentJob> parse_deployment_job(std::string_view json_text) {
   if (!participants.contains("profiles")) participants["profiles"] = Json::object();
   auto job = parse_simulation_config(root.dump());
   if (!job) return tl::unexpected(job.error());
+  job->receipt_domain = deployment->domain();
   return DeploymentJob{.config = std::move(*job), .deployment = std::move(*deployment)};
 }
 

@@ -39,9 +39,9 @@
 #include "fedtrain/dataset.hpp"
 #include "fedtrain/internal/job_data.hpp"
 #include "fedtrain/internal/random.hpp"
-#include "fedtrain/internal/round_game.hpp"
-#include "fedtrain/internal/round_report.hpp"
 #include "fedtrain/model.hpp"
+#include "fedtrain/profile.hpp"
+#include "fedtrain/round/pipeline.hpp"
 #include "fedtrain/strategy.hpp"
 #include "proto/flywheel.grpc.pb.h"
 
@@ -132,17 +132,6 @@ std::optional<FixedBytes<N>> fixed(const std::string& s) {
   return out;
 }
 
-std::string_view floats_bytes(const std::vector<float>& v) {
-  return {reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)};
-}
-
-Result<std::vector<float>> floats_from(const std::string& bytes) {
-  if (bytes.size() % sizeof(float) != 0) return fail(Errc::data, "checkpoint file is not whole floats");
-  std::vector<float> v(bytes.size() / sizeof(float));
-  std::memcpy(v.data(), bytes.data(), bytes.size());
-  return v;
-}
-
 // An accepted update and its proofs.
 struct Accepted {
   eip712::UpdateReceipt receipt;
@@ -155,7 +144,10 @@ struct Accepted {
 
 }  // namespace
 
-struct Aggregator::State {
+// The deployment's update source (fedtrain/round/pipeline.hpp): participants join over gRPC, the
+// round's plan and model go out to them, their signed updates come in through the checks of the
+// request handlers below, and the pipeline does the rest exactly as for a simulation.
+struct Aggregator::State final : UpdateSource {
   DeploymentJob job;
   PrivateKey key;
   std::filesystem::path out_dir;
@@ -165,12 +157,7 @@ struct Aggregator::State {
   eip712::Domain domain;
   std::vector<TensorSpec> tensors;
   std::size_t parameters = 0;
-
-  Dataset train;
-  Dataset test;
-  std::vector<std::size_t> validation;
-  std::unique_ptr<Strategy> strategy;
-  attribution::Method method = attribution::Method::exact;  // the job's attribution.method
+  internal::JobData data;
 
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<pb::Aggregator::Service> service;
@@ -183,9 +170,8 @@ struct Aggregator::State {
   std::map<std::string, std::size_t> sessions;
   std::vector<std::optional<Steady::time_point>> last_seen;
   std::vector<bool> told_done;
-  std::vector<std::uint64_t> samples;
   std::set<std::pair<std::size_t, std::uint64_t>> accepted_history;
-  std::map<std::string, std::uint64_t> rejections;
+  std::map<std::string, std::uint64_t> rejection_counts;
 
   std::uint64_t round = 0;           // the open round, or the last closed one
   bool open = false;
@@ -196,10 +182,8 @@ struct Aggregator::State {
   std::shared_ptr<const std::vector<float>> global;
   Hash32 global_hash;
   std::map<std::size_t, Accepted> accepted;
-  std::vector<double> total_values;
-  std::vector<RoundRecord> records;
-  std::vector<Json> round_details;  // per round: the estimator's method, seed, evaluations, ...
-  std::ofstream metrics;
+  double proximal_mu = 0;            // the open round's μ for local training
+  std::vector<RoundRecord> records;  // closed rounds, for GetRoundResult
 
   template <class... Args>
   void say(const char* format, Args... args) {
@@ -211,8 +195,8 @@ struct Aggregator::State {
 
   // Must hold mu.
   void count_rejection(TransportStatus status) {
-    ++rejections[std::string(transport_status_name(status))];
-    Json doc(rejections);
+    ++rejection_counts[std::string(transport_status_name(status))];
+    Json doc(rejection_counts);
     // Best effort: the counters are also in every metrics line.
     (void)write_atomically(out_dir / "rejections.json", doc.dump(2) + "\n");
   }
@@ -241,162 +225,79 @@ struct Aggregator::State {
     cv.notify_all();
   }
 
-  // The job's one split (internal/job_data.hpp): the aggregator keeps the validation rows.
-  Result<void> load_data() {
-    auto data = internal::load_job_data(job.config);
-    if (!data) return tl::unexpected(data.error());
-    train = std::move(data->train);
-    test = std::move(data->test);
-    validation = std::move(data->validation);
-    return {};
-  }
+  // ---- the update source -----------------------------------------------------------------------
 
-  double utility_of(const Evaluation& e) const {
-    return job.config.attribution.utility == UtilityMetric::accuracy ? e.accuracy : -e.loss;
-  }
-
-  // ---- checkpoint ------------------------------------------------------------------------------
-
-  Result<void> save_checkpoint() {
-    const auto dir = out_dir / "checkpoint";
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    const std::string tag = std::to_string(round);
-    FLYWHEEL_TRY(write_atomically(dir / ("model-" + tag + ".bin"), floats_bytes(*global)));
-    FLYWHEEL_TRY(write_atomically(dir / ("strategy-" + tag + ".bin"), floats_bytes(strategy->state())));
-    Json state;
-    state["round"] = round;
-    state["config_hash"] = config_hash(job.config).hex();
-    state["content_hash"] = kContentHashName;
-    state["total_values"] = total_values;
-    state["samples"] = samples;
-    state["metrics_bytes"] = static_cast<std::uint64_t>(std::filesystem::file_size(out_dir / "metrics.jsonl", ec));
-    state["records"] = Json::array();
-    for (const auto& r : records) {
-      Json j;
-      j["round"] = r.round;
-      j["model_hash"] = r.model_hash.hex();
-      j["attribution_root"] = r.attribution_root.hex();
-      j["selected"] = r.selected;
-      j["test_accuracy"] = r.test_accuracy;
-      j["test_loss"] = r.test_loss;
-      j["leaves"] = Json::array();
-      for (const auto& l : r.leaves) j["leaves"].push_back({l.participant.hex(), l.value, l.samples, l.receipt.hex()});
-      state["records"].push_back(std::move(j));
-    }
-    state["round_details"] = round_details;
-    FLYWHEEL_TRY(write_atomically(dir / "state.json", state.dump() + "\n"));
-    if (round > 1) {
-      const std::string old = std::to_string(round - 1);
-      std::filesystem::remove(dir / ("model-" + old + ".bin"), ec);
-      std::filesystem::remove(dir / ("strategy-" + old + ".bin"), ec);
-    }
-    return {};
-  }
-
-  Result<bool> load_checkpoint() {
-    const auto dir = out_dir / "checkpoint";
-    if (!std::filesystem::exists(dir / "state.json")) return false;
-    auto text = read_file(dir / "state.json");
-    if (!text) return tl::unexpected(text.error());
-    try {
-      const Json state = Json::parse(*text);
-      FLYWHEEL_TRY(check_content_hash(state.value("content_hash", ""), "the checkpoint in " + dir.string()));
-      if (state.at("config_hash").get<std::string>() != config_hash(job.config).hex()) {
-        return fail(Errc::config, "the checkpoint in " + dir.string() +
-                                      " was written by another job configuration; use a fresh run folder");
-      }
-      round = state.at("round").get<std::uint64_t>();
-      const std::string tag = std::to_string(round);
-      auto model = read_file(dir / ("model-" + tag + ".bin"));
-      if (!model) return tl::unexpected(model.error());
-      auto weights = floats_from(*model);
-      if (!weights || weights->size() != parameters) return fail(Errc::data, "checkpoint model has the wrong size");
-      auto strat = read_file(dir / ("strategy-" + tag + ".bin"));
-      if (!strat) return tl::unexpected(strat.error());
-      auto strategy_state = floats_from(*strat);
-      if (!strategy_state) return tl::unexpected(strategy_state.error());
-      FLYWHEEL_TRY(strategy->set_state(std::move(*strategy_state)));
-      global = std::make_shared<const std::vector<float>>(std::move(*weights));
-      global_hash = hash_floats(*global);
-      total_values = state.at("total_values").get<std::vector<double>>();
-      samples = state.at("samples").get<std::vector<std::uint64_t>>();
-      for (const auto& j : state.at("records")) {
-        RoundRecord r;
-        r.round = j.at("round").get<std::uint64_t>();
-        r.model_hash = Hash32::from_hex(j.at("model_hash").get<std::string>()).value();
-        r.attribution_root = Hash32::from_hex(j.at("attribution_root").get<std::string>()).value();
-        r.selected = j.at("selected").get<std::vector<std::size_t>>();
-        r.test_accuracy = j.at("test_accuracy").get<double>();
-        r.test_loss = j.at("test_loss").get<double>();
-        for (const auto& l : j.at("leaves")) {
-          r.leaves.push_back(attribution::RoundLeaf{
-              .participant = Address::from_hex(l.at(0).get<std::string>()).value(),
-              // Checkpoints from before leaves committed to receipts have none.
-              .receipt = l.size() > 3 ? Hash32::from_hex(l.at(3).get<std::string>()).value() : Hash32{},
-              .value = l.at(1).get<double>(),
-              .samples = l.at(2).get<std::uint64_t>()});
-        }
-        records.push_back(std::move(r));
-      }
-      round_details.clear();
-      if (const auto it = state.find("round_details"); it != state.end()) {
-        for (const auto& d : *it) round_details.push_back(d);
-      }
-      std::filesystem::resize_file(out_dir / "metrics.jsonl", state.at("metrics_bytes").get<std::uint64_t>());
-    } catch (const std::exception& e) {
-      return fail(Errc::data, "corrupt checkpoint in " + dir.string() + ": " + e.what());
-    }
-    return true;
-  }
-
-  // ---- rounds ----------------------------------------------------------------------------------
-
-  std::vector<std::size_t> sample(const std::vector<std::size_t>& candidates, std::uint64_t r) const {
-    std::size_t count = std::min(fit_clients_per_round(job.config), candidates.size());
-    return internal::sample_sorted(candidates, count, internal::derive_seed(job.config.job.seed, {kSampleStream, r}));
-  }
-
-  // Waits for the round's start condition and opens it. False when stopping.
-  bool open_round(std::uint64_t r) {
+  // A round opens when at least min_updates participants are alive. The first round this process
+  // runs (round 1, or the first after --resume) waits up to start_timeout_s for everyone; later
+  // rounds open as soon as the quorum is alive.
+  Result<std::vector<std::size_t>> candidates(std::uint64_t r, bool first_of_run) override {
     const auto& d = job.deployment;
     const auto start = Steady::now();
+    bool told = false;
     std::unique_lock lock(mu);
     while (true) {
-      if (stopping) return false;
+      if (stopping) return fail(Errc::timeout, "aggregator stopped");
       auto alive = live();
-      const std::size_t joined = static_cast<std::size_t>(
-          std::count_if(last_seen.begin(), last_seen.end(), [](const auto& t) { return t.has_value(); }));
       const bool waited = Steady::now() - start >= std::chrono::milliseconds(
                                                        static_cast<std::int64_t>(d.start_timeout_s * 1000));
       const bool everyone = alive.size() == d.allowlist.size();
-      if (alive.size() >= d.min_updates && (everyone || waited || (r > 1 && joined > 0))) {
-        selected = sample(alive, r);
-        round = r;
-        open = true;
-        accepted.clear();
-        deadline_ms = unix_ms() + static_cast<std::int64_t>(d.round_timeout_s * 1000);
-        bump();
-        return true;
+      if (alive.size() >= d.min_updates && (everyone || waited || !first_of_run)) return alive;
+      if (!told) {
+        say("round %llu: waiting for participants (%zu of %zu joined, %s)", static_cast<unsigned long long>(r),
+            alive.size(), d.allowlist.size(),
+            first_of_run ? ("everyone for up to " + std::to_string(static_cast<long long>(d.start_timeout_s)) + " s")
+                               .c_str()
+                         : ("a quorum of " + std::to_string(d.min_updates)).c_str());
+        told = true;
       }
       cv.wait_for(lock, std::chrono::milliseconds(50));
     }
   }
 
-  // Waits until the round may close; returns the accepted updates in selection order.
-  std::optional<std::vector<Accepted>> wait_for_updates() {
+  // Publishes the round to the participants and waits until it may close: every selected
+  // participant's update was accepted, or the deadline passed with at least min_updates (otherwise
+  // the deadline moves on by round_timeout_s).
+  Result<std::vector<SourcedUpdate>> collect(const RoundOpening& opening) override {
     const auto& d = job.deployment;
     std::unique_lock lock(mu);
+    selected = opening.selected;
+    round = opening.round;
+    global = opening.model;
+    global_hash = opening.model_hash;
+    proximal_mu = opening.proximal_mu;
+    open = true;
+    accepted.clear();
+    deadline_ms = unix_ms() + static_cast<std::int64_t>(d.round_timeout_s * 1000);
+    bump();
+    say("round %llu opened: %zu participants selected, deadline in %.0f s", static_cast<unsigned long long>(round),
+        selected.size(), d.round_timeout_s);
     while (true) {
-      if (stopping) return std::nullopt;
+      if (stopping) return fail(Errc::timeout, "aggregator stopped");
       const bool all = accepted.size() == selected.size();
       const bool past = unix_ms() >= deadline_ms;
       if (all || (past && accepted.size() >= d.min_updates)) {
         open = false;
-        std::vector<Accepted> out;
+        std::vector<SourcedUpdate> out;
         for (auto i : selected) {
           auto it = accepted.find(i);
-          if (it != accepted.end()) out.push_back(std::move(it->second));
+          if (it == accepted.end()) continue;
+          Accepted& a = it->second;
+          out.push_back(SourcedUpdate{.participant = i,
+                                      .proof = SignedReceipt{.receipt = a.receipt,
+                                                             .signature = a.signature,
+                                                             .ack = a.ack,
+                                                             .ack_signature = a.ack_signature},
+                                      .receipt_digest = a.receipt_digest,
+                                      .delta = std::move(a.delta),
+                                      .train_loss = std::nullopt});
+        }
+        if (!all) {
+          std::string missing;
+          for (auto i : selected) {
+            if (!accepted.contains(i)) missing += (missing.empty() ? "" : ", ") + to_checksum(job.deployment.allowlist[i]);
+          }
+          say("round %llu: closing with %zu of %zu updates; no update from %s", static_cast<unsigned long long>(round),
+              out.size(), selected.size(), missing.c_str());
         }
         accepted.clear();
         bump();
@@ -413,239 +314,49 @@ struct Aggregator::State {
     }
   }
 
-  Result<RoundRecord> close_round(std::uint64_t r, std::vector<Accepted> updates,
-                                  std::vector<std::size_t> included, double round_start_seconds) {
-    const auto t0 = Steady::now();
-    const std::size_t m = updates.size();
-    const std::vector<float>& w = *global;
-    std::vector<ClientUpdate> all;
-    std::vector<Address> addresses;
-    for (const auto& u : updates) {
-      all.push_back({.delta = u.delta, .samples = u.receipt.samples});
-      addresses.push_back(u.receipt.participant);
-    }
-    // The round's inputs are kept before anything changes the strategy's state, so that
-    // `flywheel attribute` can rebuild exactly this game (attribution_replay.hpp).
-    if (job.config.attribution.keep_artifacts) {
-      const auto server_state = strategy->state();
-      RoundArtifacts artifacts{.round = r,
-                               .strategy = job.config.strategy.name,
-                               .model = job.config.model.name,
-                               .domain = domain,
-                               .start_model = w,
-                               .server_state = server_state,
-                               .participants = addresses,
-                               .updates = {},
-                               .receipts = {}};
-      for (const auto& u : updates) {
-        artifacts.updates.emplace_back(u.delta);
-        artifacts.receipts.push_back(SignedReceipt{
-            .receipt = u.receipt, .signature = u.signature, .ack = u.ack, .ack_signature = u.ack_signature});
+  void closed(const RoundRecord& record, std::shared_ptr<const std::vector<float>> next) override {
+    std::lock_guard lock(mu);
+    records.push_back(record);
+    round = std::max(round, record.round);
+    global = std::move(next);
+    global_hash = record.model_hash;
+    bump();
+  }
+
+  std::map<std::string, std::uint64_t> rejections() const override {
+    std::lock_guard lock(mu);
+    return rejection_counts;
+  }
+
+  std::optional<Address> aggregator() const override { return key.address(); }
+
+  // Tells everyone the job ended: JOB_DONE until each joined participant heard it or a grace
+  // period passed.
+  void job_done(const JobSummary&) override {
+    std::unique_lock lock(mu);
+    done = true;
+    bump();
+    cv.wait_for(lock, std::chrono::seconds(5), [&] {
+      for (std::size_t i = 0; i < told_done.size(); ++i) {
+        if (last_seen[i] && !told_done[i]) return false;
       }
-      FLYWHEEL_TRY(write_round_artifacts(out_dir, artifacts));
-    }
-    // The same game, estimator options and seed as the simulation and the replay.
-    const std::uint64_t seed = internal::attribution_seed(job.config, r, global_hash, addresses);
-    auto attributed = internal::attribute_round(
-        internal::RoundGame{.config = job.config, .strategy = *strategy, .global = w, .updates = all,
-                            .train = train, .validation = validation},
-        method, internal::estimator_options(job.config, options.threads, seed));
-    if (!attributed) return tl::unexpected(with_context(attributed.error(), "attributing round " + std::to_string(r)));
-    const attribution::Estimate* shapley = &attributed->estimate;
-    auto next = strategy->aggregate(w, all);
-    if (!next) return tl::unexpected(next.error());
-    auto test_eval = evaluate(job.config.model, *next, test);
-    if (!test_eval) return tl::unexpected(test_eval.error());
-
-    const Hash32 start_hash = global_hash;
-    RoundRecord record;
-    record.round = r;
-    record.model_hash = hash_floats(*next);
-    std::vector<Hash32> receipts;
-    std::vector<std::uint64_t> samples;
-    for (const auto& u : updates) {
-      receipts.push_back(u.receipt_digest);
-      samples.push_back(u.receipt.samples);
-    }
-    internal::set_round_leaves(record, job.deployment.allowlist,
-                               {.selected = included, .receipts = receipts, .values = shapley->values,
-                                .samples = samples});
-    for (std::size_t k = 0; k < m; ++k) total_values[included[k]] += shapley->values[k];
-    record.test_accuracy = test_eval->accuracy;
-    record.test_loss = test_eval->loss;
-
-    // The round's artifacts: every receipt and ack with its signature, and a Merkle root over the
-    // receipt digests.
-    Json doc;
-    doc["round"] = r;
-    doc["job"] = job.config.job.name;
-    doc["start_model_hash"] = start_hash.hex();
-    doc["model_hash"] = record.model_hash.hex();
-    doc["attribution_root"] = record.attribution_root.hex();
-    doc["aggregator"] = to_checksum(key.address());
-    doc["domain"] = {{"name", domain.name}, {"version", domain.version}, {"chainId", domain.chain_id}};
-    doc["receipts"] = Json::array();
-    std::vector<Hash32> receipt_leaves;
-    for (std::size_t k = 0; k < m; ++k) {
-      const auto& u = updates[k];
-      Json j;
-      j["participant"] = to_checksum(u.receipt.participant);
-      j["receipt"] = {{"jobId", u.receipt.job_id},
-                      {"round", u.receipt.round},
-                      {"participant", u.receipt.participant.hex()},
-                      {"startModelHash", u.receipt.start_model_hash.hex()},
-                      {"updateHash", u.receipt.update_hash.hex()},
-                      {"samples", u.receipt.samples},
-                      {"computeUnits", u.receipt.compute_units},
-                      {"computeMillis", u.receipt.compute_millis}};
-      j["receipt_digest"] = u.receipt_digest.hex();
-      j["signature"] = to_hex(u.signature);
-      j["ack"] = {{"receiptDigest", u.ack.receipt_digest.hex()},
-                  {"aggregator", u.ack.aggregator.hex()},
-                  {"round", u.ack.round},
-                  {"acceptedAtMillis", u.ack.accepted_at_millis}};
-      j["ack_signature"] = to_hex(u.ack_signature);
-      j["value"] = shapley->values[k];
-      doc["receipts"].push_back(std::move(j));
-      receipt_leaves.push_back(u.receipt_digest);
-    }
-    doc["receipts_root"] = attribution::MerkleTree(std::move(receipt_leaves)).root().hex();
-    doc["leaves"] = Json::array();
-    for (const auto& l : record.leaves) {
-      doc["leaves"].push_back({{"participant", to_checksum(l.participant)},
-                               {"receipt", l.receipt.hex()},
-                               {"value", l.value},
-                               {"value_fixed", attribution::value_to_fixed(l.value)},
-                               {"samples", l.samples}});
-    }
-    std::error_code ec;
-    std::filesystem::create_directories(out_dir / "rounds", ec);
-    char name[32];
-    std::snprintf(name, sizeof name, "%06llu.json", static_cast<unsigned long long>(r));
-    FLYWHEEL_TRY(write_atomically(out_dir / "rounds" / name, doc.dump(2) + "\n"));
-
-    Json details = internal::estimate_details(*shapley, addresses);
-
-    std::map<std::string, std::uint64_t> rejections_now;
-    {
-      std::lock_guard lock(mu);
-      global = std::make_shared<const std::vector<float>>(std::move(*next));
-      global_hash = record.model_hash;
-      records.push_back(record);
-      round_details.push_back(std::move(details));
-      rejections_now = rejections;
-    }
-    const double attribution_seconds = std::chrono::duration<double>(Steady::now() - t0).count();
-    Json line;
-    line["round"] = r;
-    line["test_accuracy"] = record.test_accuracy;
-    line["test_loss"] = record.test_loss;
-    line["utility_empty"] = shapley->empty_utility;
-    line["utility_full"] = shapley->grand_utility;
-    line["participants"] = m;
-    line["selected"] = included;
-    line["coalitions"] = shapley->evaluations;
-    line["model_hash"] = record.model_hash.hex();
-    line["attribution_root"] = record.attribution_root.hex();
-    line["seconds"] = round_start_seconds + attribution_seconds;
-    line["attribution_seconds"] = attribution_seconds;
-    line["rejections"] = rejections_now;
-    metrics << line.dump() << '\n' << std::flush;
-    if (!metrics) return fail(Errc::io, "error writing metrics.jsonl");
-    say("round %llu/%llu  test acc %.4f  loss %.4f  %zu updates  %.2f s",
-        static_cast<unsigned long long>(r), static_cast<unsigned long long>(job.config.job.rounds),
-        record.test_accuracy, record.test_loss, m, round_start_seconds + attribution_seconds);
-    return record;
-  }
-
-  std::vector<ParticipantInfo> infos() const {
-    std::vector<ParticipantInfo> out;
-    for (std::size_t i = 0; i < job.deployment.allowlist.size(); ++i) {
-      out.push_back(ParticipantInfo{.address = job.deployment.allowlist[i],
-                                    .profile = std::string(profile_name(job.config.participants.profiles[i])),
-                                    .samples = samples[i]});
-    }
-    return out;
-  }
-
-  Result<JobSummary> summarise() {
-    auto summary = internal::summarise_job(infos(), total_values, job.config.total_shares);
-    if (!summary) return tl::unexpected(summary.error());
-    // The simulation's report format (internal/round_report.hpp), so `flywheel attribute` and the
-    // chain commands read a deployment's report the same way; plus the aggregator's address.
-    Json doc = internal::attribution_report(job.config, *summary, records, round_details);
-    doc["aggregator"] = to_checksum(key.address());
-    FLYWHEEL_TRY(write_atomically(out_dir / "attribution.json", doc.dump(2) + "\n"));
-    return summary;
+      return true;
+    });
+    say("job done: %zu rounds, attribution.json written", records.size());
   }
 
   Result<JobSummary> run() {
-    FLYWHEEL_TRY(sink->on_job_start(infos()));
-    std::uint64_t first;
-    std::vector<RoundRecord> done_rounds;
-    {
-      std::lock_guard lock(mu);
-      first = round + 1;
-      done_rounds = records;
+    std::vector<ParticipantInfo> infos;
+    for (std::size_t i = 0; i < job.deployment.allowlist.size(); ++i) {
+      infos.push_back(ParticipantInfo{.address = job.deployment.allowlist[i],
+                                      .profile = std::string(profile_name(job.config.participants.profiles[i])),
+                                      .samples = 0});
     }
-    // A round is checkpointed before the sink sees it, so a crash in between leaves a round the
-    // sink may have missed: a resumed run hands the sink every checkpointed round again (the
-    // chain sink's outbox makes that idempotent).
-    for (const auto& record : done_rounds) {
-      if (auto sent = sink->on_round(record); !sent) {
-        return tl::unexpected(with_context(sent.error(), "handing checkpointed round " + std::to_string(record.round) +
-                                                             " to the round sink"));
-      }
-    }
-    for (std::uint64_t r = first; r <= job.config.job.rounds; ++r) {
-      const auto t0 = Steady::now();
-      if (!open_round(r)) return fail(Errc::timeout, "aggregator stopped");
-      {
-        std::lock_guard lock(mu);
-        say("round %llu opened: %zu participants selected, deadline in %.0f s",
-            static_cast<unsigned long long>(r), selected.size(), job.deployment.round_timeout_s);
-      }
-      auto updates = wait_for_updates();
-      if (!updates) return fail(Errc::timeout, "aggregator stopped");
-      std::vector<std::size_t> included;
-      {
-        std::lock_guard lock(mu);
-        for (const auto& u : *updates) {
-          auto it = std::find(job.deployment.allowlist.begin(), job.deployment.allowlist.end(), u.receipt.participant);
-          const auto i = static_cast<std::size_t>(it - job.deployment.allowlist.begin());
-          included.push_back(i);
-          samples[i] = u.receipt.samples;
-        }
-      }
-      auto record = close_round(r, std::move(*updates), included,
-                                std::chrono::duration<double>(Steady::now() - t0).count());
-      if (!record) return tl::unexpected(record.error());
-      {
-        std::lock_guard lock(mu);
-        FLYWHEEL_TRY(save_checkpoint());
-      }
-      if (auto sent = sink->on_round(*record); !sent) {
-        return tl::unexpected(with_context(sent.error(), "round sink rejected round " + std::to_string(r)));
-      }
-    }
-    auto summary = summarise();
-    if (!summary) return tl::unexpected(summary.error());
-    FLYWHEEL_TRY(sink->on_job_end(*summary));
-    {
-      // Tell everyone the job ended: answer JOB_DONE until each joined participant heard it or a
-      // grace period passed.
-      std::unique_lock lock(mu);
-      done = true;
-      bump();
-      cv.wait_for(lock, std::chrono::seconds(5), [&] {
-        for (std::size_t i = 0; i < told_done.size(); ++i) {
-          if (last_seen[i] && !told_done[i]) return false;
-        }
-        return true;
-      });
-    }
-    say("job done: %zu rounds, attribution.json written", records.size());
-    return summary;
+    return run_rounds(job.config, data, std::move(infos), *this, out_dir, *sink,
+                      PipelineOptions{.threads = options.threads,
+                                      .progress = progress,
+                                      .quiet = options.quiet,
+                                      .resume = options.resume});
   }
 
   // ---- request handlers (called by the gRPC service) -------------------------------------------
@@ -670,7 +381,7 @@ struct Aggregator::State {
     reply->set_model_bytes(global->size() * sizeof(float));
     reply->set_deadline_unix_ms(deadline_ms);
     reply->set_train_seed(internal::derive_seed(job.config.job.seed, {kTrainStream, round, i}));
-    reply->set_proximal_mu(strategy->proximal_mu());
+    reply->set_proximal_mu(proximal_mu);
     for (const auto& t : tensors) {
       auto* spec = reply->add_tensors();
       spec->set_name(t.name);
@@ -717,6 +428,11 @@ struct Aggregator::State {
     index = *session;
     if (receipt.job_id != job.config.job.name) {
       return {S::wrong_job, "receipt is for job \"" + receipt.job_id + "\", this is \"" + job.config.job.name + "\""};
+    }
+    if (!job.config.measure_compute_time && receipt.compute_millis != 0) {
+      return {S::malformed, "receipt.computeMillis is " + std::to_string(receipt.compute_millis) +
+                                "; it must be 0 because the job does not measure compute time "
+                                "(training.measure_compute_time)"};
     }
     if (receipt.round < round || (receipt.round == round && !open)) {
       if (accepted_history.contains({index, receipt.round})) {
@@ -1079,7 +795,7 @@ void Aggregator::stop() {
 
 std::map<std::string, std::uint64_t> Aggregator::rejections() const {
   std::lock_guard lock(state_->mu);
-  return state_->rejections;
+  return state_->rejection_counts;
 }
 
 Result<JobSummary> Aggregator::run() { return state_->run(); }
@@ -1100,34 +816,13 @@ Result<std::unique_ptr<Aggregator>> Aggregator::start(const DeploymentJob& job, 
   const std::size_t n = job.deployment.allowlist.size();
   s->last_seen.assign(n, std::nullopt);
   s->told_done.assign(n, false);
-  s->samples.assign(n, 0);
-  s->total_values.assign(n, 0.0);
-  auto method = attribution::parse_method(job.config.attribution.method);
-  if (!method) return fail(Errc::config, "attribution.method: " + method.error().message);
-  // Per-round participant limits of the method were checked with the job (parse_simulation_config).
-  s->method = *method;
-  auto strategy = make_strategy(job.config.strategy);
-  if (!strategy) return tl::unexpected(strategy.error());
-  s->strategy = std::move(*strategy);
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return fail(Errc::io, "cannot create run folder " + out_dir.string() + ": " + ec.message());
-  FLYWHEEL_TRY(s->load_data());
-
-  bool resumed = false;
-  if (options.resume) {
-    auto loaded = s->load_checkpoint();
-    if (!loaded) return tl::unexpected(loaded.error());
-    resumed = *loaded;
-  }
-  if (!resumed) {
-    auto initial = initial_parameters(job.config.model, internal::derive_seed(job.config.job.seed, {kInitStream}));
-    if (!initial) return tl::unexpected(initial.error());
-    s->global = std::make_shared<const std::vector<float>>(std::move(*initial));
-    s->global_hash = hash_floats(*s->global);
-  }
-  s->metrics.open(out_dir / "metrics.jsonl", resumed ? std::ios::app : std::ios::trunc);
-  if (!s->metrics) return fail(Errc::io, "cannot write " + (out_dir / "metrics.jsonl").string());
+  // The job's one split (internal/job_data.hpp): the aggregator keeps the validation rows.
+  auto data = internal::load_job_data(job.config);
+  if (!data) return tl::unexpected(data.error());
+  s->data = std::move(*data);
 
   // TLS: server certificate and key; a CA (and require_client_cert) turns on mutual TLS.
   std::shared_ptr<grpc::ServerCredentials> credentials;
@@ -1167,7 +862,7 @@ Result<std::unique_ptr<Aggregator>> Aggregator::start(const DeploymentJob& job, 
   FLYWHEEL_TRY(write_atomically(out_dir / "endpoint", endpoint + "\n"));
   s->say("aggregator %s listening on %s (%s), job \"%s\", %zu participants allowed%s",
          to_checksum(key.address()).c_str(), endpoint.c_str(), (tls.cert ? "TLS" : "plaintext"), job.config.job.name.c_str(), n,
-         resumed ? (", resumed after round " + std::to_string(s->round)).c_str() : "");
+         options.resume ? ", resuming from its checkpoint" : "");
   return std::unique_ptr<Aggregator>(new Aggregator(std::move(s)));
 }
 

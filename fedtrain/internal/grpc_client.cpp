@@ -13,6 +13,8 @@
 // certificate; then the client sends the server one TLS 1.2 ClientHello (RFC 5246 §7.4.1.2): a TLS
 // record in reply (content type 21 or 22, version 3.x; §6.2.1) identifies a TLS server, and a
 // CertificateRequest in its first flight (§7.4.4) one that requires client certificates.
+// Likewise an address that does not resolve, or where something that is not a gRPC server answers,
+// becomes Errc::config at once instead of a retry.
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -202,8 +204,24 @@ struct TransportClient::Impl {
   // retrying cannot cure.
   Error transport_error(const grpc::Status& status, std::string_view what) const {
     Error error = rpc_error(status, what);
-    if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return error;
     const std::string text = lower(status.error_message());
+    // Two mistakes that retrying cannot cure: a name that does not resolve, and an address where
+    // something answers that is not a gRPC server (e.g. an HTTP server on that port).
+    if (contains(text, "domain name not found")) {
+      return Error{.code = Errc::config,
+                   .message = "the aggregator address " + target +
+                              " does not resolve (no such host): check deployment.aggregator or --aggregator (" +
+                              status.error_message() + ")"};
+    }
+    if (contains(text, "failed parsing http/2") || contains(text, "http1.x") ||
+        status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      return Error{.code = Errc::config,
+                   .message = "something answers at " + target +
+                              " but it is not a Flywheel aggregator (it does not speak the Flywheel gRPC protocol): "
+                              "check the host and port in deployment.aggregator or --aggregator (" +
+                              status.error_message() + ")"};
+    }
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return error;
     auto tls_error = [&](const std::string& why) {
       return Error{.code = Errc::crypto,
                    .message = "TLS handshake with the aggregator at " + target + " failed: " + why + " (" +
