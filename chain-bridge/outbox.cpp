@@ -462,9 +462,11 @@ Result<void> RoundOutbox::enqueue(const OutboxRecord& record) {
   return tx->commit();
 }
 
-Result<FlushReport> RoundOutbox::flush() {
+Result<FlushReport> RoundOutbox::flush() { return flush(impl_->options.flush_deadline); }
+
+Result<FlushReport> RoundOutbox::flush(std::chrono::milliseconds within) {
   FlushReport report;
-  const auto deadline = Clock::now() + impl_->options.flush_deadline;
+  const auto deadline = Clock::now() + within;
   auto backoff = impl_->options.initial_backoff;
   for (;;) {
     auto once = impl_->flush_once(report);

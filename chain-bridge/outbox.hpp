@@ -114,6 +114,8 @@ class RoundOutbox {
   //! Errc::timeout). Errc::reverted when the chain rejects a record (the entry is then failed)
   //! or when a failed entry blocks delivery; Errc::io from SQLite.
   Result<FlushReport> flush();
+  //! flush() retrying for at most `deadline` instead of options.flush_deadline (0: one attempt).
+  Result<FlushReport> flush(std::chrono::milliseconds deadline);
 
   //! All entries in (job, round) order. Errc::io from SQLite.
   [[nodiscard]] Result<std::vector<OutboxEntry>> entries() const;

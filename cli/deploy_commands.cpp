@@ -14,12 +14,21 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
-#include "cli/durable_sink.hpp"
+#include "cli/job_file.hpp"
+#include "common/file_io.hpp"
+#include "jobs/ledger_session.hpp"
 #include "cli/wallet.hpp"
 #include "fedtrain/aggregator.hpp"
 #include "fedtrain/participant.hpp"
 
 namespace flywheel::cli {
+
+using jobs::ChainRequest;
+using jobs::LedgerSession;
+using jobs::open_ledger_session;
+using jobs::parse_chain_settings;
+using jobs::records_on_chain;
+using jobs::annotate_report;
 namespace {
 
 struct DeployRequest {
@@ -33,7 +42,24 @@ struct DeployRequest {
   std::size_t threads = 0;
   std::uint64_t hang_in_round = 0;
   std::string data_parallel;  // "", "mpi" or "nccl"
+  std::vector<std::string> overrides;  // --set key.path=value
 };
+
+// The job file with the --set overrides, parsed as a deployment job.
+Result<fedtrain::DeploymentJob> load_job(const DeployRequest& request, nlohmann::json* as_run = nullptr) {
+  auto json = load_job_json(request.config, request.overrides);
+  if (!json) return tl::unexpected(json.error());
+  auto job = fedtrain::parse_deployment_job(json->dump());
+  if (!job) return tl::unexpected(with_context(job.error(), request.config));
+  if (as_run != nullptr) *as_run = std::move(*json);
+  return job;
+}
+
+void add_set_option(CLI::App& command, DeployRequest& request) {
+  command.add_option("--set", request.overrides,
+                     "Override a job file value: key.path=value (JSON value or bare string); repeatable, "
+                     "e.g. --set job.rounds=3");
+}
 
 void add_wallet(CLI::App& command, DeployRequest& request) {
   command.add_option_function<std::string>(
@@ -44,21 +70,20 @@ void add_wallet(CLI::App& command, DeployRequest& request) {
       "File whose first line is the keystore password (default: $FLYWHEEL_PASSWORD)");
 }
 
-// The job file without its "deployment" section, as `flywheel attribute --run` reads a run's
-// config.json (participants.count is the allowlist's, as parse_deployment_job resolves it).
-Result<void> write_run_config(const std::string& job_file, std::size_t participants,
-                              const std::filesystem::path& out) {
-  auto job = read_json_file(job_file);
-  if (!job) return tl::unexpected(job.error());
-  job->erase("deployment");
-  nlohmann::json& section = (*job)["participants"];
+// The job file (with its --set overrides) without its "deployment" section, as `flywheel
+// attribute --run` reads a run's config.json (participants.count is the allowlist's, as
+// parse_deployment_job resolves it).
+Result<void> write_run_config(nlohmann::json job, std::size_t participants, const std::filesystem::path& out) {
+  job.erase("deployment");
+  nlohmann::json& section = job["participants"];
   if (!section.is_object()) section = nlohmann::json::object();
   section["count"] = participants;
-  return write_json_atomically(out / "config.json", *job);
+  return write_json_atomically(out / "config.json", job);
 }
 
 Result<void> run_aggregator(const DeployRequest& request) {
-  auto job = fedtrain::load_deployment_job(request.config);
+  nlohmann::json as_run;
+  auto job = load_job(request, &as_run);
   if (!job) return tl::unexpected(job.error());
   if (request.listen) job->deployment.listen = *request.listen;
   auto settings = parse_chain_settings(job->config.chain_json);
@@ -77,7 +102,7 @@ Result<void> run_aggregator(const DeployRequest& request) {
   std::filesystem::create_directories(out, ec);
   if (ec) return fail(Errc::io, "cannot create run folder " + out.string() + ": " + ec.message());
   if (!request.resume || !std::filesystem::exists(out / "config.json", ec)) {
-    FLYWHEEL_TRY(write_run_config(request.config, job->deployment.allowlist.size(), out));
+    FLYWHEEL_TRY(write_run_config(as_run, job->deployment.allowlist.size(), out));
   }
 
   // On a chain (--rpc, chain.rpc, or a resumed run that recorded on one) every round goes
@@ -106,7 +131,7 @@ Result<void> run_aggregator(const DeployRequest& request) {
 }
 
 Result<void> run_participant_command(const DeployRequest& request) {
-  auto job = fedtrain::load_deployment_job(request.config);
+  auto job = load_job(request);
   if (!job) return tl::unexpected(job.error());
   auto wallet = load_wallet(request.wallet, false);
   if (!wallet) return tl::unexpected(wallet.error());
@@ -135,6 +160,7 @@ void add_deploy_commands(CLI::App& app, Action& action) {
   auto* agg = app.add_subcommand("aggregator", "Serve a federated job to participant processes over gRPC");
   agg->add_option("--config", aggregator.config, "Job file with a \"deployment\" section")->required();
   add_wallet(*agg, aggregator);
+  add_set_option(*agg, aggregator);
   agg->add_option_function<std::string>("--out", [&](const std::string& v) { aggregator.out_dir = v; },
                                         "Run folder (default runs/<job>-aggregator)");
   agg->add_option_function<std::string>("--listen", [&](const std::string& v) { aggregator.listen = v; },
@@ -149,6 +175,7 @@ void add_deploy_commands(CLI::App& app, Action& action) {
   auto* part = app.add_subcommand("participant", "Train for an aggregator's job as one participant");
   part->add_option("--config", participant.config, "Job file with a \"deployment\" section")->required();
   add_wallet(*part, participant);
+  add_set_option(*part, participant);
   part->add_option_function<std::string>("--aggregator", [&](const std::string& v) { participant.aggregator = v; },
                                          "host:port of the aggregator (overrides deployment.aggregator)");
   part->add_option_function<std::string>("--out", [&](const std::string& v) { participant.out_dir = v; },

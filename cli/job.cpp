@@ -2,6 +2,7 @@
 // Copyright 2026 The Flywheel Authors
 #include "cli/job.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -17,13 +18,25 @@
 #include "chain-bridge/outbox.hpp"
 #include "chain-bridge/rpc.hpp"
 #include "chain-bridge/signer.hpp"
-#include "cli/durable_sink.hpp"
+#include "common/file_io.hpp"
+#include "jobs/ledger_session.hpp"
+#include "cli/job_file.hpp"
+#include "cli/wallet.hpp"
+#include "common/keystore.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/profile.hpp"
 #include "fedtrain/simulation.hpp"
 #include "fedtrain/transport.hpp"
 
 namespace flywheel::cli {
+
+using jobs::ChainSettings;
+using jobs::ChainRequest;
+using jobs::LedgerSession;
+using jobs::open_ledger_session;
+using jobs::parse_chain_settings;
+using jobs::records_on_chain;
+using jobs::annotate_report;
 
 const char* const kDemoConfig = R"({
   "job": {"name": "flywheel-demo", "seed": 42, "rounds": 5},
@@ -43,42 +56,12 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------------------------------------
 // Config: file (or the demo's), then --set overrides, then fedtrain's parser validates it all.
 
-Result<void> apply_override(json& config, const std::string& assignment) {
-  const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    return fail(Errc::config, "--set expects key.path=value, got '" + assignment + "'");
-  }
-  const std::string path = assignment.substr(0, eq);
-  const std::string text = assignment.substr(eq + 1);
-  json value;
-  try {
-    value = json::parse(text);
-  } catch (const json::exception&) {
-    value = text;  // a bare word is a string: --set data.partition=iid
-  }
-  json* node = &config;
-  std::stringstream parts(path);
-  std::string key;
-  while (std::getline(parts, key, '.')) {
-    if (key.empty()) return fail(Errc::config, "--set key '" + path + "' has an empty part");
-    if (!node->is_object()) *node = json::object();
-    node = &(*node)[key];
-  }
-  *node = std::move(value);
-  return {};
-}
-
 Result<json> load_config_json(const JobRequest& request) {
-  json config;
-  if (request.config_file) {
-    auto loaded = read_json_file(*request.config_file);
-    if (!loaded) return tl::unexpected(loaded.error());
-    config = std::move(*loaded);
-  } else if (request.mode == JobMode::demo) {
-    config = json::parse(kDemoConfig);
-  } else {
+  if (request.config_file) return load_job_json(*request.config_file, request.overrides);
+  if (request.mode != JobMode::demo) {
     return fail(Errc::config, "simulate needs --config FILE (see examples/quickstart/config.json)");
   }
+  json config = json::parse(kDemoConfig);
   for (const auto& assignment : request.overrides) FLYWHEEL_TRY(apply_override(config, assignment));
   return config;
 }
@@ -217,36 +200,56 @@ Result<std::vector<std::optional<U256>>> finalize_and_claim(LedgerSession& sessi
   return balances;
 }
 
-}  // namespace
-
-Result<void> run_job(const JobRequest& request) {
-  auto config_json = load_config_json(request);
-  if (!config_json) return tl::unexpected(config_json.error());
-  auto settings = parse_chain_settings(config_json->contains("chain") ? (*config_json)["chain"].dump() : "{}");
-  if (!settings) return tl::unexpected(settings.error());
-  const ChainRequest chain_request{.rpc = request.rpc,
-                                   .resume = request.resume,
-                                   .start_anvil = request.mode == JobMode::demo,
-                                   .signer_key = std::nullopt};
-
-  // A deployment job file runs here too, as one process: its deployment section is checked as the
-  // aggregator would check it, then set aside; its allowlisted participants are the simulated ones.
-  if (config_json->is_object() && config_json->contains("deployment")) {
-    auto job = fedtrain::parse_deployment_job(config_json->dump());
-    if (!job) return tl::unexpected(job.error());
-    const std::size_t count = job->config.participants.count();
-    config_json->erase("deployment");
-    if (!(*config_json)["participants"].is_object()) (*config_json)["participants"] = json::object();
-    (*config_json)["participants"]["count"] = count;
-    std::cout << "deployment job file: its " << count
-              << " allowlisted participants train in this process (the deployment section is not used here)\n";
+// A deployment job file runs here too, as one process: its deployment section is checked as the
+// aggregator checks it (fedtrain::parse_deployment_job, which also gives the receipts the
+// deployment's EIP-712 domain); its allowlisted participants train here. With their keystores the
+// receipts are signed as the participant processes sign them, so the rounds' roots equal a
+// deployed run's.
+Result<fedtrain::SimulationConfig> deployment_job_config(const json& config_json, const JobRequest& request) {
+  auto job = fedtrain::parse_deployment_job(config_json.dump());
+  if (!job) return tl::unexpected(job.error());
+  const auto& allowlist = job->deployment.allowlist;
+  std::cout << "deployment job file: its " << allowlist.size()
+            << " allowlisted participants train in this process (the rest of the deployment section is not used here)\n";
+  if (request.keystores.empty()) {
+    std::cout << "no --keystore given: receipts are signed with keys derived from job.seed, whose addresses differ "
+                 "from the allowlist (and so do the attribution roots)\n";
+    return std::move(job->config);
   }
+  auto password = read_password(request.password_file);
+  if (!password) return tl::unexpected(password.error());
+  std::vector<std::optional<PrivateKey>> keys(allowlist.size());
+  for (const auto& file : request.keystores) {
+    auto key = load_keystore(file, *password);
+    if (!key) return tl::unexpected(with_context(key.error(), file.string()));
+    const auto it = std::find(allowlist.begin(), allowlist.end(), key->address());
+    if (it == allowlist.end()) {
+      return fail(Errc::config, "keystore " + file.string() + " holds " + to_checksum(key->address()) +
+                                    ", which is not on deployment.allowlist");
+    }
+    keys[static_cast<std::size_t>(it - allowlist.begin())] = *key;
+  }
+  job->config.participants.keys.clear();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!keys[i]) {
+      return fail(Errc::config, "no --keystore for allowlisted participant " + std::to_string(i) + " " +
+                                    to_checksum(allowlist[i]) + "; give one per participant, or none");
+    }
+    job->config.participants.keys.push_back(*keys[i]);
+  }
+  return std::move(job->config);
+}
 
-  // The demo's participants claim with anvil's funded dev accounts 1..n unless keys are given.
-  json& participants = (*config_json)["participants"];
+// A simulation config; the demo's participants claim with anvil's funded dev accounts 1..n unless
+// keys are given.
+Result<fedtrain::SimulationConfig> simulation_config(json config_json, const JobRequest& request) {
+  if (!request.keystores.empty()) {
+    return fail(Errc::config, "--keystore signs for the participants of a deployment job file; a simulation "
+                              "config names its keys in participants.private_keys");
+  }
+  json& participants = config_json["participants"];
   if (participants.is_null()) participants = json::object();
-  if (request.mode == JobMode::demo && participants.is_object() &&
-      !participants.contains("private_keys")) {
+  if (request.mode == JobMode::demo && participants.is_object() && !participants.contains("private_keys")) {
     const json& count_json = participants.contains("count") ? participants["count"] : json(6);
     if (!count_json.is_number_unsigned()) {
       return fail(Errc::config, "participants.count must be a positive whole number");
@@ -261,8 +264,24 @@ Result<void> run_job(const JobRequest& request) {
     for (std::size_t i = 1; i <= count; ++i) keys.push_back(chain::kAnvilDevKeys[i]);
     participants["private_keys"] = keys;
   }
+  return fedtrain::parse_simulation_config(config_json.dump());
+}
 
-  auto config = fedtrain::parse_simulation_config(config_json->dump());
+}  // namespace
+
+Result<void> run_job(const JobRequest& request) {
+  auto config_json = load_config_json(request);
+  if (!config_json) return tl::unexpected(config_json.error());
+  auto settings = parse_chain_settings(config_json->contains("chain") ? (*config_json)["chain"].dump() : "{}");
+  if (!settings) return tl::unexpected(settings.error());
+  const ChainRequest chain_request{.rpc = request.rpc,
+                                   .resume = request.resume,
+                                   .start_anvil = request.mode == JobMode::demo,
+                                   .signer_key = std::nullopt};
+
+  auto config = config_json->is_object() && config_json->contains("deployment")
+                    ? deployment_job_config(*config_json, request)
+                    : simulation_config(*config_json, request);
   if (!config) return tl::unexpected(config.error());
   auto out_dir = prepare_out_dir(request, config->job.name);
   if (!out_dir) return tl::unexpected(out_dir.error());

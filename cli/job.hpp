@@ -30,6 +30,10 @@ struct JobRequest {
   std::optional<std::string> rpc;                    //!< overrides chain.rpc
   std::size_t threads = 0;                           //!< 0 = one per core
   bool resume = false;  //!< continue the run in out_dir from its last checkpoint (simulate only)
+  //! simulate with a deployment job file: the allowlisted participants' keystores (any order),
+  //! so the receipts are signed as the participant processes sign them.
+  std::vector<std::filesystem::path> keystores;
+  std::optional<std::filesystem::path> password_file;  //!< the keystores' password (--password-file)
 };
 
 //! The config `flywheel demo` runs when no --config is given: 6 participants, Dirichlet(0.5),

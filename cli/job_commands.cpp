@@ -44,6 +44,12 @@ void add_job_commands(CLI::App& app, Action& action) {
   simulate_cmd->add_flag("--resume", simulate.resume,
                          "Continue the job in --out from its last completed round (checkpoint/); "
                          "on a chain, keep recording into the job deployment.json names");
+  simulate_cmd->add_option("--keystore", simulate.keystores,
+                           "With a deployment job file: an allowlisted participant's keystore (repeat, one per "
+                           "participant), so receipts and attribution roots are those of a deployed run");
+  simulate_cmd->add_option_function<std::string>(
+      "--password-file", [](const std::string& v) { simulate.password_file = v; },
+      "File whose first line is the keystores' password (default: $FLYWHEEL_PASSWORD)");
   simulate_cmd->callback([&action] { action = [] { return run_job(simulate); }; });
 
   static JobRequest demo;

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/logging.hpp"
 #include "fedtrain/math_kernels.hpp"
 
 int main(int argc, char** argv) {
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("flywheel ") + FLYWHEEL_VERSION);
 
+  flywheel::cli::LogOptions log_options;
+  flywheel::cli::add_log_options(app, log_options);
   flywheel::cli::Action action;
   flywheel::cli::add_job_commands(app, action);
   flywheel::cli::add_keys_commands(app, action);
@@ -37,15 +40,20 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   if (!action) return 0;
+  auto logging = flywheel::cli::start_logging(log_options);
+  if (!logging) {
+    std::cerr << "flywheel: error: " << logging.error().message << "\n";
+    return 1;
+  }
   try {
     auto result = action();
     if (!result) {
-      std::cerr << "flywheel: error: " << result.error().message << "\n";
+      (*logging)->errors() << "flywheel: error: " << result.error().message << "\n" << std::flush;
       return 1;
     }
   } catch (const std::exception& e) {
     // Libraries return errors; anything thrown up to here is a bug, reported without a stack dump.
-    std::cerr << "flywheel: internal error: " << e.what() << "\n";
+    (*logging)->errors() << "flywheel: internal error: " << e.what() << "\n" << std::flush;
     return 2;
   }
   return 0;

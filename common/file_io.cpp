@@ -83,4 +83,18 @@ Result<void> write_atomically(const std::filesystem::path& path, std::string_vie
   return {};
 }
 
+Result<nlohmann::json> read_json_file(const std::filesystem::path& path) {
+  auto text = read_file(path);
+  if (!text) return fail(Errc::not_found, text.error().message);
+  try {
+    return nlohmann::json::parse(*text);
+  } catch (const nlohmann::json::exception& e) {
+    return fail(Errc::config, path.string() + " is not valid JSON: " + e.what());
+  }
+}
+
+Result<void> write_json_atomically(const std::filesystem::path& path, const nlohmann::json& value) {
+  return write_atomically(path, value.dump(2) + "\n");
+}
+
 }  // namespace flywheel

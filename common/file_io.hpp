@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "common/result.hpp"
 
 namespace flywheel {
@@ -31,5 +33,12 @@ Result<void> write_new_file(const std::filesystem::path& path, std::string_view 
 //! Replaces `path` with `bytes` atomically (temporary sibling, then rename). Errors: Errc::io,
 //! naming the file and the system's reason; `path` is unchanged then.
 Result<void> write_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+//! A JSON file, parsed. Errors: Errc::not_found when it cannot be opened; Errc::config when it is
+//! not JSON (the parser's message names where).
+Result<nlohmann::json> read_json_file(const std::filesystem::path& path);
+
+//! write_atomically of `value`, indented by 2, with a final newline.
+Result<void> write_json_atomically(const std::filesystem::path& path, const nlohmann::json& value);
 
 }  // namespace flywheel

@@ -2,12 +2,15 @@
 // Copyright 2026 The Flywheel Authors
 #pragma once
 
-//! How a job records on a chain, for every command that runs one (`flywheel simulate`, `demo` and
-//! `aggregator`): the job config's "chain" section, one set-up (connect or start anvil, deploy or
-//! reuse the AttributionLedger, register the job, write deployment.json, or re-attach to the job
-//! deployment.json names on --resume), and the round sink that sends every round through the
-//! durable SQLite outbox (chain-bridge/outbox.hpp) first, so a crash or an RPC outage neither
-//! loses nor duplicates a recorded round.
+//! How a job gets onto a chain, for every command that runs one (`flywheel simulate`, `demo` and
+//! `aggregator`): the job config's "chain" section, and one set-up: connect (or start anvil),
+//! deploy or reuse the AttributionLedger, register the job and write deployment.json, or re-attach
+//! to the job deployment.json names on --resume after checking that the chain still holds it;
+//! then the run folder's outbox and the DurableLedgerSink (jobs/durable_sink.hpp).
+//!
+//!   auto settings = jobs::parse_chain_settings(config.chain_json);
+//!   auto session = jobs::open_ledger_session(*settings, {.rpc = url}, config.job.name, run_dir, std::cout);
+//!   fedtrain::run_simulation(config, run_dir, *(*session)->sink);
 
 #include <filesystem>
 #include <iosfwd>
@@ -24,35 +27,11 @@
 #include "chain-bridge/rpc.hpp"
 #include "chain-bridge/signer.hpp"
 #include "common/keys.hpp"
-#include "fedtrain/round_sink.hpp"
+#include "jobs/durable_sink.hpp"
 
-namespace flywheel::cli {
+namespace flywheel::jobs {
 
-//! Plugs the outbox into fedtrain: on_job_start delivers whatever an earlier run left pending;
-//! on_round enqueues the round and flushes; on_job_end flushes and proposes the shares through
-//! `ledger`. Borrows the outbox, the ledger binding and `out` (progress lines), which must
-//! outlive it. Errors are those of RoundOutbox::enqueue/flush and AttributionLedger, with the
-//! round named; an Errc::rpc error means the record is safe in the outbox and will be delivered
-//! by the next flush. Handing it a round again is harmless (the outbox's enqueue is idempotent).
-class DurableLedgerSink final : public fedtrain::RoundSink {
- public:
-  DurableLedgerSink(chain::RoundOutbox& outbox, chain::AttributionLedger& ledger, U256 job_id,
-                    std::ostream& out);
-
-  Result<void> on_job_start(const std::vector<fedtrain::ParticipantInfo>& participants) override;
-  Result<void> on_round(const fedtrain::RoundRecord& record) override;
-  Result<void> on_job_end(const fedtrain::JobSummary& summary) override;
-
- private:
-  Result<void> flush(const std::string& context);
-
-  chain::RoundOutbox& outbox_;
-  chain::AttributionLedger& ledger_;
-  U256 job_id_;
-  std::ostream& out_;
-};
-
-//! The job config's "chain" section (the CLI's: fedtrain only carries it as text).
+//! The job config's "chain" section (fedtrain only carries it as text).
 struct ChainSettings {
   std::optional<std::string> rpc;             //!< chain.rpc: JSON-RPC URL
   std::optional<Address> ledger;              //!< chain.ledger: reuse this AttributionLedger
@@ -106,25 +85,24 @@ struct LedgerSession {
 //! (request.resume and the file exists) or uses settings.ledger (else deploys an
 //! AttributionLedger, DAO settings.dao or the aggregator), registers the job `job_name` and writes
 //! out_dir/deployment.json (atomically); finally opens out_dir/outbox.sqlite and the sink.
-//! Progress lines go to `out`. Errors: Errc::config for a bad key or when no URL is known and
-//! anvil may not be started; Errc::rpc when the chain cannot be reached; Errc::parse for a
-//! malformed deployment.json; errors of deploying, registering and opening the outbox, with
-//! context.
+//! Before it re-attaches or reuses a ledger it checks that the chain still holds it: the chain id
+//! deployment.json recorded, code at the ledger's address, the job id registered, and every round
+//! the outbox confirmed with its root on-chain; a reset chain is reported as such.
+//! Progress lines go to `out`. Errors: Errc::config for a bad key, when no URL is known and anvil
+//! may not be started, or when the chain no longer holds the ledger, the job or a confirmed round
+//! (the message says the chain was reset or is another chain, and what to do); Errc::rpc when the
+//! chain cannot be reached; Errc::parse for a malformed deployment.json; errors of deploying,
+//! registering and opening the outbox, with context.
 Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& settings,
                                                            const ChainRequest& request,
                                                            const std::string& job_name,
                                                            const std::filesystem::path& out_dir,
-                                                           std::ostream& out);
+                                                           std::ostream& out,
+                                                           DurableSinkOptions sink_options = {});
 
 //! Adds the job's on-chain identity (job_id, chain_id, ledger) to out_dir/attribution.json.
 //! Errc::not_found / Errc::config when it cannot be read or parsed, Errc::io when it cannot be
 //! written.
 Result<void> annotate_report(const std::filesystem::path& out_dir, const LedgerSession& session);
 
-//! Reads a JSON file. Errc::not_found when it cannot be opened, Errc::config when it is not JSON.
-Result<nlohmann::json> read_json_file(const std::filesystem::path& file);
-
-//! Writes `value` (indented) to `file` via a .tmp sibling and a rename. Errc::io on failure.
-Result<void> write_json_atomically(const std::filesystem::path& file, const nlohmann::json& value);
-
-}  // namespace flywheel::cli
+}  // namespace flywheel::jobs

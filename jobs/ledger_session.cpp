@@ -1,79 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
-#include "cli/durable_sink.hpp"
+#include "jobs/ledger_session.hpp"
 
-#include <fstream>
 #include <ostream>
 
 #include "common/file_io.hpp"
 
-namespace flywheel::cli {
+namespace flywheel::jobs {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-DurableLedgerSink::DurableLedgerSink(chain::RoundOutbox& outbox, chain::AttributionLedger& ledger,
-                                     U256 job_id, std::ostream& out)
-    : outbox_(outbox), ledger_(ledger), job_id_(job_id), out_(out) {}
-
-Result<void> DurableLedgerSink::flush(const std::string& context) {
-  auto report = outbox_.flush();
-  if (!report) return tl::unexpected(with_context(report.error(), context));
-  for (const auto& e : report->confirmed) {
-    out_ << "  round " << e.record.round << " of job " << e.record.job_id.to_dec();
-    if (e.already_recorded) {
-      out_ << " already recorded on-chain (confirmed without sending)\n";
-    } else {
-      out_ << " recorded on-chain (tx " << (e.tx_hash ? e.tx_hash->hex() : std::string("?"))
-           << ", block " << e.block_number.value_or(0) << ")\n";
-    }
-  }
-  return {};
-}
-
-Result<void> DurableLedgerSink::on_job_start(const std::vector<fedtrain::ParticipantInfo>&) {
-  auto left = outbox_.unconfirmed_count();
-  if (!left) return tl::unexpected(left.error());
-  if (*left == 0) return {};
-  out_ << "delivering " << *left << " round record(s) left in " << outbox_.path().string()
-       << "\n";
-  return flush("delivering records left in the outbox");
-}
-
-Result<void> DurableLedgerSink::on_round(const fedtrain::RoundRecord& record) {
-  const std::string context = "recording round " + std::to_string(record.round);
-  auto queued = outbox_.enqueue({.job_id = job_id_,
-                                 .round = record.round,
-                                 .model_hash = record.model_hash,
-                                 .attribution_root = record.attribution_root});
-  if (!queued) return tl::unexpected(with_context(queued.error(), context));
-  return flush(context);
-}
-
-Result<void> DurableLedgerSink::on_job_end(const fedtrain::JobSummary& summary) {
-  // Shares are proposed only once every round is on-chain (the contract would refuse later
-  // rounds while a proposal is live).
-  FLYWHEEL_TRY(flush("delivering the last rounds"));
-  auto receipt = ledger_.propose_shares(job_id_, summary.shares_root, U256(summary.total_shares));
-  if (!receipt) return tl::unexpected(with_context(receipt.error(), "proposing shares"));
-  out_ << "shares proposed on-chain: root " << summary.shares_root.hex() << " (tx "
-       << receipt->transaction_hash.hex() << ")\n";
-  return {};
-}
-
-Result<json> read_json_file(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) return fail(Errc::not_found, "cannot open " + file.string());
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    return fail(Errc::config, file.string() + " is not valid JSON: " + e.what());
-  }
-}
-
-Result<void> write_json_atomically(const fs::path& file, const json& value) {
-  return write_atomically(file, value.dump(2) + "\n");
-}
 
 Result<ChainSettings> parse_chain_settings(std::string_view chain_json) {
   ChainSettings out;
@@ -121,10 +57,58 @@ bool records_on_chain(const ChainSettings& settings, const ChainRequest& request
          (request.resume && fs::exists(out_dir / "deployment.json", ec));
 }
 
+namespace {
+
+// What a reset chain looks like, said once.
+std::string reset_hint(const std::string& url) {
+  return "; was the chain at " + url + " reset, or is this another chain? The round records stay in "
+         "outbox.sqlite; to record the job again, start it in a fresh run folder";
+}
+
+// Checks that the chain still holds `ledger` (code at its address) and, when given, that job
+// `job_id` is registered there and every round the outbox confirmed has its root on-chain.
+Result<void> check_chain_holds(LedgerSession& session, const Address& ledger, const std::optional<U256>& job_id,
+                               const fs::path& outbox_file, const std::string& url) {
+  auto code = session.rpc->get_code(ledger);
+  if (!code) return tl::unexpected(with_context(code.error(), "reading the ledger's code at " + url));
+  if (code->empty()) {
+    return fail(Errc::config, "the AttributionLedger " + to_checksum(ledger) + " has no code on the chain" +
+                                  reset_hint(url));
+  }
+  if (!job_id) return {};
+  auto count = session.ledger->job_count();
+  if (!count) return tl::unexpected(with_context(count.error(), "reading the ledger's job count"));
+  if (*count < *job_id) {
+    return fail(Errc::config, "job " + job_id->to_dec() + " is not registered on the ledger " + to_checksum(ledger) +
+                                  " (it holds " + count->to_dec() + " jobs)" + reset_hint(url));
+  }
+  std::error_code ec;
+  if (!fs::exists(outbox_file, ec)) return {};
+  auto outbox = chain::RoundOutbox::open(outbox_file, ledger, *session.aggregator);
+  if (!outbox) return tl::unexpected(with_context(outbox.error(), "opening the outbox"));
+  auto entries = outbox->entries();
+  if (!entries) return tl::unexpected(entries.error());
+  for (const auto& e : *entries) {
+    if (e.state != chain::OutboxState::confirmed || e.record.job_id != *job_id) continue;
+    auto root = session.ledger->round_root(*job_id, U256(e.record.round));
+    if (!root) return tl::unexpected(with_context(root.error(), "reading round " + std::to_string(e.record.round)));
+    if (*root != e.record.attribution_root) {
+      return fail(Errc::config, "the chain no longer holds round " + std::to_string(e.record.round) + " of job " +
+                                    job_id->to_dec() + " (the outbox confirmed root " +
+                                    e.record.attribution_root.hex() + ", the ledger returns " + root->hex() + ")" +
+                                    reset_hint(url));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& settings,
                                                            const ChainRequest& request,
                                                            const std::string& job_name,
-                                                           const fs::path& out_dir, std::ostream& out) {
+                                                           const fs::path& out_dir, std::ostream& out,
+                                                           DurableSinkOptions sink_options) {
   auto session = std::make_unique<LedgerSession>();
   std::optional<json> resumed_deployment;
   std::error_code ec;
@@ -188,13 +172,21 @@ Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& 
       return fail(Errc::parse, (out_dir / "deployment.json").string() +
                                    " is malformed (needs contracts.AttributionLedger and job_id)");
     }
+    if (const auto recorded = resumed_deployment->value("chain_id", json());
+        recorded.is_number_unsigned() && recorded.get<std::uint64_t>() != session->chain_id) {
+      return fail(Errc::config, (out_dir / "deployment.json").string() + " records chain id " + recorded.dump() +
+                                    ", but the node at " + url + " serves chain id " +
+                                    std::to_string(session->chain_id) + "; give the job's chain with --rpc");
+    }
     session->ledger.emplace(*ledger, *session->aggregator);
     session->job_id = *job_id;
     session->deployment = *resumed_deployment;
+    FLYWHEEL_TRY(check_chain_holds(*session, *ledger, *job_id, out_dir / "outbox.sqlite", url));
     out << "resuming job " << job_id->to_dec() << " on ledger " << to_checksum(*ledger) << "\n";
   } else {
     if (settings.ledger) {
       session->ledger.emplace(*settings.ledger, *session->aggregator);
+      FLYWHEEL_TRY(check_chain_holds(*session, *settings.ledger, std::nullopt, {}, url));
     } else {
       const Address dao = settings.dao.value_or(aggregator);
       auto ledger = chain::AttributionLedger::deploy(*session->aggregator,
@@ -227,7 +219,7 @@ Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& 
                                          *session->aggregator);
   if (!outbox) return tl::unexpected(with_context(outbox.error(), "opening the outbox"));
   session->outbox.emplace(std::move(*outbox));
-  session->sink.emplace(*session->outbox, *session->ledger, session->job_id, out);
+  session->sink.emplace(*session->outbox, *session->ledger, session->job_id, out, sink_options);
   return session;
 }
 
@@ -240,4 +232,4 @@ Result<void> annotate_report(const fs::path& out_dir, const LedgerSession& sessi
   return write_json_atomically(out_dir / "attribution.json", *report);
 }
 
-}  // namespace flywheel::cli
+}  // namespace flywheel::jobs
