@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -91,6 +92,43 @@ TEST(CliErrors, RunFolderWithFilesIsNotOverwritten) {
 TEST(CliErrors, MissingConfigFileIsNamed) {
   auto r = run_command(kFlywheel + " simulate --config /nonexistent/job.json");
   expect_clean_failure(r, "/nonexistent/job.json");
+}
+
+TEST(CliErrors, SetOverridesTheJobFileOfTheAggregatorAndTheParticipantToo) {
+  TempDir dir;
+  const std::string job = dir.path() + "/job.json";
+  std::ofstream(job) << R"({"job": {"name": "t", "rounds": 1},
+    "data": {"train_limit": 2000, "validation_size": 200}, "model": {"hidden": [16]},
+    "deployment": {"allowlist": ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]}})";
+  // Each override makes the job invalid, so the error proves the override was applied.
+  expect_clean_failure(run_command(kFlywheel + " aggregator --config " + job + " --out " + dir.path() +
+                                   "/run --set deployment.min_updates=2"),
+                       "min_updates");
+  expect_clean_failure(run_command(kFlywheel + " participant --config " + job +
+                                   " --keystore /nonexistent.json --set deployment.chunk_bytes=1"),
+                       "chunk_bytes");
+}
+
+TEST(Cli, LogLevelErrorKeepsTheTerminalQuietWhileTheLogFileGetsEveryLine) {
+  TempDir dir;
+  const std::string log = dir.path() + "/flywheel.log";
+  auto r = simulate(dir, "--log-level error --log-file " + log);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+  std::ifstream in(log);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("round 1/1"), std::string::npos) << text;
+  EXPECT_NE(text.find("Z run folder: "), std::string::npos) << "lines are stamped with the UTC time\n" << text;
+}
+
+TEST(Cli, ErrorsReachTheTerminalAndTheLogFileAtEveryLevel) {
+  TempDir dir;
+  const std::string log = dir.path() + "/flywheel.log";
+  auto r = simulate(dir, "--log-level error --log-file " + log + " --set data.alpha=0");
+  expect_clean_failure(r, "data.alpha");
+  std::ifstream in(log);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("flywheel: error: data.alpha"), std::string::npos) << text;
 }
 
 TEST(Cli, SimulateWithoutChainWritesMetricsAndAttribution) {

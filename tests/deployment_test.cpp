@@ -5,10 +5,15 @@
 // binary, fork/exec) on loopback, recording on a real anvil read back with Foundry's cast, and
 // recomputed from the aggregator's artifacts with `flywheel attribute`; and every refusal of a bad
 // update, sent by a hand-driven TransportClient to an in-process aggregator.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -145,10 +150,9 @@ TEST(Deployment, FiveParticipantProcessesCompleteAJobWithVerifiableReceiptsAndAc
   EXPECT_NE(read_text(setup.root / "p0" / "acks.jsonl").find("ack_signature"), std::string::npos);
 }
 
-// The same job file runs both ways. Both modes split the data with internal/job_data.hpp and draw
-// the same random streams, so a job whose every participant takes part trains to the same model in
-// every round either way. (The attribution roots differ: a deployment's receipts meter real compute
-// time, the simulation's 0.)
+// The same job file runs both ways, through the same round pipeline (fedtrain/round/pipeline.hpp):
+// `flywheel simulate` with the participants' keystores gives the deployed run's selections, model
+// hashes, receipts and attribution roots in every round.
 void expect_the_models_of_its_simulation(const json& job, std::size_t n) {
   JobFolder setup(job, n);
   auto aggregator = setup.aggregator();
@@ -159,9 +163,11 @@ void expect_the_models_of_its_simulation(const json& job, std::size_t n) {
   ASSERT_EQ(aggregator->wait(240s), 0) << aggregator->log();
   for (auto& p : participants) EXPECT_EQ(p->wait(30s), 0) << p->log();
 
-  const auto simulated =
-      testing::run_command(std::string(FLYWHEEL_BINARY) + " simulate --threads 2 --config " +
-                           setup.job_file.string() + " --out " + (setup.root / "simulated").string());
+  std::string keystores;
+  for (std::size_t i = n; i-- > 0;) keystores += " --keystore " + setup.keystore(i).string();  // any order
+  const auto simulated = testing::run_command(std::string(FLYWHEEL_BINARY) + " simulate --threads 2 --config " +
+                                              setup.job_file.string() + " --out " + (setup.root / "simulated").string() +
+                                              keystores + " --password-file " + setup.password.string());
   ASSERT_EQ(simulated.exit_code, 0) << simulated.output;
   EXPECT_NE(simulated.output.find("deployment job file: its " + std::to_string(n) +
                                    " allowlisted participants train in this process"),
@@ -180,7 +186,17 @@ void expect_the_models_of_its_simulation(const json& job, std::size_t n) {
     EXPECT_EQ(deployed[r]["selected"], alone[r]["selected"]) << "round " << r + 1;
     EXPECT_EQ(deployed[r]["model_hash"], alone[r]["model_hash"]) << "round " << r + 1;
     EXPECT_EQ(deployed[r]["test_accuracy"], alone[r]["test_accuracy"]) << "round " << r + 1;
+    EXPECT_EQ(deployed[r]["attribution_root"], alone[r]["attribution_root"]) << "round " << r + 1;
+    char name[32];
+    std::snprintf(name, sizeof name, "%06zu.json", r + 1);
+    const json a = json::parse(read_text(setup.root / "run" / "rounds" / name));
+    const json b = json::parse(read_text(setup.root / "simulated" / "rounds" / name));
+    EXPECT_EQ(a["receipts_root"], b["receipts_root"]) << "round " << r + 1;
+    EXPECT_EQ(a["leaves"], b["leaves"]) << "round " << r + 1;
   }
+  const json deployed_report = json::parse(read_text(setup.root / "run" / "attribution.json"));
+  const json simulated_report = json::parse(read_text(setup.root / "simulated" / "attribution.json"));
+  EXPECT_EQ(deployed_report["shares_root"], simulated_report["shares_root"]);
 }
 
 TEST(Deployment, AJobTrainsTheSameModelEveryRoundAsItsSimulation) {
@@ -278,6 +294,9 @@ TEST(Deployment, TheAggregatorAttributesWithTheJobsMethod) {
 
 TEST(Deployment, AnAggregatorKilledMidJobResumesAndRecordsEveryRoundOnce) {
   json job = base_job(3, 5);
+  // A quorum of 2, yet every round has all 3: the first round after --resume waits for every
+  // participant to rejoin (up to start_timeout_s), as round 1 does.
+  job["deployment"]["min_updates"] = 2;
   // A fixed port so that participants find the restarted aggregator at the same address.
   const int port = testing::stable_free_port(1);
   ASSERT_NE(port, 0);
@@ -295,8 +314,77 @@ TEST(Deployment, AnAggregatorKilledMidJobResumesAndRecordsEveryRoundOnce) {
   for (auto& p : participants) EXPECT_EQ(p->wait(30s), 0) << p->log();
   const auto lines = metrics_lines(setup.root / "run");
   ASSERT_EQ(lines.size(), 5U) << read_text(setup.root / "run" / "metrics.jsonl");
-  for (std::size_t r = 0; r < 5; ++r) EXPECT_EQ(lines[r]["round"], r + 1);
-  EXPECT_NE(resumed->log().find("resumed after round"), std::string::npos);
+  for (std::size_t r = 0; r < 5; ++r) {
+    EXPECT_EQ(lines[r]["round"], r + 1);
+    EXPECT_EQ(lines[r]["participants"], 3) << "round " << r + 1 << "\n" << resumed->log();
+  }
+  // A participant whose round was redone after the restart counts it once.
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_NE(participants[i]->log().find("job done (5 updates accepted"), std::string::npos) << participants[i]->log();
+  }
+  EXPECT_NE(resumed->log().find("resume: continuing after round"), std::string::npos);
+}
+
+// ---- a participant pointed at the wrong place ------------------------------------------------
+
+// What a participant prints and returns when the aggregator's address is wrong: at once when
+// retrying cannot help, "retrying" lines while it might.
+std::unique_ptr<Process> participant_at(const JobFolder& setup, const std::string& address) {
+  return start_flywheel({"participant", "--config", setup.job_file.string(), "--keystore", setup.keystore(0).string(),
+                         "--password-file", setup.password.string(), "--aggregator", address},
+                        setup.root / "participant0.log");
+}
+
+TEST(ParticipantAddress, ANameThatDoesNotResolveFailsAtOnceNamingIt) {
+  JobFolder setup(base_job(1, 1), 1);
+  auto p = participant_at(setup, "no-such-aggregator.invalid:50051");
+  ASSERT_EQ(p->wait(30s), 1) << p->log();
+  EXPECT_NE(p->log().find("no-such-aggregator.invalid:50051 does not resolve"), std::string::npos) << p->log();
+}
+
+TEST(ParticipantAddress, AnHttpServerIsNotAnAggregatorAndFailsAtOnce) {
+  // A server that answers every connection as an HTTP/1.1 server would: 404.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 8), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  std::atomic<bool> serving = true;
+  std::thread server([&] {
+    while (serving) {
+      pollfd ready{.fd = listener, .events = POLLIN, .revents = 0};
+      if (::poll(&ready, 1, 100) <= 0) continue;
+      const int connection = ::accept(listener, nullptr, nullptr);
+      if (connection < 0) continue;
+      char request[4096];
+      (void)::recv(connection, request, sizeof request, 0);
+      const std::string reply = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      (void)::send(connection, reply.data(), reply.size(), MSG_NOSIGNAL);
+      ::close(connection);
+    }
+  });
+  JobFolder setup(base_job(1, 1), 1);
+  auto p = participant_at(setup, "127.0.0.1:" + std::to_string(ntohs(address.sin_port)));
+  const int code = p->wait(30s);
+  serving = false;
+  server.join();
+  ::close(listener);
+  ASSERT_EQ(code, 1) << p->log();
+  EXPECT_NE(p->log().find("is not a Flywheel aggregator"), std::string::npos) << p->log();
+}
+
+TEST(ParticipantAddress, AnAggregatorNotYetListeningIsRetriedAndSaidSo) {
+  JobFolder setup(base_job(1, 1), 1);
+  const int port = testing::stable_free_port(3);
+  ASSERT_NE(port, 0);
+  auto p = participant_at(setup, "127.0.0.1:" + std::to_string(port));
+  EXPECT_TRUE(wait_until([&] { return p->log().find("retrying for up to") != std::string::npos; }, 60s)) << p->log();
+  EXPECT_NE(p->log().find("cannot reach the aggregator"), std::string::npos) << p->log();
+  EXPECT_EQ(p->wait(1s), -1) << "a participant gave up on an aggregator that may still start\n" << p->log();
 }
 
 // ---- on a chain: real anvil, read back with cast ------------------------------------------------
@@ -554,7 +642,7 @@ class BadUpdate : public ::testing::Test {
                                       .update_hash = hash_floats(delta),
                                       .samples = 100,
                                       .compute_units = 100,
-                                      .compute_millis = 5};
+                                      .compute_millis = 0};
     resign(s, participant_key(i));
     s.tensors = plan.tensors;
     s.body = ByteView(reinterpret_cast<const std::uint8_t*>(delta.data()), delta.size() * sizeof(float));
@@ -706,6 +794,23 @@ TEST_F(BadUpdate, AReplayOfAnEarlierRoundsUpdateIsRefused) {
   open_plan(c, 2);
   EXPECT_EQ(push(c, first), TransportStatus::replay);
   EXPECT_EQ(refused("REPLAY"), 1U);
+}
+
+// Without training.measure_compute_time a receipt's computeMillis is 0 (the round's root must not
+// depend on a machine's speed); a receipt claiming time is MALFORMED and says why.
+TEST_F(BadUpdate, AReceiptClaimingComputeTimeTheJobDoesNotMeasureIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.receipt.compute_millis = 5;
+  resign(s, participant_key(0));
+  const auto reply = c.push_update(s);
+  ASSERT_TRUE(reply) << reply.error().to_string();
+  EXPECT_EQ(reply->status, TransportStatus::malformed);
+  EXPECT_NE(reply->message.find("training.measure_compute_time"), std::string::npos) << reply->message;
+  EXPECT_EQ(push(c, good(0, plan, delta)), TransportStatus::ok);
 }
 
 TEST_F(BadUpdate, WrongTensorShapesOrDtypesAreRefused) {
