@@ -150,7 +150,8 @@ Result<Estimate> run_stratified(std::size_t n, Evaluator& evaluator, const Setti
     for (std::size_t k : {std::size_t{1}, std::size_t{2}, n - 1}) {
       if (k >= 1 && k < n && enumerated[k] && evaluated_of_size[k] != all_of_size(k)) enumerated[k] = 0;
     }
-    if (!enumerated[2]) surrogate = false;
+    // A surrogate implies pairs, so n ≥ 4 and enumerated[2] exists (for n = 1 it is past the end).
+    if (surrogate && !enumerated[2]) surrogate = false;
   }
   std::vector<double> weights = options.weights.empty() ? std::vector<double>(n, 1.0) : options.weights;
   std::vector<double> values(n, 0.0), errors(n, kInf), base(n, 0.0);

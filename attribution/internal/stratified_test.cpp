@@ -41,6 +41,28 @@ TEST(Stratified, EqualsExactOnceEveryCoalitionIsEvaluated) {
   }
 }
 
+TEST(Stratified, GivesOneOrTwoParticipantsTheirExactValuesWithoutSampling) {
+  // n = 1 and 2: every size is a border size, so nothing is sampled and the estimate is exact. With
+  // n = 1 the check whether size 2 was fully evaluated read one byte past the per-size flags (a
+  // heap-buffer-overflow under AddressSanitizer; the byte read could not change the estimate, as
+  // one participant has no surrogate).
+  for (std::size_t n : {1, 2}) {
+    const auto u = random_fl_game(n, 60 + n);
+    const Utility game = [&](Coalition s) { return u[s]; };
+    auto exact = estimate(Method::exact, n, game);
+    auto r = estimate(Method::stratified, n, game);
+    ASSERT_TRUE(exact && r) << n;
+    EXPECT_EQ(r->evaluations, u.size()) << n;
+    EXPECT_EQ(r->samples, 0U) << n;
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_NEAR(r->values[i], exact->values[i], 1e-12) << "n " << n << " player " << i;
+      EXPECT_EQ(r->std_errors[i], 0.0) << "n " << n << " player " << i;
+    }
+    ASSERT_FALSE(r->notes.empty()) << n;
+    EXPECT_EQ(r->notes[0], "every coalition size enumerated: exact") << n;
+  }
+}
+
 TEST(Stratified, NeverExceedsTheEvaluationCap) {
   const auto u = random_fl_game(10, 11);
   for (std::size_t cap : {30, 67, 100, 153, 400}) {
