@@ -56,7 +56,9 @@ TEST(ControlVariate, IsCalledOnceAfterEveryPairIsEvaluated) {
       const std::lock_guard lock(mu);
       for (Coalition s = 0; s < u.size(); ++s) {
         const auto size = coalition_size(s);
-        if (size <= 2 || size >= n - 1) EXPECT_TRUE(seen.contains(s)) << method_name(method) << " " << coalition_hex(s);
+        if (size <= 2 || size >= n - 1) {
+          EXPECT_TRUE(seen.contains(s)) << method_name(method) << " " << coalition_hex(s);
+        }
       }
       return std::vector<double>{};  // declined: stratified fits its own surrogate, gtg has none
     };
