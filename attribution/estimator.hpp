@@ -27,6 +27,9 @@
 //! coalitions in parallel on `threads` std::threads, and are deterministic: for a given seed the
 //! values, standard errors and evaluation count do not depend on the number of threads or on
 //! scheduling. Derive the seed from the round's inputs with round_seed().
+//!
+//! Each estimator is one file in attribution/internal/ (exact.cpp, loo.cpp, tmc.cpp, gtg.cpp,
+//! banzhaf.cpp, stratified.cpp), its tests beside it; estimator.cpp holds these entry points.
 
 #include <cstddef>
 #include <cstdint>
