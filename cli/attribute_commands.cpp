@@ -12,6 +12,7 @@
 
 #include "attribution/estimator.hpp"
 #include "cli/commands.hpp"
+#include "cli/job_file.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/attribution_replay.hpp"
 #include "fedtrain/config.hpp"
@@ -30,11 +31,15 @@ Result<void> run_attribute(const AttributeRequest& request) {
   auto method = attribution::parse_method(request.method);
   if (!method) return fail(Errc::config, "--method: " + method.error().message);
   const std::filesystem::path run_dir = request.run_dir;
-  auto config = fedtrain::load_simulation_config(run_dir / "config.json");
-  if (!config) return tl::unexpected(with_context(config.error(), "reading the run's config.json"));
+  // A deployment run's config.json is its job file, deployment section and all.
+  auto job = load_job_json(run_dir / "config.json", {});
+  if (!job) return tl::unexpected(with_context(job.error(), "reading the run's config.json"));
+  auto config = parse_job(*job);
+  if (!config) return tl::unexpected(with_context(config.error(), (run_dir / "config.json").string()));
   fedtrain::ReplayOptions options{.threads = request.threads,
                                   .export_utilities = request.export_utilities,
-                                  .progress = &std::cerr};
+                                  .progress = &std::cerr,
+                                  .output = {}};
   auto report = fedtrain::recompute_attribution(*config, run_dir, *method, options);
   if (!report) return tl::unexpected(report.error());
 

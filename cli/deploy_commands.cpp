@@ -70,17 +70,6 @@ void add_wallet(CLI::App& command, DeployRequest& request) {
       "File whose first line is the keystore password (default: $FLYWHEEL_PASSWORD)");
 }
 
-// The job file (with its --set overrides) without its "deployment" section, as `flywheel
-// attribute --run` reads a run's config.json (participants.count is the allowlist's, as
-// parse_deployment_job resolves it).
-Result<void> write_run_config(nlohmann::json job, std::size_t participants, const std::filesystem::path& out) {
-  job.erase("deployment");
-  nlohmann::json& section = job["participants"];
-  if (!section.is_object()) section = nlohmann::json::object();
-  section["count"] = participants;
-  return write_json_atomically(out / "config.json", job);
-}
-
 Result<void> run_aggregator(const DeployRequest& request) {
   nlohmann::json as_run;
   auto job = load_job(request, &as_run);
@@ -102,7 +91,8 @@ Result<void> run_aggregator(const DeployRequest& request) {
   std::filesystem::create_directories(out, ec);
   if (ec) return fail(Errc::io, "cannot create run folder " + out.string() + ": " + ec.message());
   if (!request.resume || !std::filesystem::exists(out / "config.json", ec)) {
-    FLYWHEEL_TRY(write_run_config(as_run, job->deployment.allowlist.size(), out));
+    // The job file as run (with its --set overrides); `flywheel attribute --run` reads it.
+    FLYWHEEL_TRY(write_json_atomically(out / "config.json", as_run));
   }
 
   // On a chain (--rpc, chain.rpc, or a resumed run that recorded on one) every round goes

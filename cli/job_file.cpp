@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/file_io.hpp"
+#include "fedtrain/transport.hpp"
 
 namespace flywheel::cli {
 
@@ -33,6 +34,15 @@ Result<void> apply_override(json& config, const std::string& assignment) {
   }
   *node = std::move(value);
   return {};
+}
+
+Result<fedtrain::SimulationConfig> parse_job(const json& job) {
+  if (job.is_object() && job.contains("deployment")) {
+    auto deployment = fedtrain::parse_deployment_job(job.dump());
+    if (!deployment) return tl::unexpected(deployment.error());
+    return std::move(deployment->config);
+  }
+  return fedtrain::parse_simulation_config(job.dump());
 }
 
 Result<json> load_job_json(const std::filesystem::path& file, const std::vector<std::string>& overrides) {

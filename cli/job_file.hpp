@@ -17,12 +17,18 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.hpp"
+#include "fedtrain/config.hpp"
 
 namespace flywheel::cli {
 
 //! Applies one "key.path=value" to `config`, creating objects on the way. Errc::config for an
 //! assignment without '=' or key, or a key with an empty part.
 Result<void> apply_override(nlohmann::json& config, const std::string& assignment);
+
+//! The job a job file describes: a deployment job file (with a "deployment" section) through
+//! fedtrain::parse_deployment_job, whose config carries the deployment's EIP-712 domain; any other
+//! through fedtrain::parse_simulation_config. Their errors.
+Result<fedtrain::SimulationConfig> parse_job(const nlohmann::json& job);
 
 //! Reads `file` (Errc::not_found when it cannot be read, Errc::config when it is not JSON) and
 //! applies `overrides` in order.

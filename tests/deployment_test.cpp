@@ -197,6 +197,12 @@ void expect_the_models_of_its_simulation(const json& job, std::size_t n) {
   const json deployed_report = json::parse(read_text(setup.root / "run" / "attribution.json"));
   const json simulated_report = json::parse(read_text(setup.root / "simulated" / "attribution.json"));
   EXPECT_EQ(deployed_report["shares_root"], simulated_report["shares_root"]);
+  // Both run folders keep the job file as run (deployment section and all), and the replay reads it.
+  for (const char* run : {"run", "simulated"}) {
+    const auto replay = testing::run_command(std::string(FLYWHEEL_BINARY) + " attribute --threads 2 --run " +
+                                             (setup.root / run).string());
+    EXPECT_EQ(replay.exit_code, 0) << run << ": " << replay.output;
+  }
 }
 
 TEST(Deployment, AJobTrainsTheSameModelEveryRoundAsItsSimulation) {
