@@ -8,7 +8,7 @@
 // - no kernel variable changes a job (OPENBLAS_CORETYPE as OpenBLAS picks it on Intel AVX-512,
 //   AMD Zen, AVX-only and SSE3-only CPUs; OPENBLAS_L2_SIZE; oneDNN's ISA cap and fp32 math mode;
 //   ATen's CPU capability), for the MLP (OpenBLAS) and the CNN (oneDNN), under both kernel
-//   families (fedtrain/math_kernels.hpp);
+//   families (fedtrain/model/math_kernels.hpp);
 // - a machine of the other kernel family replays a run's merges bit for bit, its accuracy values
 //   exactly and its negative-loss values within the documented 1e-6;
 // - a kernel family that does not exist is refused.

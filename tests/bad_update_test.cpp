@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Flywheel Authors
+//
+// Every refusal of a bad update or join, sent by a hand-driven TransportClient to an in-process
+// aggregator on loopback, with the status and message each gets; and the deployment section's own
+// checks.
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/eip712.hpp"
+#include "fedtrain/model/model.hpp"
+#include "fedtrain/transport/aggregator.hpp"
+#include "fedtrain/transport/protocol.hpp"
+#include "tests/internal/deployment_jobs.hpp"
+#include "tests/internal/run_command.hpp"
+#include "tests/internal/test_files.hpp"
+
+namespace flywheel::fedtrain {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+using testing::base_job;
+using testing::participant_key;
+
+// ---- bad inputs, against an in-process aggregator ----------------------------------------------
+
+class BadUpdate : public ::testing::Test {
+ protected:
+  void start(json job) {
+    auto parsed = parse_deployment_job(job.dump());
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    job_ = *parsed;
+    std::ostringstream quiet;
+    auto aggregator = Aggregator::start(job_, PrivateKey::random(), dir_.path(), sink_,
+                                        {.threads = 1, .quiet = true});
+    ASSERT_TRUE(aggregator) << aggregator.error().message;
+    aggregator_ = std::move(*aggregator);
+    runner_ = std::thread([this] { (void)aggregator_->run(); });
+  }
+  void TearDown() override {
+    if (aggregator_) aggregator_->stop();
+    if (runner_.joinable()) runner_.join();
+    aggregator_.reset();
+  }
+  TransportClient client(std::size_t i, std::size_t chunk_bytes = 1 << 20) {
+    auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port()), {}, chunk_bytes);
+    EXPECT_TRUE(c);
+    auto joined = c->join("deploy-test", participant_key(i));
+    EXPECT_TRUE(joined && joined->status == TransportStatus::ok);
+    return std::move(*c);
+  }
+  RoundPlanInfo open_plan(TransportClient& c, std::uint64_t round = 1) {
+    RoundPlanInfo plan;
+    for (int k = 0; k < 100 && plan.round != round; ++k) plan = c.round_plan(1000).value();
+    EXPECT_EQ(plan.round, round);
+    return plan;
+  }
+  // A well-formed, correctly signed update of participant i for `plan`.
+  UpdateSubmission good(std::size_t i, const RoundPlanInfo& plan, const std::vector<float>& delta) {
+    UpdateSubmission s;
+    s.receipt = eip712::UpdateReceipt{.job_id = "deploy-test",
+                                      .round = plan.round,
+                                      .participant = participant_key(i).address(),
+                                      .start_model_hash = plan.model_hash,
+                                      .update_hash = hash_floats(delta),
+                                      .samples = 100,
+                                      .compute_units = 100,
+                                      .compute_millis = 0};
+    resign(s, participant_key(i));
+    s.tensors = plan.tensors;
+    s.body = ByteView(reinterpret_cast<const std::uint8_t*>(delta.data()), delta.size() * sizeof(float));
+    return s;
+  }
+  void resign(UpdateSubmission& s, const PrivateKey& key) {
+    s.signature = eip712::sign_digest(key, eip712::digest(job_.deployment.domain(), s.receipt));
+  }
+  std::vector<float> zeros() const { return std::vector<float>(parameter_count(job_.config.model), 0.0F); }
+  TransportStatus push(TransportClient& c, const UpdateSubmission& s) { return c.push_update(s).value().status; }
+  std::uint64_t refused(std::string_view name) {
+    auto r = aggregator_->rejections();
+    auto it = r.find(std::string(name));
+    return it == r.end() ? 0 : it->second;
+  }
+
+  json one_of_two() {
+    json job = base_job(2, 3);
+    job["deployment"]["min_updates"] = 1;
+    job["deployment"]["start_timeout_s"] = 0.3;
+    return job;
+  }
+
+  testing::TempDir dir_;
+  NullSink sink_;
+  DeploymentJob job_;
+  std::unique_ptr<Aggregator> aggregator_;
+  std::thread runner_;
+};
+
+TEST_F(BadUpdate, AGoodUpdateIsAcceptedWithAnAckSignedByTheAggregator) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto outcome = c.push_update(good(0, plan, delta)).value();
+  ASSERT_EQ(outcome.status, TransportStatus::ok) << outcome.message;
+  EXPECT_EQ(eip712::recover_signer(eip712::digest(job_.deployment.domain(), outcome.ack), outcome.ack_signature).value(),
+            outcome.ack.aggregator);
+}
+
+TEST_F(BadUpdate, AnUpdateSignedWhileStreamingIsAcceptedAndItsAckNamesTheReceipt) {
+  start(one_of_two());
+  auto c = client(0, 4096);  // several chunks, each hashed as it leaves
+  auto plan = open_plan(c);
+  std::vector<float> delta = zeros();
+  for (std::size_t k = 0; k < delta.size(); ++k) delta[k] = 1e-4F * static_cast<float>(k % 7);
+  const PrivateKey key = participant_key(0);
+  UpdateSubmission s = good(0, plan, delta);
+  s.receipt.update_hash = {};
+  s.signature.clear();
+  s.sign_while_streaming = UpdateSubmission::StreamSigner{.key = &key, .domain = job_.deployment.domain()};
+  auto outcome = c.push_update(s).value();
+  ASSERT_EQ(outcome.status, TransportStatus::ok) << outcome.message;
+  EXPECT_EQ(outcome.receipt.update_hash, hash_floats(delta));
+  EXPECT_EQ(outcome.receipt_digest, eip712::digest(job_.deployment.domain(), outcome.receipt));
+  EXPECT_EQ(outcome.ack.receipt_digest, outcome.receipt_digest);
+}
+
+TEST_F(BadUpdate, AReceiptInTheTrailerSignedByAnotherKeyIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  const PrivateKey other = participant_key(1);  // the receipt names participant 0
+  UpdateSubmission s = good(0, plan, delta);
+  s.sign_while_streaming = UpdateSubmission::StreamSigner{.key = &other, .domain = job_.deployment.domain()};
+  EXPECT_EQ(push(c, s), TransportStatus::wrong_signer);
+  EXPECT_EQ(refused("WRONG_SIGNER"), 1U);
+}
+
+TEST_F(BadUpdate, AMissingSignatureIsRefusedAndCounted) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.signature.clear();
+  EXPECT_EQ(push(c, s), TransportStatus::bad_signature);
+  EXPECT_EQ(refused("BAD_SIGNATURE"), 1U);
+}
+
+TEST_F(BadUpdate, AMalformedSignatureIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.signature[64] = 99;  // v must be 27 or 28
+  EXPECT_EQ(push(c, s), TransportStatus::bad_signature);
+}
+
+TEST_F(BadUpdate, ASignatureByAnotherKeyIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  resign(s, participant_key(1));
+  EXPECT_EQ(push(c, s), TransportStatus::wrong_signer);
+  EXPECT_EQ(refused("WRONG_SIGNER"), 1U);
+}
+
+TEST_F(BadUpdate, AnUnknownParticipantCannotJoinOrPush) {
+  start(one_of_two());
+  auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port())).value();
+  auto joined = c.join("deploy-test", participant_key(9)).value();
+  EXPECT_EQ(joined.status, TransportStatus::unknown_participant);
+  auto member = client(0);
+  auto plan = open_plan(member);
+  const auto delta = zeros();
+  auto s = good(9, plan, delta);
+  EXPECT_EQ(push(member, s), TransportStatus::unknown_participant);
+  s = good(0, plan, delta);
+  s.session = Bytes(32, 7);
+  EXPECT_EQ(push(member, s), TransportStatus::unknown_participant);
+  EXPECT_EQ(refused("UNKNOWN_PARTICIPANT"), 3U);
+}
+
+TEST_F(BadUpdate, AnUpdateForAnotherJobIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.receipt.job_id = "other-job";
+  resign(s, participant_key(0));
+  EXPECT_EQ(push(c, s), TransportStatus::wrong_job);
+}
+
+TEST_F(BadUpdate, AnUpdateForARoundNotOpenIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.receipt.round = 2;
+  resign(s, participant_key(0));
+  EXPECT_EQ(push(c, s), TransportStatus::wrong_round);
+}
+
+TEST_F(BadUpdate, AReplayOfAnEarlierRoundsUpdateIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  const auto first = good(0, plan, delta);
+  ASSERT_EQ(push(c, first), TransportStatus::ok);
+  open_plan(c, 2);
+  EXPECT_EQ(push(c, first), TransportStatus::replay);
+  EXPECT_EQ(refused("REPLAY"), 1U);
+}
+
+// Without training.measure_compute_time a receipt's computeMillis is 0 (the round's root must not
+// depend on a machine's speed); a receipt claiming time is MALFORMED and says why.
+TEST_F(BadUpdate, AReceiptClaimingComputeTimeTheJobDoesNotMeasureIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.receipt.compute_millis = 5;
+  resign(s, participant_key(0));
+  const auto reply = c.push_update(s);
+  ASSERT_TRUE(reply) << reply.error().to_string();
+  EXPECT_EQ(reply->status, TransportStatus::malformed);
+  EXPECT_NE(reply->message.find("training.measure_compute_time"), std::string::npos) << reply->message;
+  EXPECT_EQ(push(c, good(0, plan, delta)), TransportStatus::ok);
+}
+
+TEST_F(BadUpdate, WrongTensorShapesOrDtypesAreRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.tensors[0].shape = {8, 784};
+  EXPECT_EQ(push(c, s), TransportStatus::tensor_mismatch);
+  s = good(0, plan, delta);
+  s.tensors[1].dtype = "float16";
+  EXPECT_EQ(push(c, s), TransportStatus::tensor_mismatch);
+  s = good(0, plan, delta);
+  s.tensors[2].name = "layers.9.weight";
+  EXPECT_EQ(push(c, s), TransportStatus::tensor_mismatch);
+  EXPECT_EQ(refused("TENSOR_MISMATCH"), 3U);
+}
+
+TEST_F(BadUpdate, NaNOrInfInAnUpdateIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  auto delta = zeros();
+  delta[17] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(push(c, good(0, plan, delta)), TransportStatus::non_finite);
+  delta[17] = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(push(c, good(0, plan, delta)), TransportStatus::non_finite);
+  EXPECT_EQ(refused("NON_FINITE"), 2U);
+}
+
+TEST_F(BadUpdate, ANaNInAFloatSplitAcrossOddSizedChunksIsRefusedNamingItsElement) {
+  start(one_of_two());
+  auto c = client(0, 1026);  // chunks end mid-float; float 4873 spans bytes 19492..19495, chunk 19 starts at 19494
+  auto plan = open_plan(c);
+  auto delta = zeros();
+  ASSERT_GT(delta.size(), 4873U);
+  delta[4873] = std::numeric_limits<float>::quiet_NaN();
+  auto outcome = c.push_update(good(0, plan, delta)).value();
+  EXPECT_EQ(outcome.status, TransportStatus::non_finite);
+  EXPECT_NE(outcome.message.find("element 4873 "), std::string::npos) << outcome.message;
+}
+
+TEST_F(BadUpdate, TheNormBoundGivesTheSameVerdictWhateverTheChunkSize) {
+  json job = one_of_two();
+  job["deployment"]["max_update_norm"] = 1.0;
+  start(job);
+  auto plan_client = client(0);
+  auto plan = open_plan(plan_client);
+  // ‖Δ‖ = 0.009 · √12730 ≈ 1.015 > 1: refused in 1 MiB chunks and in 1026-byte chunks alike.
+  const std::vector<float> delta(zeros().size(), 0.009F);
+  ASSERT_EQ(delta.size(), 12730U);
+  EXPECT_EQ(push(plan_client, good(0, plan, delta)), TransportStatus::norm_too_large);
+  auto odd = client(0, 1026);
+  EXPECT_EQ(push(odd, good(0, plan, delta)), TransportStatus::norm_too_large);
+  EXPECT_EQ(refused("NORM_TOO_LARGE"), 2U);
+}
+
+TEST_F(BadUpdate, AFetchedModelThatDoesNotHashToThePlansHashIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  auto wrong = c.fetch_model(plan.round, plan.model_bytes, Hash32{});
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, Errc::data);
+  EXPECT_NE(wrong.error().message.find("does not hash to the plan's model hash"), std::string::npos);
+  auto right = c.fetch_model(plan.round, plan.model_bytes, plan.model_hash);
+  ASSERT_TRUE(right) << right.error().message;
+  EXPECT_EQ(hash_floats(*right), plan.model_hash);
+}
+
+TEST_F(BadUpdate, AnUpdateAboveTheNormBoundIsRefused) {
+  json job = one_of_two();
+  job["deployment"]["max_update_norm"] = 1.0;
+  start(job);
+  auto c = client(0);
+  auto plan = open_plan(c);
+  auto delta = zeros();
+  delta[0] = 0.8F;
+  delta[1] = 0.8F;  // norm 1.13
+  EXPECT_EQ(push(c, good(0, plan, delta)), TransportStatus::norm_too_large);
+  delta[1] = 0.5F;  // norm 0.94
+  EXPECT_EQ(push(c, good(0, plan, delta)), TransportStatus::ok);
+}
+
+TEST_F(BadUpdate, AStreamLargerThanDeclaredIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  auto delta = zeros();
+  auto s = good(0, plan, delta);
+  delta.push_back(0.0F);
+  s.body = ByteView(reinterpret_cast<const std::uint8_t*>(delta.data()), delta.size() * sizeof(float));
+  s.declared_bytes = (delta.size() - 1) * sizeof(float);
+  EXPECT_EQ(push(c, s), TransportStatus::size_exceeded);
+  EXPECT_EQ(refused("SIZE_EXCEEDED"), 1U);
+}
+
+TEST_F(BadUpdate, BytesThatDoNotMatchTheReceiptHashAreRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  auto delta = zeros();
+  auto s = good(0, plan, delta);
+  delta[3] = 0.25F;  // body changed after signing
+  EXPECT_EQ(push(c, s), TransportStatus::hash_mismatch);
+}
+
+TEST_F(BadUpdate, AnUpdateAfterTheDeadlineIsRefused) {
+  json job = base_job(2, 3);
+  job["deployment"]["min_updates"] = 1;
+  // b's push (two plans, a signature, 50 KB over gRPC) must land before the deadline even when
+  // another test loads the machine; a's comes after it.
+  job["deployment"]["round_timeout_s"] = 3;
+  start(job);
+  auto a = client(0);
+  auto b = client(1);
+  auto plan_a = open_plan(a);
+  auto plan_b = open_plan(b);
+  const auto delta = zeros();
+  ASSERT_EQ(push(b, good(1, plan_b, delta)), TransportStatus::ok);
+  std::this_thread::sleep_for(3500ms);
+  EXPECT_EQ(push(a, good(0, plan_a, delta)), TransportStatus::late);
+  EXPECT_EQ(refused("LATE"), 1U);
+}
+
+TEST(DeploymentConfig, AJobWithoutAnAllowlistIsRefused) {
+  json job = base_job(2, 1);
+  job["deployment"].erase("allowlist");
+  EXPECT_EQ(parse_deployment_job(job.dump()).error().code, Errc::config);
+}
+
+TEST(DeploymentConfig, ExactAttributionOverMoreThanItsLimitPerRoundIsRefusedWithTheJob) {
+  json job = base_job(17, 1);
+  job["attribution"]["method"] = "exact";
+  const auto parsed = parse_deployment_job(job.dump());
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().code, Errc::config);
+  EXPECT_NE(parsed.error().message.find("17 participants in a round"), std::string::npos) << parsed.error().message;
+  job["attribution"]["method"] = "stratified";
+  EXPECT_TRUE(parse_deployment_job(job.dump())) << "a sampling method takes 17";
+}
+
+TEST(DeploymentConfig, AQuorumAboveTheAllowlistIsRefused) {
+  json job = base_job(2, 1);
+  job["deployment"]["min_updates"] = 3;
+  EXPECT_EQ(parse_deployment_job(job.dump()).error().code, Errc::config);
+}
+
+TEST(DeploymentConfig, TensorSpecsOfTheMlpCoverEveryParameter) {
+  const ModelConfig model{.name = "mlp", .hidden = {16}};
+  std::uint64_t total = 0;
+  for (const auto& t : tensor_specs(model)) {
+    std::uint64_t n = 1;
+    for (auto d : t.shape) n *= d;
+    total += n;
+  }
+  EXPECT_EQ(total, parameter_count(model));
+}
+
+}  // namespace
+}  // namespace flywheel::fedtrain
