@@ -6,6 +6,11 @@
 //! U_t(S) is a metric (validation accuracy or negative validation loss) of the coalition model
 //! w_t + strategy({Δ_i : i ∈ S}) and U_t(∅) is the metric of w_t (FedSV, Wang et al. 2020).
 //!
+//!   EstimatorOptions options{.seed = round_seed(round, start_model_hash, participants),
+//!                            .max_evaluations = 400, .threads = 4};
+//!   auto est = estimate_checked(Method::stratified, participants.size(), utility, options);
+//!   // utility: Result<double>(Coalition); est->values[i] is φ_i of the i-th participant
+//!
 //! References:
 //!  - exact Shapley: L. S. Shapley, "A value for n-person games" (1953).
 //!  - TMC: A. Ghorbani & J. Zou, "Data Shapley: Equitable valuation of data for machine learning",
@@ -93,8 +98,8 @@ Result<Method> parse_method(std::string_view name);
 //! closer f is to U, the smaller the error. Called once, after every coalition of sizes 0, 1, 2,
 //! n − 1 and n is evaluated, so a utility that keeps what it computed for those (e.g. their
 //! validation logits) can build f from them. An empty table declines (stratified then fits its
-//! mixture surrogate, gtg runs without a control variate); an error ends the estimate with it; a table of the wrong size or with a value that is not finite ends it
-//! with Errc::internal.
+//! mixture surrogate, gtg runs without a control variate); an error ends the estimate with it; a
+//! table of the wrong size or with a value that is not finite ends it with Errc::internal.
 using ControlVariate = std::function<Result<std::vector<double>>()>;
 
 //! How an estimator runs. Unset optionals take the method's default, listed per field.
@@ -212,8 +217,9 @@ Result<Estimate> estimate_batched(Method method, std::size_t n, const BatchUtili
 std::uint64_t round_seed(ByteView inputs);
 
 //! The seed for round `round` of a job: round_seed over the round number (8 bytes big-endian),
-//! the content hash (SHA-256, fedtrain::hash_floats) of the model the round started from (w_t) and the participants' addresses in
-//! the round's order. Everyone holding the round record and the published model can recompute it.
+//! the content hash (SHA-256, fedtrain::hash_floats) of the model the round started from (w_t)
+//! and the participants' addresses in the round's order. Everyone holding the round record and
+//! the published model can recompute it.
 std::uint64_t round_seed(std::uint64_t round, const Hash32& start_model_hash,
                          std::span<const Address> participants);
 

@@ -6,6 +6,11 @@
 //! approach to data valuation for federated learning", 2020). Rounds may include different subsets
 //! of participants (sampled rounds); a participant absent from a round gets 0 for it. Rounds that
 //! between-round truncation skipped (GTG-Shapley, Liu et al. 2022) contribute 0 and are listed.
+//!
+//!   JobValue job;
+//!   FLYWHEEL_TRY(job.add_round(round, participants, *estimate));  // once per round
+//!   std::vector<ParticipantValue> totals = job.totals();           // .value, .std_error, .rounds
+//!   // the values then become shares: allocate_shares (attribution/shares.hpp)
 
 #include <cstddef>
 #include <cstdint>

@@ -4,6 +4,13 @@
 
 //! Keccak Merkle trees over attribution leaves, compatible with OpenZeppelin's MerkleProof
 //! (sorted-pair hashing) and StandardMerkleTree leaves (double keccak of the ABI-encoded tuple).
+//! Their roots are what goes on-chain (docs/onchain.md): a round's attribution root (recordRound)
+//! over its RoundLeafs, and a job's shares root (proposeShares) over its share-claim leaves.
+//!
+//!   MerkleTree tree({share_leaf_hash(alice, 750), share_leaf_hash(bob, 250)});
+//!   const Hash32 root = tree.root();                  // proposeShares(jobId, root, 1000)
+//!   std::vector<Hash32> proof = tree.proof(1);        // what bob passes to claimShares
+//!   assert(MerkleTree::verify(proof, root, share_leaf_hash(bob, 250)));
 
 #include <cstdint>
 #include <vector>

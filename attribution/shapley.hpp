@@ -6,6 +6,10 @@
 //! Shapley, "A value for n-person games" (1953); the FL game follows FedSV (Wang et al. 2020) and
 //! GTG-Shapley (Liu et al. 2022): U(S) is a metric of the coalition model rebuilt from the members'
 //! updates, with no retraining.
+//!
+//!   auto phi = exact_shapley(3, [](Coalition s) { return static_cast<double>(coalition_size(s)); });
+//!   // phi->values == {1, 1, 1}: each participant adds 1 to every coalition it joins;
+//!   // phi->evaluations == 8, every coalition once
 
 #include <bit>
 #include <cstddef>

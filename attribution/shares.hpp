@@ -2,7 +2,12 @@
 // Copyright 2026 The Flywheel Authors
 #pragma once
 
-//! Turning job values into integer ownership shares.
+//! Turning job values into integer ownership shares: the amounts a job's share-claim leaves
+//! (attribution/merkle.hpp, share_leaf_hash) commit to and its ModelShares token mints on claims.
+//!
+//!   const std::vector<double> values{0.03, 0.01, -0.002};  // job values (JobValue::totals)
+//!   auto shares = allocate_shares(values);                  // summing to kDefaultTotalShares
+//!   // *shares == {750000000000000000, 250000000000000000, 0}
 
 #include <cstdint>
 #include <span>

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
 //
+// Why one file of ~950 lines: it is one benchmark program whose parts share their round tables,
+// reference values and report format; each part is a function below.
+//
 // Attribution estimators against exact Shapley on the same rounds (GTG-Shapley, Liu et al., ACM
 // TIST 2022; TMC, Ghorbani & Zou, ICML 2019; Data Banzhaf MSR, Wang & Jia, AISTATS 2023).
 //
@@ -19,7 +22,7 @@
 // Part 2 (n = 50): one real FedAvg round of 50 participants (Fashion-MNIST, MLP 784-100-10), its
 // local training timed; then each estimator of --n50-method until every standard error ≤ 0.002 on
 // that round's game, with the coalition models evaluated by the FedAvg fast path
-// (fedtrain/coalition_model.hpp; --n50-general: rebuilt and evaluated one by one). Prints the wall
+// (fedtrain/valuation/coalition_model.hpp; --n50-general: rebuilt and evaluated one by one). Prints the wall
 // time (precompute included), evaluations, the largest standard error and the ratio to the round's
 // local training measured in the same process; also checks the fast path against the general path
 // on 64 random coalitions.
@@ -52,12 +55,12 @@
 
 #include "attribution/estimator.hpp"
 #include "common/random.hpp"
-#include "fedtrain/attribution_replay.hpp"
-#include "fedtrain/coalition_model.hpp"
+#include "fedtrain/valuation/attribution_replay.hpp"
+#include "fedtrain/valuation/coalition_model.hpp"
 #include "fedtrain/config.hpp"
-#include "fedtrain/dataset.hpp"
-#include "fedtrain/model.hpp"
-#include "fedtrain/partition.hpp"
+#include "fedtrain/data/dataset.hpp"
+#include "fedtrain/model/model.hpp"
+#include "fedtrain/data/partition.hpp"
 
 namespace fa = flywheel::attribution;
 namespace ff = flywheel::fedtrain;
@@ -921,7 +924,7 @@ int main(int argc, char** argv) {
   app.add_option("--n50-validation", n50_validation, "validation images in part 2");
   app.add_option("--n50-method", n50_method, "estimators in part 2, comma-separated (gtg, tmc, stratified, banzhaf)");
   app.add_flag("--n50-general", n50_general, "part 2 rebuilds and evaluates every coalition model (the general path) "
-               "instead of the FedAvg fast path (fedtrain/coalition_model.hpp)");
+               "instead of the FedAvg fast path (fedtrain/valuation/coalition_model.hpp)");
   app.add_option("--n50-target", target, "standard-error target in part 2");
   app.add_option("--run", run, "a run folder: print attribution_seconds / seconds per round from its metrics.jsonl (part 3); "
                  "with --utilities, its attribution.json's sample counts weight the stratified surrogate; when it "

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "fedtrain/strategy.hpp"
+#include "fedtrain/strategy/strategy.hpp"
 
 namespace {
 

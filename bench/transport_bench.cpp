@@ -9,7 +9,7 @@
 //      Printed beside it, T_tcp+h: the same with the protocol's SHA-256 work (each client hashes
 //      the model and its update, the server each update), to separate hashing from transport.
 //  (b) T_fw: a real round of the deployment protocol: the in-process fedtrain::Aggregator (gRPC
-//      server) and N TransportClient threads doing what fedtrain/participant.cpp does — long-poll
+//      server) and N TransportClient threads doing what fedtrain/transport/participant.cpp does — long-poll
 //      the plan, FetchModel (chunked stream, SHA-256 checked as it arrives), make an update,
 //      PushUpdate (chunked stream hashed as it leaves; the EIP-712 receipt is signed then and sent
 //      after the body; the aggregator checks size, receipt, hash, finiteness and signs an ack),
@@ -52,10 +52,10 @@
 
 #include "common/eip712.hpp"
 #include "common/sha256.hpp"
-#include "fedtrain/aggregator.hpp"
-#include "fedtrain/model.hpp"
-#include "fedtrain/round_sink.hpp"
-#include "fedtrain/transport.hpp"
+#include "fedtrain/transport/aggregator.hpp"
+#include "fedtrain/model/model.hpp"
+#include "fedtrain/round/round_sink.hpp"
+#include "fedtrain/transport/protocol.hpp"
 
 namespace {
 
@@ -211,7 +211,7 @@ struct ParticipantTimes {
   double push_s = 0;  // PushUpdate (hashing while streaming, receipt signed after the body) + verify the ack
 };
 
-// One participant thread: the protocol steps of fedtrain/participant.cpp with a trivial update.
+// One participant thread: the protocol steps of fedtrain/transport/participant.cpp with a trivial update.
 class BenchParticipant {
  public:
   BenchParticipant(std::size_t index, const std::string& target, const DeploymentJob& job)
@@ -252,7 +252,7 @@ class BenchParticipant {
 
   void push(ParticipantTimes& times) {
     const auto t0 = Clock::now();
-    // As fedtrain/participant.cpp: the update is hashed while it streams and the receipt, signed
+    // As fedtrain/transport/participant.cpp: the update is hashed while it streams and the receipt, signed
     // then, follows the body.
     const eip712::UpdateReceipt receipt{.job_id = job_.config.job.name,
                                         .round = round_,

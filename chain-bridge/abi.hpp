@@ -6,6 +6,13 @@
 //! the subset Flywheel's contracts use: uint<N>, int<N>, address, bool, bytes32, bytes, string,
 //! dynamic arrays T[] and tuples; function selectors; revert data (Error(string), Panic(uint256),
 //! custom errors).
+//! The contract bindings (ledger.hpp, economy.hpp) encode their calls and decode the answers here.
+//!
+//!   auto calldata = encode_call("recordRound(uint256,uint256,bytes32,bytes32)",
+//!                               {AbiValue::of_uint(job_id), AbiValue::of_uint(round),
+//!                                AbiValue::of_bytes32(model_hash), AbiValue::of_bytes32(root)});
+//!   auto values = abi_decode("uint256,bytes32[]", return_data);  // (*values)[1].as_bytes32_array()
+//!   std::string why = decode_revert(revert_data, {"RoundOutOfOrder(uint256,uint256)"}).to_string();
 
 #include <array>
 #include <optional>
@@ -113,7 +120,7 @@ struct RevertReason {
 };
 
 //! Decodes revert data. Error(string) and Panic(uint256) are always recognised; a custom error is
-//! named when its signature is among `known_errors` (e.g. "RoundAlreadyRecorded(uint256,uint256)"),
+//! named when its signature is among `known_errors` (e.g. "RoundOutOfOrder(uint256,uint256)"),
 //! otherwise only its selector is reported. Never fails: undecodable data is reported raw.
 RevertReason decode_revert(ByteView data, const std::vector<std::string>& known_errors = {});
 

@@ -2,8 +2,13 @@
 // Copyright 2026 The Flywheel Authors
 #pragma once
 
-//! A local anvil node (Foundry's development chain) as an RAII child process, for tests, examples
-//! and `flywheel simulate`.
+//! A local anvil node (Foundry's development chain) as an RAII child process, for tests and
+//! `flywheel demo` (which starts one through jobs/ledger_session.hpp when given no chain URL).
+//!
+//!   auto anvil = AnvilProcess::start();                   // Errc::not_found: run `npm ci`
+//!   RpcClient rpc(anvil->url());                          // chain id 31337
+//!   Signer signer(*PrivateKey::from_hex(kAnvilDevKeys[0]), rpc);  // a funded dev account
+//!   // the destructor stops the node and removes its log folder
 
 #include <sys/types.h>
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
 //
-// Bindings for the ModelShares revenue pool and the Flywheel DAO (Flywheel design, "On-chain
-// contracts"; docs/onchain.md) over the Solidity ABI. Proposal ids follow OpenZeppelin v5
+// Bindings for the ModelShares revenue pool and the Flywheel DAO (docs/onchain.md) over the
+// Solidity ABI. Proposal ids follow OpenZeppelin v5
 // Governor.hashProposal; roles follow OpenZeppelin TimelockController (keccak256 of the role name).
 #include "chain-bridge/economy.hpp"
 

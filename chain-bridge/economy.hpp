@@ -6,6 +6,12 @@
 //! (chain-bridge/contracts/src/ModelShares.sol: depositRevenue / claimRevenue / claimableRevenue)
 //! and the DAO that may veto share proposals (src/governance/FlywheelToken.sol,
 //! FlywheelGovernor.sol — OpenZeppelin v5 Governor + TimelockController; docs/onchain.md).
+//! `flywheel revenue` and `flywheel dao` run on these.
+//!
+//!   FLYWHEEL_TRY(deposit_revenue(signer, token, U256(1'000'000'000'000'000'000ULL)));  // 1 ETH
+//!   auto paid = claim_revenue(holder, token);              // holder: a share holder's Signer
+//!   auto dao = deploy_governance(signer, {.initial_holder = signer.address(), .supply = supply});
+//!   auto id = Governor(dao->governor, signer).propose(veto_proposal(ledger, job_id, "bad data"));
 
 #include <cstdint>
 #include <string>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
 //
-// Binding for AttributionLedger.sol (Flywheel design: "On-chain contracts") over the Solidity ABI,
+// Binding for AttributionLedger.sol (docs/onchain.md) over the Solidity ABI,
 // and EIP-20 reads for its ModelShares tokens.
 #include "chain-bridge/ledger.hpp"
 

@@ -4,6 +4,14 @@
 
 //! C++ binding of the AttributionLedger contract (chain-bridge/contracts/src/AttributionLedger.sol)
 //! and the ERC-20 reads of its ModelShares tokens.
+//! Through it a job's rounds (model hash, attribution root), its proposed shares root, the DAO's
+//! veto, finalisation and the participants' share claims reach the chain (docs/onchain.md).
+//!
+//!   Signer signer(key, rpc);
+//!   auto ledger = AttributionLedger::deploy(signer, default_ledger_artifact_path(), dao);
+//!   auto job = ledger->register_job(signer.address(), /*challenge_window_s=*/3600, "quickstart");
+//!   FLYWHEEL_TRY(ledger->record_round(*job, 1, model_hash, attribution_root));  // aggregator only
+//!   FLYWHEEL_TRY(ledger->propose_shares(*job, shares_root, total_shares));
 
 #include <cstdint>
 #include <string>

@@ -7,6 +7,12 @@
 //! before anything is (re)sent the chain is asked whether the round is already there. A crash
 //! between broadcast and receipt, an RPC outage or a second bridge racing for the same round
 //! therefore never loses a record and never records one twice.
+//! jobs/durable_sink.hpp plugs it into training as a RoundSink.
+//!
+//!   auto outbox = RoundOutbox::open(run_dir / "outbox.sqlite", ledger.address(), signer);
+//!   FLYWHEEL_TRY(outbox->enqueue({.job_id = job, .round = 3, .model_hash = h, .attribution_root = root}));
+//!   auto flushed = outbox->flush();     // Errc::rpc / Errc::timeout: the record stays queued
+//!   // flushed->confirmed: the entries this flush delivered or found already recorded
 
 #include <chrono>
 #include <cstdint>

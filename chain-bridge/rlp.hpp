@@ -3,6 +3,11 @@
 #pragma once
 
 //! Recursive Length Prefix (RLP) serialisation: Ethereum Yellow Paper, appendix B.
+//! The encoding of the transactions in transaction.hpp.
+//!
+//!   Bytes raw = rlp_encode(RlpItem::list({RlpItem::uint(1024), RlpItem::string(as_bytes("dog"))}));
+//!   auto item = rlp_decode(raw);            // Errc::parse on truncated or non-canonical input
+//!   auto n = item->items[0].as_uint();      // 1024
 
 #include <vector>
 

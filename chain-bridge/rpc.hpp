@@ -4,6 +4,13 @@
 
 //! Ethereum JSON-RPC 2.0 client over HTTP (Ethereum execution API: eth_* methods; anvil's evm_*
 //! helpers). JSON stays out of this header: generic requests take and return JSON text.
+//! All of Flywheel's chain access goes through it (Signer, the contract bindings, the outbox).
+//!
+//!   RpcClient rpc("http://127.0.0.1:8545");
+//!   auto id = rpc.chain_id();                             // Errc::rpc when unreachable
+//!   auto wei = rpc.get_balance(account);                  // at "latest"
+//!   auto block = rpc.request("eth_getBlockByNumber", R"(["latest", false])");  // JSON text
+//!   auto receipt = rpc.wait_for_receipt(tx_hash, std::chrono::seconds(30));
 
 #include <chrono>
 #include <cstdint>

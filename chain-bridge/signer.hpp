@@ -3,6 +3,12 @@
 #pragma once
 
 //! A signing wallet: builds, signs (EIP-1559), sends and confirms transactions from one key.
+//! The contract bindings (ledger.hpp, economy.hpp) and the outbox send their transactions with it.
+//!
+//!   Signer signer(*load_keystore("aggregator.json", password), rpc);
+//!   auto receipt = signer.send(contract, calldata);       // estimate, sign, send, wait
+//!   auto pending = signer.broadcast(contract, calldata);  // store pending->hash first, then
+//!   auto mined = signer.wait_for(*pending);               // Errc::reverted names the error
 
 #include <chrono>
 #include <memory>
@@ -21,7 +27,7 @@ struct SignerOptions {
   std::optional<U256> priority_fee;  //!< wei per gas; default eth_maxPriorityFeePerGas
   std::chrono::milliseconds receipt_timeout{60000};
   std::chrono::milliseconds poll_interval{50};
-  //! Custom error signatures ("RoundAlreadyRecorded(uint256,uint256)") used to name reverts.
+  //! Custom error signatures ("RoundOutOfOrder(uint256,uint256)") used to name reverts.
   std::vector<std::string> known_errors;
 };
 

@@ -5,6 +5,14 @@
 //! EIP-1559 (type 2) transactions in the EIP-2718 typed envelope, and legacy (type 0) transactions
 //! with EIP-155 replay protection: signing hash, signing, raw encoding, transaction hash and
 //! decoding. Access lists are always empty.
+//! Signer (signer.hpp) signs and sends its transactions with sign_transaction.
+//!
+//!   Eip1559Transaction tx{.chain_id = 31337, .nonce = 0, .max_priority_fee_per_gas = 1'000'000'000,
+//!                         .max_fee_per_gas = 30'000'000'000, .gas_limit = 21000, .to = recipient,
+//!                         .value = 1};
+//!   SignedTransaction stx = sign_transaction(tx, key);
+//!   auto hash = rpc.send_raw_transaction(stx.raw());      // == stx.hash()
+//!   assert(decode_transaction(stx.raw()).value() == stx);
 
 #include <cstdint>
 #include <optional>

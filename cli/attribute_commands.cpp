@@ -14,7 +14,7 @@
 #include "cli/commands.hpp"
 #include "cli/job_file.hpp"
 #include "common/keys.hpp"
-#include "fedtrain/attribution_replay.hpp"
+#include "fedtrain/valuation/attribution_replay.hpp"
 #include "fedtrain/config.hpp"
 
 namespace flywheel::cli {

@@ -2,7 +2,7 @@
 // Copyright 2026 The Flywheel Authors
 //
 // `flywheel chain deploy|status` and `flywheel shares propose|finalize|claim`: the
-// AttributionLedger lifecycle (Flywheel design, "On-chain contracts") from the command line.
+// AttributionLedger lifecycle (docs/onchain.md) from the command line.
 #include <filesystem>
 #include <fstream>
 #include <iostream>

@@ -4,7 +4,13 @@
 
 //! What every on-chain CLI command shares (`flywheel chain|shares|revenue|dao ...`): the --rpc,
 //! --keystore and --password-file options, connecting a JSON-RPC client and a signer to them, and
-//! checking the contract addresses and ids users pass. Flywheel design, "On-chain contracts".
+//! checking the contract addresses and ids users pass. The contracts: docs/onchain.md.
+//!
+//!   add_chain_options(*command, request.chain, /*keystore=*/true);   // before parsing
+//!   auto session = connect_chain(request.chain, KeyUse::keystore_required,
+//!                                chain::attribution_ledger_errors());
+//!   auto ledger = parse_contract(*session->rpc, request.ledger, "--ledger",
+//!                                "deploy one with `flywheel chain deploy`");
 
 #include <memory>
 #include <string>

@@ -5,6 +5,12 @@
 //! How subcommands plug into the `flywheel` command: each group adds its subcommands to the app
 //! and, when one is chosen, stores what to run in `action`. main() parses, then runs the action.
 //! A new group is one file with one add_*_commands function, called from main.cpp.
+//!
+//!   void add_foo_commands(CLI::App& app, Action& action) {   // cli/foo_commands.cpp
+//!     static FooRequest request;                             // must outlive parsing
+//!     auto* foo = app.add_subcommand("foo", "What foo does");
+//!     foo->callback([&action] { action = [] { return run_foo(request); }; });
+//!   }
 
 #include <functional>
 
@@ -22,7 +28,7 @@ using Action = std::function<Result<void>()>;
 //! `simulate` and `demo`.
 void add_job_commands(CLI::App& app, Action& action);
 
-//! `keys new` and `keys address`.
+//! `keys new|address|tls`.
 void add_keys_commands(CLI::App& app, Action& action);
 
 //! `chain deploy|status` and `shares propose|finalize|claim`.

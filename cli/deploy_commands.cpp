@@ -2,7 +2,7 @@
 // Copyright 2026 The Flywheel Authors
 //
 // `flywheel aggregator` and `flywheel participant`: deployment mode's two processes (wiring only;
-// the logic is fedtrain/aggregator.hpp and fedtrain/participant.hpp; the chain set-up is the one
+// the logic is fedtrain/transport/aggregator.hpp and fedtrain/transport/participant.hpp; the chain set-up is the one
 // `flywheel simulate` uses, cli/durable_sink.hpp).
 #include <fstream>
 #include <iostream>
@@ -18,8 +18,8 @@
 #include "common/file_io.hpp"
 #include "jobs/ledger_session.hpp"
 #include "cli/wallet.hpp"
-#include "fedtrain/aggregator.hpp"
-#include "fedtrain/participant.hpp"
+#include "fedtrain/transport/aggregator.hpp"
+#include "fedtrain/transport/participant.hpp"
 
 namespace flywheel::cli {
 

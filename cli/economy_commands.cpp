@@ -3,7 +3,7 @@
 //
 // `flywheel revenue deposit|claim|claimable` (a job's ModelShares revenue pool) and
 // `flywheel dao deploy|delegate|propose|vote|execute` (the FlywheelGovernor + TimelockController
-// that may veto share proposals): Flywheel design, "On-chain contracts"; docs/onchain.md.
+// that may veto share proposals): docs/onchain.md.
 #include <iostream>
 #include <optional>
 #include <string>

@@ -24,9 +24,9 @@
 #include "cli/wallet.hpp"
 #include "common/keystore.hpp"
 #include "common/keys.hpp"
-#include "fedtrain/profile.hpp"
-#include "fedtrain/simulation.hpp"
-#include "fedtrain/transport.hpp"
+#include "fedtrain/data/profile.hpp"
+#include "fedtrain/simulation/simulation.hpp"
+#include "fedtrain/transport/protocol.hpp"
 
 namespace flywheel::cli {
 
@@ -59,7 +59,7 @@ namespace fs = std::filesystem;
 Result<json> load_config_json(const JobRequest& request) {
   if (request.config_file) return load_job_json(*request.config_file, request.overrides);
   if (request.mode != JobMode::demo) {
-    return fail(Errc::config, "simulate needs --config FILE (see examples/quickstart/config.json)");
+    return fail(Errc::config, "simulate needs --config FILE (see examples/fashion_mnist_quick/config.json)");
   }
   json config = json::parse(kDemoConfig);
   for (const auto& assignment : request.overrides) FLYWHEEL_TRY(apply_override(config, assignment));

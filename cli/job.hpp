@@ -3,8 +3,11 @@
 #pragma once
 
 //! The wiring behind `flywheel simulate` and `flywheel demo`: loads a job config, connects (or
-//! starts) a chain when one is configured, plugs the chain bridge into fedtrain's round sink, runs
-//! the job and, for the demo, carries the shares through the challenge window to the claims.
+//! starts) a chain when one is configured, plugs the chain bridge into fedtrain's round sink
+//! (jobs/ledger_session.hpp, jobs/durable_sink.hpp), runs the job and, for the demo, carries the
+//! shares through the challenge window to the claims.
+//!
+//!   FLYWHEEL_TRY(run_job({.mode = JobMode::demo, .out_dir = "runs/demo"}));  // kDemoConfig on anvil
 
 #include <filesystem>
 #include <optional>

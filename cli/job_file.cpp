@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "common/file_io.hpp"
-#include "fedtrain/transport.hpp"
+#include "fedtrain/transport/protocol.hpp"
 
 namespace flywheel::cli {
 

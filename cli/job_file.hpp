@@ -2,13 +2,14 @@
 // Copyright 2026 The Flywheel Authors
 #pragma once
 
-//! A job file as every command reads it (`simulate`, `demo`, `aggregator`, `participant`): the
-//! JSON, then each `--set key.path=value` in order. The value is JSON when it parses as JSON, else
-//! a bare string: `--set job.rounds=10`, `--set data.partition=iid`,
-//! `--set deployment.allowlist='["0x…"]'`.
+//! A job file as every command reads it (`simulate`, `demo`, `aggregator`, `participant`; and
+//! `attribute`, the run's config.json): the JSON, then each `--set key.path=value` in order. The
+//! value is JSON when it parses as JSON, else a bare string: `--set job.rounds=10`,
+//! `--set data.partition=iid`, `--set deployment.allowlist='["0x…"]'`.
 //!
-//!   auto job = load_job_json(file, request.overrides);  // then parse_simulation_config or
-//!                                                        // parse_deployment_job on job->dump()
+//!   auto job = load_job_json(file, request.overrides);  // the JSON with every --set applied
+//!   auto config = parse_job(*job);                       // a simulation or deployment job's config
+//!   auto deployment = fedtrain::parse_deployment_job(job->dump());  // aggregator, participant
 
 #include <filesystem>
 #include <string>

@@ -11,10 +11,10 @@
 
 #include "cli/commands.hpp"
 #include "cli/logging.hpp"
-#include "fedtrain/math_kernels.hpp"
+#include "fedtrain/model/math_kernels.hpp"
 
 int main(int argc, char** argv) {
-  // Pinned before main() runs (fedtrain/math_kernels.hpp); a failure stops every command, since
+  // Pinned before main() runs (fedtrain/model/math_kernels.hpp); a failure stops every command, since
   // results computed with other kernels would not match anyone else's.
   if (const auto& kernels = flywheel::fedtrain::pin_math_kernels(); !kernels) {
     std::cerr << "flywheel: error: " << kernels.error().message << "\n";

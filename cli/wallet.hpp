@@ -4,6 +4,10 @@
 
 //! How CLI commands get a signing key: a v3 keystore (password from --password-file or the
 //! FLYWHEEL_PASSWORD environment variable), or, for local development, anvil's dev account 0.
+//!
+//!   auto wallet = load_wallet({.keystore = "alice.json", .password_file = "pw.txt"}, false);
+//!   chain::Signer signer(wallet->key, rpc);
+//!   // load_wallet({}, true): anvil's dev account 0, with wallet->dev_key set
 
 #include <filesystem>
 #include <optional>

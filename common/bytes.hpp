@@ -2,7 +2,14 @@
 // Copyright 2026 The Flywheel Authors
 #pragma once
 
-//! Byte strings, hex and the fixed-size chain values (Hash32, Address).
+//! Byte strings, hex and the fixed-size chain values (Hash32, Address): the plain byte types every
+//! module passes across its boundaries (hashes, keys, calldata, signatures). For an address a user
+//! typed, parse_address (common/keys.hpp) also checks the EIP-55 checksum.
+//!
+//!   auto raw = from_hex("0xdeadbeef");                // Result<Bytes>; Errc::parse on bad hex
+//!   std::string text = to_hex(*raw);                  // "0xdeadbeef"
+//!   auto root = Hash32::from_hex(root_hex);           // Errc::parse unless exactly 32 bytes
+//!   bool unset = root->is_zero();
 
 #include <array>
 #include <cstddef>

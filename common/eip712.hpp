@@ -11,6 +11,11 @@
 //! messages Flywheel signs: UpdateReceipt (a participant's signed update) and UpdateAck (the
 //! aggregator's acknowledgement). Signatures are 65-byte r ‖ s ‖ v, v ∈ {27, 28}, as
 //! `eth_signTypedData_v4` and `cast wallet sign --data` produce.
+//!
+//!   eip712::Domain domain{.chain_id = 31337, .verifying_contract = ledger_address};
+//!   const Hash32 d = eip712::digest(domain, receipt);       // receipt: an eip712::UpdateReceipt
+//!   Bytes signature = eip712::sign_digest(key, d);          // 65 bytes r ‖ s ‖ v
+//!   auto signer = eip712::recover_signer(d, signature);     // == key.address()
 
 #include <array>
 #include <cstdint>

@@ -4,6 +4,14 @@
 
 //! Keccak-256 as Ethereum uses it (the original Keccak padding 0x01, not NIST SHA3-256's 0x06).
 //! Reference: FIPS 202 permutation Keccak-f[1600]; Ethereum Yellow Paper, appendix on KEC.
+//! It is the hash of everything the EVM recomputes: addresses, ABI selectors, EIP-712 digests,
+//! transaction hashes, Merkle leaves and roots (bulk content digests use common/sha256.hpp).
+//!
+//!   Hash32 h = keccak256(as_bytes("hello"));
+//!   Keccak256 hasher;                                     // the same digest, piece by piece
+//!   hasher.update(as_bytes("hel"));
+//!   hasher.update(as_bytes("lo"));
+//!   assert(hasher.finish() == h);
 
 #include <array>
 #include <cstddef>

@@ -4,6 +4,13 @@
 
 //! secp256k1 keys, recoverable ECDSA signatures and Ethereum addresses (EIP-55 checksums),
 //! built on libsecp256k1 with its recovery module.
+//! The key every signer in Flywheel holds: participants (receipts, joins), the aggregator (acks)
+//! and every account that sends a transaction.
+//!
+//!   auto key = PrivateKey::from_hex(hex);                 // Errc::parse / Errc::crypto
+//!   Signature sig = key->sign(digest);                    // RFC 6979 nonce, low-s
+//!   auto signer = recover_address(digest, sig);           // == key->address()
+//!   std::string shown = to_checksum(key->address());      // "0x…" in EIP-55 mixed case
 
 #include <memory>
 #include <string>
@@ -26,7 +33,7 @@ struct Signature {
   bool operator==(const Signature&) const = default;
 };
 
-//! A secp256k1 private key. Move-only-free value type (32 bytes); never printed by logging.
+//! A secp256k1 private key: a plain copyable value (32 bytes); never printed by logging.
 class PrivateKey {
  public:
   //! Errc::crypto when `secret` is not 32 bytes or not a valid scalar (0 or ≥ the group order).

@@ -6,6 +6,11 @@
 //! private key encrypted with AES-128-CTR under a key derived from a password by scrypt (RFC 7914)
 //! or PBKDF2-HMAC-SHA256 (RFC 8018), authenticated by MAC = keccak256(derivedKey[16..32] ||
 //! ciphertext). Files written here open in geth, Foundry's cast and ethers, and theirs open here.
+//! How Flywheel keeps keys on disk (`flywheel keys new`, then --keystore on every command).
+//!
+//!   FLYWHEEL_TRY(save_keystore("alice.json", PrivateKey::random(), password));  // mode 0600
+//!   auto key = load_keystore("alice.json", password);   // Errc::crypto on a wrong password
+//!   KeystoreOptions fast{.n = 1024};                      // small scrypt cost, for tests
 
 #include <cstdint>
 #include <filesystem>

@@ -5,6 +5,11 @@
 //! Result<T> and Error: how every Flywheel boundary reports a failure that is normal (network,
 //! decoding, signatures, reverted transactions, bad configuration). A broken invariant is a bug and
 //! aborts instead.
+//!
+//!   if (rounds == 0) return fail(Errc::config, "job.rounds must be ≥ 1");
+//!   auto doc = read_json_file(path);                      // common/file_io.hpp
+//!   if (!doc) return tl::unexpected(with_context(doc.error(), "loading " + path.string()));
+//!   FLYWHEEL_TRY(write_atomically(path, doc->dump()));    // returns the error, if any
 
 #include <string>
 #include <string_view>

@@ -6,6 +6,11 @@
 //! 1.5–2 GB/s per core on x86-64 with SHA-NI, against ~0.3 GB/s for Keccak-256). Flywheel uses it
 //! for bulk content digests (model and update bytes), where `sha256sum FILE` gives the same hex;
 //! Keccak-256 (common/keccak.hpp) stays the hash of everything the EVM recomputes.
+//!
+//!   Hash32 h = sha256(as_bytes(text));                    // to_hex(h.view(), false): sha256sum's hex
+//!   Sha256 hasher;                                        // the same digest, chunk by chunk
+//!   for (ByteView chunk : chunks) hasher.update(chunk);
+//!   Hash32 same = hasher.finish();
 
 #include <memory>
 

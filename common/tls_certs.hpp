@@ -7,6 +7,10 @@
 //! PEM (RFC 7468). One self-signed CA signs a server certificate whose subjectAltName lists the
 //! hosts participants dial (RFC 6125 name checks), and one client certificate per participant
 //! for mutual TLS. Built with OpenSSL's libcrypto; every OpenSSL handle is owned by a unique_ptr.
+//!
+//!   auto files = make_tls_setup("tls", {.hosts = {"aggregator.lan"}, .clients = {"alice", "bob"}});
+//!   FLYWHEEL_TRY(verify_certificate(files->ca.cert, files->server.cert));
+//!   // deployment.tls: {"ca": "tls/ca.pem", "cert": "tls/server.pem", "key": "tls/server.key"}
 
 #include <cstdint>
 #include <filesystem>

@@ -3,6 +3,10 @@
 #pragma once
 
 //! U256: the 256-bit unsigned integer of the EVM, for amounts, ids and gas values.
+//!
+//!   auto wei = U256::from_dec("1000000000000000000");     // 1 ether; Errc::parse past 2^256 − 1
+//!   U256 total = *wei * 3 + 1;                            // wraps modulo 2^256, like the EVM
+//!   std::string q = total.to_hex_quantity();              // "0x29a2241af62c0001", for JSON-RPC
 
 #include <array>
 #include <compare>

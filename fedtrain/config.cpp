@@ -228,7 +228,7 @@ Result<SimulationConfig> parse_object(const Json& root) {
     std::string names;
     for (const auto& name : model_names()) names += (names.empty() ? "" : ", ") + name;
     return fail(Errc::config, "model.name \"" + model_name + "\" is not a known model; use one of: " +
-                                  names + " (or register a libtorch module, see fedtrain/torch_module.hpp)");
+                                  names + " (or register a libtorch module, see fedtrain/model/torch_module.hpp)");
   }
   config.model = default_model_config(model_name);
   if (const Json* hidden = model->find("hidden")) {

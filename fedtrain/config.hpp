@@ -22,6 +22,11 @@
 //!     "chain": {...} }
 //!
 //! "chain" belongs to the CLI: it is kept as JSON text, unread here.
+//!
+//!   auto config = load_simulation_config("examples/fashion_mnist_quick/config.json");
+//!   if (!config) return tl::unexpected(config.error());  // Errc::config naming the key and the fix
+//!   std::size_t n = config->participants.count();        // every participant has a profile and a key
+//!   const Hash32 id = config_hash(*config);               // what a resumed run's checkpoint must match
 
 #include <cstddef>
 #include <cstdint>
@@ -34,14 +39,14 @@
 #include "common/eip712.hpp"
 #include "common/keys.hpp"
 #include "common/result.hpp"
-#include "fedtrain/dataset.hpp"
-#include "fedtrain/model.hpp"
-#include "fedtrain/profile.hpp"
-#include "fedtrain/strategy.hpp"
+#include "fedtrain/data/dataset.hpp"
+#include "fedtrain/model/model.hpp"
+#include "fedtrain/data/profile.hpp"
+#include "fedtrain/strategy/strategy.hpp"
 
 namespace flywheel::fedtrain {
 
-//! How the training pool is split among participants (see partition.hpp).
+//! How the training pool is split among participants (see fedtrain/data/partition.hpp).
 enum class PartitionKind {
   iid,            //!< "iid"
   dirichlet,      //!< "dirichlet": label skew, Dir(alpha) per class

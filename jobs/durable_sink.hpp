@@ -2,7 +2,7 @@
 // Copyright 2026 The Flywheel Authors
 #pragma once
 
-//! The bridge from training to the chain: a RoundSink (fedtrain/round_sink.hpp) that sends every
+//! The bridge from training to the chain: a RoundSink (fedtrain/round/round_sink.hpp) that sends every
 //! finished round through the durable SQLite outbox (chain-bridge/outbox.hpp) first, so a crash or
 //! an RPC outage neither loses nor duplicates a recorded round, and training never waits on the
 //! chain: while the chain is unreachable, rounds queue in the outbox (with a status line) and are
@@ -18,7 +18,7 @@
 #include "chain-bridge/ledger.hpp"
 #include "chain-bridge/outbox.hpp"
 #include "common/u256.hpp"
-#include "fedtrain/round_sink.hpp"
+#include "fedtrain/round/round_sink.hpp"
 
 namespace flywheel::jobs {
 

@@ -5,6 +5,7 @@
 //! scrypt (RFC 7914) without the RFC's recommendation N < 2^(128·r/8), which OpenSSL enforces but
 //! geth's keystores do not follow (the Web3 Secret Storage scrypt vector uses N = 2^18 with r = 1).
 //! PBKDF2-HMAC-SHA256 comes from OpenSSL; scryptROMix and Salsa20/8 are here.
+//! Private to common/keystore.cpp, which derives keystore encryption keys with it.
 
 #include <cstdint>
 #include <span>

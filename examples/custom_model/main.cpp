@@ -14,9 +14,9 @@
 #include <torch/torch.h>
 
 #include "fedtrain/config.hpp"
-#include "fedtrain/round_sink.hpp"
-#include "fedtrain/simulation.hpp"
-#include "fedtrain/torch_module.hpp"
+#include "fedtrain/round/round_sink.hpp"
+#include "fedtrain/simulation/simulation.hpp"
+#include "fedtrain/model/torch_module.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 // IDX reader for Fashion-MNIST, https://github.com/zalandoresearch/fashion-mnist (file format as
 // documented for MNIST at http://yann.lecun.com/exdb/mnist/). zlib's gzread also reads plain,
 // uncompressed files, so an unpacked copy works too.
-#include "fedtrain/dataset.hpp"
+#include "fedtrain/data/dataset.hpp"
 
 #include <algorithm>
 #include <array>

@@ -5,6 +5,12 @@
 //! Fashion-MNIST (Xiao, Rasul, Vollgraf 2017) read from its gzip-compressed IDX files, the format
 //! of LeCun's MNIST distribution: a big-endian magic (0x00000803 images, 0x00000801 labels), the
 //! dimension sizes as big-endian uint32, then unsigned bytes.
+//! Every mode's data comes from here; fedtrain/data/job_data.hpp splits it for a job.
+//!
+//!   auto train = load_fashion_mnist(kDefaultFashionMnistRoot, Split::train);  // 60 000 rows
+//!   auto test = load_fashion_mnist(root, Split::test, /*limit=*/1000);         // the first 1 000
+//!   std::span<const float> x = train->row(0);      // 784 normalised pixels
+//!   std::int64_t y = train->labels[0];             // its class, in [0, 10)
 
 #include <cstddef>
 #include <cstdint>

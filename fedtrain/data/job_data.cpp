@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
 //
-// The job's data split (internal/job_data.hpp): written once so that the simulation, the
+// The job's data split (fedtrain/data/job_data.hpp): written once so that the simulation, the
 // deployment processes and the replay cannot drift apart.
-#include "fedtrain/internal/job_data.hpp"
+#include "fedtrain/data/job_data.hpp"
 
 #include <algorithm>
 #include <numeric>
@@ -11,10 +11,16 @@
 #include <string>
 
 #include "fedtrain/internal/random.hpp"
-#include "fedtrain/partition.hpp"
-#include "fedtrain/profile.hpp"
+#include "fedtrain/data/partition.hpp"
+#include "fedtrain/data/profile.hpp"
 
-namespace flywheel::fedtrain::internal {
+namespace flywheel::fedtrain {
+
+using internal::derive_seed;
+using internal::Rng;
+using internal::kPartitionStream;
+using internal::kProfileStream;
+using internal::kValidationStream;
 
 Result<JobData> load_job_data(const SimulationConfig& config, bool with_test_set) {
   auto train = load_fashion_mnist(config.data.root, Split::train, config.data.train_limit);
@@ -34,7 +40,7 @@ Result<JobData> load_job_data(const SimulationConfig& config, bool with_test_set
   std::vector<std::size_t> order(data.train.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   Rng rng(derive_seed(config.job.seed, {kValidationStream}));
-  shuffle(std::span(order), rng);
+  internal::shuffle(std::span(order), rng);
   const std::size_t pool_size = order.size() - config.data.validation_size;
   data.pool_indices.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(pool_size));
   data.validation.assign(order.begin() + static_cast<std::ptrdiff_t>(pool_size), order.end());
@@ -83,4 +89,4 @@ Result<std::vector<ParticipantData>> split_among_participants(const SimulationCo
   return out;
 }
 
-}  // namespace flywheel::fedtrain::internal
+}  // namespace flywheel::fedtrain

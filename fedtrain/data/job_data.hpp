@@ -7,8 +7,8 @@
 //! The simulation, the deployment aggregator, each participant process and the replay
 //! (`flywheel attribute`) all call these two functions, so they split exactly alike.
 //!
-//!   auto data = internal::load_job_data(config);                 // Fashion-MNIST, validation split
-//!   auto shares = internal::split_among_participants(config, data->train, data->pool_indices);
+//!   auto data = load_job_data(config);                 // Fashion-MNIST, validation split
+//!   auto shares = split_among_participants(config, data->train, data->pool_indices);
 //!   train_local(model, global, data->train, (*shares)[i].indices, training, (*shares)[i].labels);
 
 #include <cstddef>
@@ -18,9 +18,9 @@
 
 #include "common/result.hpp"
 #include "fedtrain/config.hpp"
-#include "fedtrain/dataset.hpp"
+#include "fedtrain/data/dataset.hpp"
 
-namespace flywheel::fedtrain::internal {
+namespace flywheel::fedtrain {
 
 //! The job's data: the training set, the test set (empty when not loaded), and the split of
 //! training rows into the participants' pool and the aggregator's validation set (both sorted).
@@ -54,4 +54,4 @@ struct ParticipantData {
 Result<std::vector<ParticipantData>> split_among_participants(const SimulationConfig& config, const Dataset& train,
                                                               std::span<const std::size_t> pool_indices);
 
-}  // namespace flywheel::fedtrain::internal
+}  // namespace flywheel::fedtrain

@@ -4,7 +4,7 @@
 // Dirichlet label skew after Hsu et al. 2019 (arXiv:1909.06335), with the "redraw until every
 // party has enough samples" rule used by NIID-Bench (Li et al., arXiv:2102.02079), which also
 // defines the quantity skew split; shards after McMahan et al. 2017 (arXiv:1602.05629), §3.
-#include "fedtrain/partition.hpp"
+#include "fedtrain/data/partition.hpp"
 
 #include <algorithm>
 #include <cmath>

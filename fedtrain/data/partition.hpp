@@ -13,6 +13,11 @@
 //!   participants·k equal shards, give each participant k random shards;
 //! - quantity skew (Li, Diao, Chen, He, "Federated Learning on Non-IID Data Silos: An Experimental
 //!   Study", ICDE 2022 — NIID-Bench): IID labels but sizes in proportions q ~ Dir(α·1).
+//! fedtrain/data/job_data.hpp applies the configured one (data.partition) to the participants' pool.
+//!
+//!   auto parts = dirichlet_partition(train->labels, /*participants=*/10, /*alpha=*/0.5, seed);
+//!   // (*parts)[p]: the sorted positions participant p holds
+//!   auto counts = class_counts(train->labels, *parts);  // counts[p][c]: p's samples of class c
 
 #include <array>
 #include <cstddef>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
-#include "fedtrain/partition.hpp"
+#include "fedtrain/data/partition.hpp"
 
 #include <algorithm>
 #include <limits>

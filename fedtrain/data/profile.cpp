@@ -3,7 +3,7 @@
 //
 // Simulated participant behaviours (see profile.hpp; Ghorbani & Zou, ICML 2019 for the label-noise
 // and duplicate-data cases).
-#include "fedtrain/profile.hpp"
+#include "fedtrain/data/profile.hpp"
 
 #include <algorithm>
 

@@ -15,6 +15,10 @@
 //!    classes;
 //!  - "duplicate:K": holds a copy of participant K's data (indices and true labels) instead of its
 //!    own, so the pair should share the credit that data earns.
+//!
+//!   auto profile = parse_profile("duplicate:2");             // a participants.profiles entry
+//!   std::size_t source = data_source(*profile, index);       // 2: whose partition it holds
+//!   auto labels = training_labels(*profile, train.labels, indices, seed);  // what it trains on
 
 #include <cstddef>
 #include <cstdint>
@@ -24,7 +28,7 @@
 #include <vector>
 
 #include "common/result.hpp"
-#include "fedtrain/model.hpp"
+#include "fedtrain/model/model.hpp"
 
 namespace flywheel::fedtrain {
 

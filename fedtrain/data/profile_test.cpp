@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
-#include "fedtrain/profile.hpp"
+#include "fedtrain/data/profile.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -11,7 +11,7 @@
 
 #include "fedtrain/config.hpp"
 #include "fedtrain/internal/test_paths.hpp"
-#include "fedtrain/simulation.hpp"
+#include "fedtrain/simulation/simulation.hpp"
 
 namespace flywheel::fedtrain {
 namespace {

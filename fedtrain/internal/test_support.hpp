@@ -11,7 +11,7 @@
 #include <numeric>
 #include <vector>
 
-#include "fedtrain/dataset.hpp"
+#include "fedtrain/data/dataset.hpp"
 
 namespace flywheel::fedtrain::test_support {
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
 //
-// Pins the math libraries' kernels and threads (fedtrain/math_kernels.hpp). The libraries are
+// Pins the math libraries' kernels and threads (fedtrain/model/math_kernels.hpp). The libraries are
 // reached through the dynamic linker rather than their headers: OpenBLAS through the functions
 // its DYNAMIC_ARCH build exports (gotoblas_dynamic_init re-reads OPENBLAS_CORETYPE, exactly as
 // its library constructor did), oneDNN through its C API (dnnl_set_max_cpu_isa and
@@ -9,7 +9,7 @@
 // environment variables), ATen through ATEN_CPU_CAPABILITY, which it reads at its first kernel
 // call. A static initialiser pins before main() so that nothing in the process runs a kernel
 // first; pin_math_kernels() then only reports.
-#include "fedtrain/math_kernels.hpp"
+#include "fedtrain/model/math_kernels.hpp"
 
 #include <dlfcn.h>
 #include <strings.h>

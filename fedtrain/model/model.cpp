@@ -5,15 +5,15 @@
 // internal/torch_model.cpp (MLP) and internal/torch_module.cpp (CNN and registered modules).
 // Initialisation follows torch.nn.Linear.reset_parameters (PyTorch 1.13): kaiming_uniform_(a=√5)
 // on the weight, which reduces to U(±1/√fan_in), and U(±1/√fan_in) on the bias.
-#include "fedtrain/model.hpp"
+#include "fedtrain/model/model.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 #include "common/sha256.hpp"
 #include "fedtrain/internal/random.hpp"
-#include "fedtrain/internal/torch_module.hpp"
-#include "fedtrain/math_kernels.hpp"
+#include "fedtrain/model/internal/torch_module.hpp"
+#include "fedtrain/model/math_kernels.hpp"
 
 namespace flywheel::fedtrain {
 namespace {

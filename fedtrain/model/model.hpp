@@ -3,11 +3,18 @@
 #pragma once
 
 //! The models fedtrain trains and the local trainer, seen as flat float vectors so that nothing
-//! outside the libtorch adapters (internal/torch_model.cpp, internal/torch_module.cpp) includes
-//! torch. Local training is FedAvg's ClientUpdate (McMahan et al., "Communication-Efficient
-//! Learning of Deep Networks from Decentralized Data", AISTATS 2017): E epochs of minibatch SGD
-//! from the global weights, optionally with FedProx's proximal term (Li et al., MLSys 2020):
-//! the gradient of (μ/2)‖w − w_global‖² is added to every step.
+//! outside the libtorch adapters (fedtrain/model/internal/torch_model.cpp, torch_module.cpp) and
+//! the files that define a module (fedtrain/model/torch_module.hpp) includes torch. Local training
+//! is FedAvg's ClientUpdate (McMahan et al., "Communication-Efficient Learning of Deep Networks
+//! from Decentralized Data", AISTATS 2017): E epochs of minibatch SGD from the global weights,
+//! optionally with FedProx's proximal term (Li et al., MLSys 2020): the gradient of
+//! (μ/2)‖w − w_global‖² is added to every step.
+//!
+//!   ModelConfig model = default_model_config("mlp");           // 784 → 200 → 200 → 10
+//!   auto w = initial_parameters(model, /*seed=*/42);           // parameter_count(model) floats
+//!   auto local = train_local(model, *w, train, indices, {.local_epochs = 2, .seed = 7});
+//!   auto eval = evaluate(model, *w, test);                     // eval->accuracy, eval->loss
+//!   Hash32 update_hash = hash_floats(local->update);           // what a receipt commits to
 //!
 //! Models:
 //! - "mlp": torch.nn.Sequential(Linear, ReLU, ..., Linear) with widths 784, hidden..., 10, trained
@@ -16,7 +23,7 @@
 //!   Non-IID Data Silos", ICDE 2022): conv 6@5×5 → ReLU → maxpool 2 → conv 16@5×5 → ReLU →
 //!   maxpool 2 → fc 256→hidden[0] → ReLU → fc → ReLU → ... → fc 10; hidden defaults to [120, 84].
 //!   Trained by libtorch autograd.
-//! - any libtorch module registered with register_torch_model (fedtrain/torch_module.hpp).
+//! - any libtorch module registered with register_torch_model (fedtrain/model/torch_module.hpp).
 //!
 //! Flat parameter layout: the module's parameters() in order, each row-major (contiguous),
 //! concatenated. For the MLP: layer 0 weight (h0×784), layer 0 bias (h0), layer 1 weight (h1×h0),
@@ -31,8 +38,8 @@
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
-#include "fedtrain/data_parallel.hpp"
-#include "fedtrain/dataset.hpp"
+#include "fedtrain/transport/data_parallel.hpp"
+#include "fedtrain/data/dataset.hpp"
 
 namespace flywheel::fedtrain {
 
@@ -108,9 +115,10 @@ struct LocalResult {
 //! profile alters what it trains on). Deterministic for a config and seed; uses one CPU thread and
 //! is safe to call from several threads at once.
 //!
-//! With a `group` (fedtrain/data_parallel.hpp), every rank calls this with the same arguments; each
-//! computes the gradient of its batch_slice of every global minibatch and the ranks sum them before
-//! each step, so every rank returns the update one process would return (within float rounding).
+//! With a `group` (fedtrain/transport/data_parallel.hpp), every rank calls this with the same
+//! arguments; each computes the gradient of its batch_slice of every global minibatch and the ranks
+//! sum them before each step, so every rank returns the update one process would return (within
+//! float rounding).
 //! Errc::invalid_argument when `global` has the wrong length, `indices` is empty or out of range,
 //! `labels` has the wrong length, or the config is degenerate; Errc::internal when libtorch or the
 //! group's collective fails.

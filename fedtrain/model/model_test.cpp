@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
-#include "fedtrain/model.hpp"
+#include "fedtrain/model/model.hpp"
 
 #include <chrono>
 #include <cmath>

@@ -12,6 +12,12 @@
 //! This header includes <torch/torch.h> (10–20 s per translation unit): include it only where a
 //! module is defined; the rest of fedtrain stays torch-free. See examples/custom_model/.
 //!
+//!   auto registered = register_torch_model("linear", [](const ModelConfig& config) {
+//!     return wrap_module(torch::nn::Sequential(torch::nn::Flatten(),
+//!                                              torch::nn::Linear(config.inputs, config.classes)));
+//!   }, TorchInit::portable_fan_in);
+//!   // then {"model": {"name": "linear"}} in a job config trains it like "mlp"
+//!
 //! Contract for a module:
 //! - forward takes a float tensor [batch, 1, 28, 28] (normalised Fashion-MNIST pixels; flatten it
 //!   for a fully connected net) and returns logits [batch, config.classes];
@@ -27,7 +33,7 @@
 #include <torch/torch.h>
 
 #include "common/result.hpp"
-#include "fedtrain/model.hpp"
+#include "fedtrain/model/model.hpp"
 
 namespace flywheel::fedtrain {
 

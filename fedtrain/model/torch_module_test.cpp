@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
-#include "fedtrain/torch_module.hpp"
+#include "fedtrain/model/torch_module.hpp"
 
 #include <cmath>
 #include <numeric>

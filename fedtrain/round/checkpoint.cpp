@@ -10,7 +10,7 @@
 
 #include "common/file_io.hpp"
 #include "common/keccak.hpp"
-#include "fedtrain/model.hpp"
+#include "fedtrain/model/model.hpp"
 
 namespace flywheel::fedtrain {
 namespace {

@@ -30,7 +30,7 @@
 
 #include "common/result.hpp"
 #include "fedtrain/config.hpp"
-#include "fedtrain/round_sink.hpp"
+#include "fedtrain/round/round_sink.hpp"
 
 namespace flywheel::fedtrain {
 

@@ -17,11 +17,11 @@
 #include "attribution/estimator.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/internal/random.hpp"
-#include "fedtrain/internal/round_game.hpp"
-#include "fedtrain/internal/round_report.hpp"
+#include "fedtrain/valuation/round_game.hpp"
+#include "fedtrain/round/round_report.hpp"
 #include "fedtrain/round/checkpoint.hpp"
 #include "fedtrain/round/run_folder.hpp"
-#include "fedtrain/strategy.hpp"
+#include "fedtrain/strategy/strategy.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -35,7 +35,7 @@ double seconds_since(Clock::time_point start) {
 
 class Pipeline {
  public:
-  Pipeline(const SimulationConfig& config, const internal::JobData& data, std::vector<ParticipantInfo> participants,
+  Pipeline(const SimulationConfig& config, const JobData& data, std::vector<ParticipantInfo> participants,
            UpdateSource& source, std::filesystem::path run_dir, RoundSink& sink, const PipelineOptions& options)
       : config_(config),
         data_(data),
@@ -213,11 +213,11 @@ class Pipeline {
     }
     // The grand coalition's model is w_{t+1} by construction (aggregate() computes exactly what
     // propose() does, then commits the state).
-    const std::uint64_t seed = internal::attribution_seed(config_, round, opening.model_hash, addresses);
-    auto attributed = internal::attribute_round(
-        internal::RoundGame{.config = config_, .strategy = *strategy_, .global = w, .updates = all,
+    const std::uint64_t seed = attribution_seed(config_, round, opening.model_hash, addresses);
+    auto attributed = attribute_round(
+        RoundGame{.config = config_, .strategy = *strategy_, .global = w, .updates = all,
                             .train = data_.train, .validation = data_.validation},
-        method_, internal::estimator_options(config_, threads_, seed));
+        method_, estimator_options(config_, threads_, seed));
     if (!attributed) return tl::unexpected(with_context(attributed.error(), "attributing round " + std::to_string(round)));
     const attribution::Estimate& estimate = attributed->estimate;
     const double attribution_seconds = seconds_since(attribution_start);
@@ -297,7 +297,7 @@ class Pipeline {
   }
 
   const SimulationConfig& config_;
-  const internal::JobData& data_;
+  const JobData& data_;
   std::vector<ParticipantInfo> participants_;
   UpdateSource& source_;
   std::filesystem::path run_dir_;
@@ -318,7 +318,7 @@ class Pipeline {
 
 }  // namespace
 
-Result<JobSummary> run_rounds(const SimulationConfig& config, const internal::JobData& data,
+Result<JobSummary> run_rounds(const SimulationConfig& config, const JobData& data,
                               std::vector<ParticipantInfo> participants, UpdateSource& source,
                               const std::filesystem::path& run_dir, RoundSink& sink, const PipelineOptions& options) {
   if (participants.size() != config.participants.count()) {

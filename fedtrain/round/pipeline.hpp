@@ -6,8 +6,8 @@
 //! participants, hands out the start model, collects their signed updates from an UpdateSource,
 //! keeps the round's artifacts, attributes the round, merges, tests, checkpoints, writes the run
 //! folder and hands the record to the RoundSink. Where updates come from is the source's business:
-//! the simulation trains virtual participants in this process (fedtrain/simulation.hpp), the
-//! deployment aggregator receives them over gRPC (fedtrain/aggregator.hpp). As in Flower's server
+//! the simulation trains virtual participants in this process (fedtrain/simulation/simulation.hpp), the
+//! deployment aggregator receives them over gRPC (fedtrain/transport/aggregator.hpp). As in Flower's server
 //! round over ClientProxy, both go through this code, so the same job gives the same model and the
 //! same attribution root either way (tests/deployment_test.cpp checks it).
 //!
@@ -17,8 +17,8 @@
 //!     the sample stream of job.seed and t);
 //!  3. updates = source.collect(): a signed update per selected participant that delivered one;
 //!  4. with attribution.keep_artifacts, artifacts/round-NNNNNN/ (attribution_replay.hpp);
-//!  5. values of the configured estimator over U_t(S) (internal/round_game.hpp), seeded by
-//!     internal::attribution_seed; w_{t+1} = strategy.aggregate(w_t, updates); the test set;
+//!  5. values of the configured estimator over U_t(S) (fedtrain/valuation/round_game.hpp), seeded by
+//!     attribution_seed; w_{t+1} = strategy.aggregate(w_t, updates); the test set;
 //!  6. the record: leaves per job participant committing to the receipt digests, their root, and
 //!     SHA-256 of w_{t+1}; rounds/NNNNNN.json and a metrics line (fedtrain/round/run_folder.hpp);
 //!  7. checkpoint (fedtrain/round/checkpoint.hpp), source.closed(), then sink.on_round().
@@ -41,11 +41,11 @@
 
 #include "common/eip712.hpp"
 #include "common/result.hpp"
-#include "fedtrain/attribution_replay.hpp"
+#include "fedtrain/valuation/attribution_replay.hpp"
 #include "fedtrain/config.hpp"
-#include "fedtrain/internal/job_data.hpp"
-#include "fedtrain/model.hpp"
-#include "fedtrain/round_sink.hpp"
+#include "fedtrain/data/job_data.hpp"
+#include "fedtrain/model/model.hpp"
+#include "fedtrain/round/round_sink.hpp"
 
 namespace flywheel::fedtrain {
 
@@ -118,14 +118,14 @@ struct PipelineOptions {
 //! (a deployment's allowlist), profiles, and samples (0 until a participant reports them).
 //! Runs job rounds 1..config.job.rounds (from the checkpoint's next round with options.resume)
 //! with `source`, then writes attribution.json and calls sink.on_job_end. `data` is the job's
-//! split (internal::load_job_data): its validation rows measure the coalitions, its test set the
+//! split (load_job_data): its validation rows measure the coalitions, its test set the
 //! new model. `participants` are the job's, in job order (their addresses sign the receipts).
 //!
 //! Errors: Errc::io when the run folder cannot be written; Errc::data / Errc::config for a
 //! checkpoint that cannot be resumed (fedtrain/round/checkpoint.hpp); Errc::config for an invalid
 //! strategy or attribution.method; errors of the source, training, attribution and the sink
 //! (with the round named).
-Result<JobSummary> run_rounds(const SimulationConfig& config, const internal::JobData& data,
+Result<JobSummary> run_rounds(const SimulationConfig& config, const JobData& data,
                               std::vector<ParticipantInfo> participants, UpdateSource& source,
                               const std::filesystem::path& run_dir, RoundSink& sink,
                               const PipelineOptions& options = {});

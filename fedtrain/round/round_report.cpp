@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
-#include "fedtrain/internal/round_report.hpp"
+#include "fedtrain/round/round_report.hpp"
 
 #include <cassert>
 #include <string>
@@ -9,7 +9,7 @@
 #include "attribution/shares.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/config.hpp"
-#include "fedtrain/math_kernels.hpp"
+#include "fedtrain/model/math_kernels.hpp"
 
 namespace flywheel::fedtrain::internal {
 

@@ -18,7 +18,7 @@
 #include "common/bytes.hpp"
 #include "common/result.hpp"
 #include "fedtrain/config.hpp"
-#include "fedtrain/round_sink.hpp"
+#include "fedtrain/round/round_sink.hpp"
 
 namespace flywheel::fedtrain::internal {
 

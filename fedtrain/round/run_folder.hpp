@@ -8,7 +8,7 @@
 //!   metrics.csv            the same scalars with a header (kMetricsCsvColumns); null is empty
 //!   rounds/NNNNNN.json     the round's receipts and acks with their signatures, values, leaves and
 //!                          roots (round zero-padded to 6 digits)
-//!   attribution.json       the job's report (internal/round_report.hpp), at the end
+//!   attribution.json       the job's report (fedtrain/round/round_report.hpp), at the end
 //!   checkpoint/            fedtrain/round/checkpoint.hpp
 //!
 //! Every file but the two metrics streams is written atomically (common/file_io.hpp).
@@ -28,9 +28,9 @@
 
 #include "common/eip712.hpp"
 #include "common/result.hpp"
-#include "fedtrain/attribution_replay.hpp"
+#include "fedtrain/valuation/attribution_replay.hpp"
 #include "fedtrain/round/checkpoint.hpp"
-#include "fedtrain/round_sink.hpp"
+#include "fedtrain/round/round_sink.hpp"
 
 namespace flywheel::fedtrain {
 

@@ -3,8 +3,8 @@
 //
 // A simulated job: the round pipeline (fedtrain/round/pipeline.hpp) with an update source that
 // trains the round's virtual participants in this process, on a thread pool, and signs their
-// receipts with their keys exactly as a participant process does (fedtrain/participant.cpp).
-#include "fedtrain/simulation.hpp"
+// receipts with their keys exactly as a participant process does (fedtrain/transport/participant.cpp).
+#include "fedtrain/simulation/simulation.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -17,11 +17,11 @@
 #include "common/eip712.hpp"
 #include "common/keys.hpp"
 #include "common/thread_pool.hpp"
-#include "fedtrain/internal/job_data.hpp"
+#include "fedtrain/data/job_data.hpp"
 #include "fedtrain/internal/random.hpp"
-#include "fedtrain/model.hpp"
-#include "fedtrain/partition.hpp"
-#include "fedtrain/profile.hpp"
+#include "fedtrain/model/model.hpp"
+#include "fedtrain/data/partition.hpp"
+#include "fedtrain/data/profile.hpp"
 #include "fedtrain/round/pipeline.hpp"
 
 namespace flywheel::fedtrain {
@@ -155,13 +155,13 @@ double seconds_since(Clock::time_point start) {
 }
 
 // Splits the pool among the virtual participants and prints who holds what.
-Result<std::vector<Participant>> set_up_participants(const SimulationConfig& config, const internal::JobData& data,
+Result<std::vector<Participant>> set_up_participants(const SimulationConfig& config, const JobData& data,
                                                      const Progress& say) {
   const std::size_t n = config.participants.count();
   if (config.participants.keys.size() != n) {
     return fail(Errc::config, "participants.private_keys must hold one key per participant");
   }
-  auto shares = internal::split_among_participants(config, data.train, data.pool_indices);
+  auto shares = split_among_participants(config, data.train, data.pool_indices);
   if (!shares) return tl::unexpected(shares.error());
   switch (config.data.partition) {
     case PartitionKind::iid: say("participants (iid split):"); break;
@@ -198,7 +198,7 @@ Result<JobSummary> run_simulation(const SimulationConfig& config, const std::fil
   FLYWHEEL_TRY(make_strategy(config.strategy).map([](auto&&) {}));
   const Progress say(options);
   const auto start = Clock::now();
-  auto data = internal::load_job_data(config);
+  auto data = load_job_data(config);
   if (!data) return tl::unexpected(data.error());
   say("data: %zu training samples (%zu with participants, %zu held for validation), %zu test samples, %.2f s",
       data->train.size(), data->pool_indices.size(), data->validation.size(), data->test.size(),

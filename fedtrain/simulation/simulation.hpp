@@ -2,12 +2,19 @@
 // Copyright 2026 The Flywheel Authors
 #pragma once
 
-//! A federated job simulated in one process: the aggregator and every virtual participant share
-//! the machine, the round's sampled participants train in parallel on a small thread pool, and
-//! each round is attributed with the configured estimator (exact Shapley by default; TMC,
-//! GTG-Shapley, leave-one-out, Data Banzhaf) over coalition models rebuilt from the
-//! round's updates with the job's own strategy (FedSV, Wang et al. 2020; GTG-Shapley, Liu et al.
-//! 2022; FedAvg, McMahan et al. 2017; client sampling as in Flower's fraction_fit).
+//! A federated job simulated in one process: the round pipeline (fedtrain/round/pipeline.hpp)
+//! with an update source whose participants are virtual: the round's sampled participants train in
+//! parallel on a small thread pool and sign their receipts with their keys, exactly as participant
+//! processes do, so a job gives the same models and attribution roots simulated or deployed.
+//! Attribution per round with the configured estimator (exact Shapley by default; stratified, TMC,
+//! GTG-Shapley, leave-one-out, Data Banzhaf) over coalition models rebuilt from the round's updates
+//! with the job's own strategy (FedSV, Wang et al. 2020; GTG-Shapley, Liu et al. 2022; FedAvg,
+//! McMahan et al. 2017; client sampling as in Flower's fraction_fit).
+//!
+//!   auto config = load_simulation_config("job.json");
+//!   NullSink sink;                                   // or jobs::DurableLedgerSink for a chain
+//!   auto summary = run_simulation(*config, "runs/job", sink, {.threads = 2});
+//!   // summary->shares, summary->shares_root; runs/job/metrics.jsonl, attribution.json, ...
 
 #include <cstddef>
 #include <filesystem>
@@ -15,7 +22,7 @@
 
 #include "common/result.hpp"
 #include "fedtrain/config.hpp"
-#include "fedtrain/round_sink.hpp"
+#include "fedtrain/round/round_sink.hpp"
 
 namespace flywheel::fedtrain {
 
@@ -42,24 +49,22 @@ struct SimulationOptions {
 //! validation set of strategy.propose(w_t, {Δ_i : i ∈ S}) (for server optimisers: one optimiser
 //! step from the current state, which propose never changes), U(∅) = metric of w_t; the values
 //! of attribution::estimate_checked(config.attribution.method, ...) with options.threads workers
-//! and the seed internal::attribution_seed (round_seed(round, SHA-256 of w_t, the round's
+//! and the seed attribution_seed (round_seed(round, SHA-256 of w_t, the round's
 //! addresses) unless attribution.seed is set) become the round's leaves, one per job participant in job order (absent participants:
 //! value 0, samples 0), whose Merkle root is the record's attribution_root; model_hash =
 //! SHA-256 (hash_floats) of w_{t+1}'s float32 bytes (little-endian). Every round also evaluates w_{t+1} on
 //! the test set (server side) and, when strategy.fraction_evaluate > 0, on a sample of
 //! participants' own data.
 //!
-//! Writes into `out_dir` (created when missing): metrics.jsonl (one JSON line per round) and
-//! metrics.csv (the same scalars, with a header), flushed as they go; after every round whose
-//! record the sink accepted, checkpoint/checkpoint.bin (model, server-optimiser state, round,
-//! attribution accumulators, metrics file sizes and the config hash; written to a .tmp file, then
-//! renamed); attribution.json at the end (likewise atomic; per round it adds the estimator's
-//! method, seed, evaluations, std_errors, truncated and notes); with attribution.keep_artifacts,
-//! artifacts/round-NNNNNN/ per round (start model, server state, updates, manifest.json; see
-//! attribution_replay.hpp), written to a .tmp folder and renamed. Randomness is counter-based (every
-//! stream derives from job.seed and the round), so the round number is the whole random state.
-//! Calls sink.on_job_start, on_round per round, on_job_end in that order; a resumed run calls
-//! on_job_start again and on_round from the first round not yet accepted.
+//! The run folder (fedtrain/round/run_folder.hpp) and the checkpoint
+//! (fedtrain/round/checkpoint.hpp) are the pipeline's: metrics.jsonl and metrics.csv, rounds/
+//! with every round's signed receipts, attribution.json at the end, artifacts/ with
+//! attribution.keep_artifacts, and checkpoint/checkpoint.bin after every round. Randomness is
+//! counter-based (every stream derives from job.seed and the round), so the round number is the
+//! whole random state. Receipts carry computeMillis 0 unless training.measure_compute_time.
+//! Calls sink.on_job_start, on_round per round, on_job_end in that order; a round is checkpointed
+//! before the sink sees it, and a resumed run calls on_job_start, then on_round for every
+//! checkpointed round again, then for the rest.
 //!
 //! Errors: Errc::io when out_dir or a file in it cannot be written; Errc::data when the dataset is
 //! missing or malformed or a checkpoint is corrupt; Errc::config when the data cannot be split as

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
-#include "fedtrain/simulation.hpp"
+#include "fedtrain/simulation/simulation.hpp"
 
 #include <fstream>
 #include <numeric>

@@ -3,9 +3,9 @@
 //
 // The strategy registry, FedAvg (McMahan et al. 2017, arXiv:1602.05629, Algorithm 1, server side)
 // and FedProx (Li et al. 2020, arXiv:1812.06127: FedAvg on the server, proximal term μ on the
-// participants). Server optimisers live in internal/strategy_fedopt.cpp, robust merges in
-// internal/strategy_robust.cpp.
-#include "fedtrain/strategy.hpp"
+// participants). Server optimisers live in internal/fedopt.cpp, robust merges in
+// internal/robust.cpp.
+#include "fedtrain/strategy/strategy.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +14,7 @@
 #include <sstream>
 #include <string>
 
-#include "fedtrain/internal/strategies.hpp"
+#include "fedtrain/strategy/internal/strategies.hpp"
 
 namespace flywheel::fedtrain {
 namespace {

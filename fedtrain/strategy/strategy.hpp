@@ -18,6 +18,11 @@
 //!
 //! The same strategy builds attribution's coalition models: w_t^S = propose(w_t, {Δ_i : i ∈ S}),
 //! which reads the server state but never changes it; aggregate() is the round's real step.
+//!
+//!   auto strategy = make_strategy(default_strategy_config("fedadam"));  // Flower's defaults
+//!   std::vector<ClientUpdate> updates{{.delta = d0, .samples = 600}, {.delta = d1, .samples = 400}};
+//!   auto coalition = (*strategy)->propose(global, std::span(updates).first(1));  // state unchanged
+//!   auto next = (*strategy)->aggregate(global, updates);  // w_{t+1}; advances the server state
 
 #include <cstdint>
 #include <functional>

@@ -2,31 +2,27 @@
 // Copyright 2026 The Flywheel Authors
 #pragma once
 
-//! The deployment aggregator: a gRPC server (proto/flywheel.proto) that runs a federated job with
-//! participants in other processes. Same round as the simulation (fedtrain/simulation.hpp): the
-//! job's strategy merges the accepted updates, the job's attribution.method (exact Shapley,
-//! stratified, GTG-Shapley, TMC, Data Banzhaf or leave-one-out; attribution/estimator.hpp) values
-//! them over coalition models rebuilt with strategy.propose() (FedSV, Wang et al. 2020), and the
-//! record goes to a RoundSink. Identity and proofs (docs/deployment.md, docs/onchain.md):
+//! The deployment aggregator: a gRPC server (proto/flywheel.proto) whose participants are other
+//! processes, feeding the round pipeline (fedtrain/round/pipeline.hpp) that the simulation runs
+//! too: the job's strategy merges the accepted updates, the job's attribution.method values them,
+//! and the record goes to a RoundSink. Identity and proofs (docs/deployment.md, docs/onchain.md):
 //! challenge-response join against the allowlist, an EIP-712 UpdateReceipt per update
 //! (common/eip712.hpp), an EIP-712 UpdateAck in return.
 //!
-//! A round opens when at least min_updates participants are alive (round 1 waits up to
-//! start_timeout_s for everyone). The live participants are sampled as the strategy's
-//! fraction_fit/min_fit_clients say; the round closes when every selected participant's update
-//! was accepted, or when its deadline passed with at least min_updates (otherwise the deadline
-//! moves on by round_timeout_s). Updates arriving after the deadline are refused (LATE).
+//! A round opens when at least min_updates participants are alive; the first round a process
+//! runs (round 1, or the first after --resume) waits up to start_timeout_s for every participant.
+//! The live participants are sampled as the strategy's fraction_fit/min_fit_clients say; the
+//! round closes when every selected participant's update was accepted, or when its deadline
+//! passed with at least min_updates (otherwise the deadline moves on by round_timeout_s; the
+//! progress names who is missing). Updates arriving after the deadline are refused (LATE).
 //!
-//! Run folder: endpoint (host:port actually bound), metrics.jsonl (one line per round),
-//! rounds/<round>.json (receipts with signatures, acks with signatures, leaves, roots),
-//! rejections.json (refusal counters by status), attribution.json (at the end, in the
-//! simulation's format: per round values, samples and receipt digests), with
-//! attribution.keep_artifacts artifacts/round-NNNNNN/ (start model, server state, accepted
-//! updates, signed receipts and acks; fedtrain/attribution_replay.hpp), and checkpoint/ (model,
-//! strategy state, round; rewritten atomically after every round) from which --resume continues.
-//! Each round's leaves commit to the participants' receipt digests (attribution/merkle.hpp).
-//! A round is checkpointed before the sink sees it; a resumed run hands the sink every
-//! checkpointed round again first (a sink must take a round it has seen as a no-op).
+//! Run folder: the pipeline's (metrics.jsonl, metrics.csv, rounds/NNNNNN.json with receipts, acks
+//! and their signatures, attribution.json with the aggregator's address, artifacts/, checkpoint/),
+//! plus endpoint (host:port actually bound) and rejections.json (refusal counters by status).
+//!
+//!   auto aggregator = Aggregator::start(job, key, "runs/agg", sink, {.threads = 2});
+//!   std::cout << "port " << (*aggregator)->port() << "\n";
+//!   auto summary = (*aggregator)->run();  // returns when the job is done
 
 #include <cstdint>
 #include <filesystem>
@@ -37,8 +33,8 @@
 
 #include "common/keys.hpp"
 #include "common/result.hpp"
-#include "fedtrain/round_sink.hpp"
-#include "fedtrain/transport.hpp"
+#include "fedtrain/round/round_sink.hpp"
+#include "fedtrain/transport/protocol.hpp"
 
 namespace flywheel::fedtrain {
 

@@ -4,7 +4,7 @@
 // The parts of data-parallel training that need neither MPI nor CUDA: how a global minibatch is
 // sliced among ranks, and which backends this build has. The backends live in mpi/mpi_group.cpp
 // (CMake option FLYWHEEL_MPI) and cuda/nccl_group.cpp (FLYWHEEL_CUDA).
-#include "fedtrain/data_parallel.hpp"
+#include "fedtrain/transport/data_parallel.hpp"
 
 namespace flywheel::fedtrain {
 

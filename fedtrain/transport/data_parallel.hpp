@@ -13,6 +13,10 @@
 //! - "nccl": ncclAllReduce on each rank's GPU (rank modulo the visible devices); rank 0 creates the
 //!   NCCL unique id and MPI_Bcast hands it to the others (NCCL's documented bootstrap). Built only
 //!   with the CMake option FLYWHEEL_CUDA=ON.
+//!
+//!   auto group = mpi_group();                     // or nccl_group(); in every rank of mpirun
+//!   if ((*group)->rank() > 0) return run_participant_rank(job, key, **group);  // trains slices
+//!   auto report = run_participant(job, key, {.data_parallel = group->get()});  // rank 0
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -49,10 +53,10 @@ bool mpi_available();
 //! True when this binary was built with the CUDA/NCCL path (CMake option FLYWHEEL_CUDA=ON).
 bool nccl_available();
 
-//! Joins the MPI job this process was started in (`mpirun -np N flywheel participant --mpi …`):
-//! initialises MPI once (finalised at exit) and returns the group of all its ranks, all-reducing
-//! on the host with MPI_Allreduce. Errc::config when built without MPI; Errc::internal when MPI
-//! cannot initialise.
+//! Joins the MPI job this process was started in
+//! (`mpirun -np N flywheel participant --data-parallel mpi …`): initialises MPI once (finalised at
+//! exit) and returns the group of all its ranks, all-reducing on the host with MPI_Allreduce.
+//! Errc::config when built without MPI; Errc::internal when MPI cannot initialise.
 Result<std::unique_ptr<DataParallelGroup>> mpi_group();
 
 //! As mpi_group, but gradients are summed by NCCL on this rank's GPU (device rank % count); MPI

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
-#include "fedtrain/data_parallel.hpp"
+#include "fedtrain/transport/data_parallel.hpp"
 
 #include <array>
 #include <cstdio>
@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "fedtrain/dataset.hpp"
+#include "fedtrain/data/dataset.hpp"
 
 namespace flywheel::fedtrain {
 namespace {

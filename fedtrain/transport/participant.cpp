@@ -4,7 +4,7 @@
 // The deployment participant's loop: join (EIP-191 signed challenge), long-poll the round plan,
 // fetch w_t, train (FedAvg ClientUpdate, McMahan et al. 2017), push Δ with an EIP-712 receipt,
 // verify the aggregator's EIP-712 ack. Reconnects with exponential backoff.
-#include "fedtrain/participant.hpp"
+#include "fedtrain/transport/participant.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -18,12 +18,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fedtrain/dataset.hpp"
-#include "fedtrain/internal/job_data.hpp"
+#include "fedtrain/data/dataset.hpp"
+#include "fedtrain/data/job_data.hpp"
 #include "fedtrain/internal/random.hpp"
-#include "fedtrain/model.hpp"
-#include "fedtrain/partition.hpp"
-#include "fedtrain/profile.hpp"
+#include "fedtrain/model/model.hpp"
+#include "fedtrain/data/partition.hpp"
+#include "fedtrain/data/profile.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -36,12 +36,12 @@ struct LocalData {
   std::vector<std::int64_t> labels;
 };
 
-// This participant's rows and labels: the job's one split (internal/job_data.hpp), as the
+// This participant's rows and labels: the job's one split (fedtrain/data/job_data.hpp), as the
 // simulation and the aggregator make it; the test set is not needed here.
 Result<LocalData> load_local_data(const SimulationConfig& config, std::size_t index) {
-  auto data = internal::load_job_data(config, /*with_test_set=*/false);
+  auto data = load_job_data(config, /*with_test_set=*/false);
   if (!data) return tl::unexpected(data.error());
-  auto shares = internal::split_among_participants(config, data->train, data->pool_indices);
+  auto shares = split_among_participants(config, data->train, data->pool_indices);
   if (!shares) return tl::unexpected(shares.error());
   return LocalData{.train = std::move(data->train),
                    .indices = std::move((*shares)[index].indices),

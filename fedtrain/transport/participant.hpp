@@ -10,6 +10,11 @@
 //!
 //! Data: the participant's share of Fashion-MNIST, split exactly as the simulation splits it (its
 //! index is its position in deployment.allowlist), so a deployment job reproduces the simulation.
+//!
+//!   auto job = load_deployment_job("job.json");
+//!   auto key = load_keystore("alice.json", password);
+//!   auto report = run_participant(*job, *key, {.out_dir = "runs/alice"});  // until the job is done
+//!   // report->updates_accepted, report->rejoins; runs/alice/acks.jsonl: the aggregator's acks
 
 #include <cstdint>
 #include <filesystem>
@@ -19,8 +24,8 @@
 
 #include "common/keys.hpp"
 #include "common/result.hpp"
-#include "fedtrain/data_parallel.hpp"
-#include "fedtrain/transport.hpp"
+#include "fedtrain/transport/data_parallel.hpp"
+#include "fedtrain/transport/protocol.hpp"
 
 namespace flywheel::fedtrain {
 
@@ -34,9 +39,9 @@ struct ParticipantOptions {
   bool quiet = false;
   //! Fault injection for tests: after fetching this round's model, stop answering (sleep forever).
   std::uint64_t hang_in_round = 0;
-  //! When set, this process is rank 0 of a data-parallel participant (fedtrain/data_parallel.hpp):
-  //! it talks to the aggregator, hands each round's model to the other ranks, which run
-  //! run_participant_rank, and trains with them. Not owned.
+  //! When set, this process is rank 0 of a data-parallel participant
+  //! (fedtrain/transport/data_parallel.hpp): it talks to the aggregator, hands each round's model
+  //! to the other ranks, which run run_participant_rank, and trains with them. Not owned.
   DataParallelGroup* data_parallel = nullptr;
 };
 

@@ -3,7 +3,7 @@
 //
 // The deployment section of a job file, tensor specs and the join message (EIP-191 personal
 // message over the aggregator's nonce).
-#include "fedtrain/transport.hpp"
+#include "fedtrain/transport/protocol.hpp"
 
 #include <cmath>
 #include <fstream>

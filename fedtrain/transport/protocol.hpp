@@ -4,7 +4,7 @@
 
 //! Deployment mode's shared pieces: the job file's "deployment" section, the protocol's status
 //! codes, tensor specs, and TransportClient, the participant side of the gRPC protocol in
-//! proto/flywheel.proto (gRPC and protobuf stay inside fedtrain/internal/grpc_*.cpp).
+//! proto/flywheel.proto (gRPC and protobuf stay inside fedtrain/transport/internal/grpc_*.cpp).
 //!
 //! A deployment job file is a simulation config (fedtrain/config.hpp) plus a "deployment" section:
 //!
@@ -25,6 +25,13 @@
 //!   }
 //!
 //! participants.count is set to the allowlist's size (a different explicit count is refused).
+//!
+//!   auto job = load_deployment_job("job.json");            // Errc::config naming the key
+//!   auto client = TransportClient::connect(job->deployment.aggregator, job->deployment.tls);
+//!   auto joined = client->join(job->config.job.name, key); // challenge, then the signed join
+//!   auto plan = client->round_plan(/*wait_ms=*/2000);      // long-polls for the next round
+//!   auto w = client->fetch_model(plan->round, plan->model_bytes, plan->model_hash);
+//! run_participant (fedtrain/transport/participant.hpp) runs that loop, with retries.
 
 #include <cstddef>
 #include <cstdint>

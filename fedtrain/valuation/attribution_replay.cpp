@@ -5,7 +5,7 @@
 // estimators: Shapley 1953, Ghorbani & Zou 2019, Liu et al. 2022, Wang & Jia 2023). Every input is
 // checked against the SHA-256 hashes of the manifest, the participants' EIP-712 receipts
 // (EIP-712; common/eip712.hpp) and the job's model_hash chain first.
-#include "fedtrain/attribution_replay.hpp"
+#include "fedtrain/valuation/attribution_replay.hpp"
 
 #include <cassert>
 #include <cstdio>
@@ -23,12 +23,12 @@
 #include "common/keccak.hpp"
 #include "common/sha256.hpp"
 #include "common/keys.hpp"
-#include "fedtrain/internal/job_data.hpp"
+#include "fedtrain/data/job_data.hpp"
 #include "fedtrain/internal/random.hpp"
-#include "fedtrain/internal/round_game.hpp"
-#include "fedtrain/math_kernels.hpp"
-#include "fedtrain/model.hpp"
-#include "fedtrain/strategy.hpp"
+#include "fedtrain/valuation/round_game.hpp"
+#include "fedtrain/model/math_kernels.hpp"
+#include "fedtrain/model/model.hpp"
+#include "fedtrain/strategy/strategy.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -415,7 +415,7 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
   if (!strategy) return tl::unexpected(strategy.error());
   auto initial = initial_parameters(config.model, internal::derive_seed(config.job.seed, {internal::kInitStream}));
   if (!initial) return tl::unexpected(initial.error());
-  auto data = internal::load_job_data(config);
+  auto data = load_job_data(config);
   if (!data) return tl::unexpected(data.error());
   const std::size_t parameters = initial->size();
 
@@ -444,11 +444,11 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
       updates.push_back(ClientUpdate{.delta = inputs->updates[k], .samples = inputs->samples[k]});
     }
     const std::uint64_t seed =
-        internal::attribution_seed(config, round, expected_start, inputs->addresses);
-    auto attributed = internal::attribute_round(
-        internal::RoundGame{.config = config, .strategy = **strategy, .global = inputs->start,
+        attribution_seed(config, round, expected_start, inputs->addresses);
+    auto attributed = attribute_round(
+        RoundGame{.config = config, .strategy = **strategy, .global = inputs->start,
                             .updates = updates, .train = data->train, .validation = data->validation},
-        method, internal::estimator_options(config, options.threads, seed));
+        method, estimator_options(config, options.threads, seed));
     if (!attributed) {
       return tl::unexpected(with_context(attributed.error(), "recomputing round " + std::to_string(round)));
     }

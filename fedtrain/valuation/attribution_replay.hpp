@@ -7,6 +7,10 @@
 //! simulation kept, with any estimator of attribution/estimator.hpp (exact Shapley, stratified,
 //! TMC, GTG-Shapley, leave-one-out, Data Banzhaf).
 //!
+//!   auto report = recompute_attribution(*config, "runs/job", attribution::Method::stratified,
+//!                                       {.threads = 4});
+//!   // report->totals: job values; report->output: runs/job/attribution-stratified.json
+//!
 //! Artifacts (written by run_simulation when attribution.keep_artifacts is true, and by the
 //! deployment aggregator likewise; both through write_round_artifacts), per round t in
 //! out_dir/artifacts/round-NNNNNN/ (t zero-padded to 6 digits):

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
-#include "fedtrain/attribution_replay.hpp"
+#include "fedtrain/valuation/attribution_replay.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -12,8 +12,8 @@
 #include "common/eip712.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/internal/test_paths.hpp"
-#include "fedtrain/round_sink.hpp"
-#include "fedtrain/simulation.hpp"
+#include "fedtrain/round/round_sink.hpp"
+#include "fedtrain/simulation/simulation.hpp"
 
 namespace flywheel::fedtrain {
 namespace {

@@ -15,7 +15,13 @@
 //!
 //! Same model as strategy fedavg / fedprox's propose(); the results equal the general path's
 //! (rebuild + fedtrain::evaluate) up to float rounding, which can flip the predicted class of a
-//! validation row whose two top logits tie to ~1e-6 (tested: fedtrain/coalition_model_test.cpp).
+//! validation row whose two top logits tie to ~1e-6 (tested:
+//! fedtrain/valuation/coalition_model_test.cpp).
+//!
+//!   auto models = CoalitionModels::create(config.model, global, updates, samples, data->train,
+//!                                         data->validation, /*threads=*/2);
+//!   const std::size_t members[] = {0, 2};
+//!   auto u = models->accuracy(members);  // U({0, 2}): accuracy of w_t + the merge of Δ_0 and Δ_2
 
 #include <cstddef>
 #include <cstdint>
@@ -24,8 +30,8 @@
 #include <vector>
 
 #include "common/result.hpp"
-#include "fedtrain/dataset.hpp"
-#include "fedtrain/model.hpp"
+#include "fedtrain/data/dataset.hpp"
+#include "fedtrain/model/model.hpp"
 
 namespace flywheel::fedtrain {
 
@@ -75,7 +81,7 @@ class CoalitionModels {
   [[nodiscard]] std::size_t size() const;
 
  private:
-  struct Impl;  // defined in internal/torch_model.cpp (libtorch stays out of this header)
+  struct Impl;  // defined in fedtrain/model/internal/torch_model.cpp (libtorch stays out of this header)
   // Appends each coalition's logits to *logits_out when it is not null.
   [[nodiscard]] Result<std::vector<Evaluation>> evaluate_batch(std::span<const std::vector<std::size_t>> coalitions,
                                                              bool loss_too,

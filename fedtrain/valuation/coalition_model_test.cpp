@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
-#include "fedtrain/coalition_model.hpp"
+#include "fedtrain/valuation/coalition_model.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -13,9 +13,9 @@
 #include <gtest/gtest.h>
 
 #include "fedtrain/config.hpp"
-#include "fedtrain/internal/round_game.hpp"
+#include "fedtrain/valuation/round_game.hpp"
 #include "fedtrain/internal/test_support.hpp"
-#include "fedtrain/strategy.hpp"
+#include "fedtrain/strategy/strategy.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -318,16 +318,16 @@ TEST(CoalitionModels, RoundGameGivesTheGeneralPathsExactValuesWithinRounding) {
   ASSERT_TRUE(fedavg && median);
   const RenamedFedAvg renamed(make_strategy(StrategyConfig{}).value());
   auto game = [&](const Strategy& s) {
-    return internal::RoundGame{.config = config, .strategy = s, .global = r.global, .updates = updates,
+    return RoundGame{.config = config, .strategy = s, .global = r.global, .updates = updates,
                                .train = test_split(), .validation = r.validation};
   };
-  EXPECT_TRUE(internal::uses_fast_coalition_models(game(**fedavg)));
-  EXPECT_FALSE(internal::uses_fast_coalition_models(game(**median)));
-  EXPECT_FALSE(internal::uses_fast_coalition_models(game(renamed)));
+  EXPECT_TRUE(uses_fast_coalition_models(game(**fedavg)));
+  EXPECT_FALSE(uses_fast_coalition_models(game(**median)));
+  EXPECT_FALSE(uses_fast_coalition_models(game(renamed)));
   attribution::EstimatorOptions options;
   options.threads = 2;
-  auto fast = internal::attribute_round(game(**fedavg), attribution::Method::exact, options);
-  auto slow = internal::attribute_round(game(renamed), attribution::Method::exact, options);
+  auto fast = attribute_round(game(**fedavg), attribution::Method::exact, options);
+  auto slow = attribute_round(game(renamed), attribution::Method::exact, options);
   ASSERT_TRUE(fast && slow);
   ASSERT_EQ(fast->utilities.size(), 32U);
   ASSERT_EQ(slow->utilities.size(), 32U);
@@ -339,7 +339,7 @@ TEST(CoalitionModels, RoundGameGivesTheGeneralPathsExactValuesWithinRounding) {
     EXPECT_NEAR(fast->estimate.values[i], slow->estimate.values[i], 0.0011) << i;
   }
   // The median is not a FedAvg mixture: it still gets the general path and its own values.
-  auto robust = internal::attribute_round(game(**median), attribution::Method::exact, options);
+  auto robust = attribute_round(game(**median), attribution::Method::exact, options);
   ASSERT_TRUE(robust);
   EXPECT_EQ(robust->utilities.size(), 32U);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
 //
-// logit_mixture_game (fedtrain/coalition_model.hpp): a control variate for the stratified (Kolpaczki
+// logit_mixture_game (fedtrain/valuation/coalition_model.hpp): a control variate for the stratified (Kolpaczki
 // et al., AAAI 2024) and GTG-Shapley (Liu et al., ACM TIST 2022) estimators of FedAvg coalition
 // games (FedSV, Wang et al. 2020), modelling each validation row's logits as a quadratic form in the
 // coalition's mixture weights.
@@ -12,7 +12,7 @@
 #include <numeric>
 #include <vector>
 
-#include "fedtrain/coalition_model.hpp"
+#include "fedtrain/valuation/coalition_model.hpp"
 #include "common/thread_pool.hpp"
 
 namespace flywheel::fedtrain {

@@ -4,7 +4,7 @@
 // The per-round attribution game (FedSV, Wang et al. 2020: coalition models rebuilt from the
 // round's updates without retraining; GTG-Shapley, Liu et al. 2022), shared by the simulation and
 // the replay so both measure exactly the same utilities.
-#include "fedtrain/internal/round_game.hpp"
+#include "fedtrain/valuation/round_game.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -15,10 +15,11 @@
 #include <thread>
 
 #include "common/keccak.hpp"
-#include "fedtrain/coalition_model.hpp"
+#include "fedtrain/valuation/coalition_model.hpp"
 #include "fedtrain/internal/random.hpp"
 
-namespace flywheel::fedtrain::internal {
+namespace flywheel::fedtrain {
+
 
 std::uint64_t attribution_seed(const SimulationConfig& config, std::uint64_t round,
                                const Hash32& start_hash, std::span<const Address> participants) {
@@ -64,7 +65,7 @@ Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Met
   std::optional<Evaluation> grand;
   const bool accuracy = game.config.attribution.utility == UtilityMetric::accuracy;
   // FedAvg-family merges (fedavg, fedprox: w_t + the sample-weighted mean of the members' updates)
-  // of the MLP take the fast path (fedtrain/coalition_model.hpp); every other strategy or model
+  // of the MLP take the fast path (fedtrain/valuation/coalition_model.hpp); every other strategy or model
   // rebuilds each coalition model with strategy.propose and evaluates it.
   const std::size_t threads = options.threads > 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
   std::optional<CoalitionModels> fast;
@@ -183,4 +184,4 @@ Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Met
   return out;
 }
 
-}  // namespace flywheel::fedtrain::internal
+}  // namespace flywheel::fedtrain

@@ -5,7 +5,13 @@
 //! The per-round attribution game shared by the simulation and the replay (`flywheel attribute`):
 //! U_t(S) = metric on the validation set of strategy.propose(w_t, {Δ_i : i ∈ S}), U_t(∅) = metric
 //! of w_t (FedSV, Wang et al. 2020; GTG-Shapley, Liu et al. 2022), estimated by attribution's
-//! estimators. The data split is internal/job_data.hpp; file writes are common/file_io.hpp.
+//! estimators. The data split is fedtrain/data/job_data.hpp; file writes are common/file_io.hpp.
+//!
+//!   RoundGame game{.config = config, .strategy = *strategy, .global = w_t, .updates = updates,
+//!                  .train = data->train, .validation = data->validation};
+//!   const auto seed = attribution_seed(config, round, hash_floats(w_t), participants);
+//!   auto result = attribute_round(game, *attribution::parse_method(config.attribution.method),
+//!                                 estimator_options(config, /*threads=*/2, seed));
 
 #include <cstddef>
 #include <cstdint>
@@ -20,11 +26,11 @@
 #include "common/bytes.hpp"
 #include "common/result.hpp"
 #include "fedtrain/config.hpp"
-#include "fedtrain/dataset.hpp"
-#include "fedtrain/model.hpp"
-#include "fedtrain/strategy.hpp"
+#include "fedtrain/data/dataset.hpp"
+#include "fedtrain/model/model.hpp"
+#include "fedtrain/strategy/strategy.hpp"
 
-namespace flywheel::fedtrain::internal {
+namespace flywheel::fedtrain {
 
 
 //! The estimator seed of round `round`: attribution::round_seed(round, start_hash, participants)
@@ -57,7 +63,7 @@ struct RoundAttribution {
 };
 
 //! True when attribute_round builds the round's coalition models by the fast path
-//! (fedtrain/coalition_model.hpp): strategy fedavg or fedprox (w_t + the sample-weighted mean of
+//! (fedtrain/valuation/coalition_model.hpp): strategy fedavg or fedprox (w_t + the sample-weighted mean of
 //! the members' updates), model "mlp", every update with samples > 0. Utilities then equal the
 //! general path's (strategy.propose + evaluate) up to float rounding.
 bool uses_fast_coalition_models(const RoundGame& game);
@@ -67,4 +73,4 @@ bool uses_fast_coalition_models(const RoundGame& game);
 Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Method method,
                                          const attribution::EstimatorOptions& options);
 
-}  // namespace flywheel::fedtrain::internal
+}  // namespace flywheel::fedtrain

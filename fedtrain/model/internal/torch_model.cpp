@@ -11,10 +11,15 @@
 // optimizer bookkeeping cost as much as the arithmetic. The layout and the maths are those of a
 // torch.nn.Sequential of Linear/ReLU layers trained by torch.optim.SGD with cross-entropy loss.
 //
+// Why one file of ~750 lines: training, evaluation and the coalition models of
+// fedtrain/valuation/coalition_model.hpp share the per-thread libtorch workspaces (Worker,
+// Buffers) and the forward pass; splitting them would put those torch types into a header and add
+// a third translation unit that includes <torch/torch.h> (10-20 s each to compile).
+//
 // Determinism: minibatch order comes from the portable seeded generator in random.hpp (torch's
 // global generator is shared by all threads and is never used), every call runs its tensor ops on
 // one thread, and OpenBLAS runs one thread and one kernel family (pin_math_kernels,
-// fedtrain/math_kernels.hpp), so a participant's result does not depend on which worker ran it,
+// fedtrain/model/math_kernels.hpp), so a participant's result does not depend on which worker ran it,
 // when, on which CPU of the family, or on the environment.
 #include <algorithm>
 #include <chrono>
@@ -27,11 +32,12 @@
 
 #include <torch/torch.h>
 
-#include "fedtrain/coalition_model.hpp"
+#include "fedtrain/valuation/coalition_model.hpp"
 #include "fedtrain/internal/random.hpp"
-#include "fedtrain/internal/torch_module.hpp"
-#include "fedtrain/math_kernels.hpp"
-#include "fedtrain/model.hpp"
+#include "common/thread_pool.hpp"
+#include "fedtrain/model/internal/torch_module.hpp"
+#include "fedtrain/model/math_kernels.hpp"
+#include "fedtrain/model/model.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -401,7 +407,7 @@ Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> par
 }
 
 
-// ---- CoalitionModels (fedtrain/coalition_model.hpp) ------------------------------------------
+// ---- CoalitionModels (fedtrain/valuation/coalition_model.hpp) ------------------------------------------
 
 struct CoalitionModels::Impl {
   std::vector<std::int64_t> widths;       // input, hidden..., classes
@@ -417,29 +423,6 @@ struct CoalitionModels::Impl {
   std::vector<float> rest_storage;        // every update's parameters from layer 1 on
   std::vector<std::int64_t> targets;      // labels of the validation rows
 };
-
-namespace {
-
-// Runs task(i) for i in [0, count) on `threads` std::threads (results do not depend on the split).
-template <class Task>
-void parallel_tasks(std::size_t count, std::size_t threads, const Task& task) {
-  threads = std::max<std::size_t>(1, std::min(threads, count));
-  if (threads == 1) {
-    for (std::size_t i = 0; i < count; ++i) task(i);
-    return;
-  }
-  std::vector<std::thread> pool;
-  for (std::size_t t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      at::set_num_threads(1);
-      torch::NoGradGuard no_grad;
-      for (std::size_t i = t; i < count; i += threads) task(i);
-    });
-  }
-  for (auto& th : pool) th.join();
-}
-
-}  // namespace
 
 Result<CoalitionModels> CoalitionModels::create(const ModelConfig& model, std::span<const float> global,
                                                 std::span<const std::span<const float>> updates,
@@ -493,7 +476,10 @@ Result<CoalitionModels> CoalitionModels::create(const ModelConfig& model, std::s
     first_layer(global, impl->base);
     impl->proj.resize(updates.size());
     impl->samples.assign(samples.begin(), samples.end());
-    parallel_tasks(updates.size(), threads, [&](std::size_t i) {
+    // One projection per update; each is independent, so the split among threads changes nothing.
+    ThreadPool pool(std::max<std::size_t>(1, std::min(threads, updates.size())), ThreadPool::Caller::helps);
+    pool.run(updates.size(), [&](std::size_t i) {
+      torch::NoGradGuard no_grad;  // thread-local: each thread that runs a task needs its own
       first_layer(updates[i], impl->proj[i]);
       const auto scale = static_cast<float>(samples[i]);
       for (auto& v : impl->proj[i]) v *= scale;

@@ -26,8 +26,8 @@
 #include <torch/torch.h>
 
 #include "fedtrain/internal/random.hpp"
-#include "fedtrain/internal/torch_module.hpp"
-#include "fedtrain/torch_module.hpp"
+#include "fedtrain/model/internal/torch_module.hpp"
+#include "fedtrain/model/torch_module.hpp"
 
 namespace flywheel::fedtrain {
 namespace {

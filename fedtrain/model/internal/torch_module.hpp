@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "common/result.hpp"
-#include "fedtrain/dataset.hpp"
-#include "fedtrain/model.hpp"
+#include "fedtrain/data/dataset.hpp"
+#include "fedtrain/model/model.hpp"
 
 namespace flywheel::fedtrain::internal {
 

@@ -16,7 +16,7 @@
 #include <numeric>
 #include <string>
 
-#include "fedtrain/internal/strategies.hpp"
+#include "fedtrain/strategy/internal/strategies.hpp"
 
 namespace flywheel::fedtrain::internal {
 namespace {

@@ -8,7 +8,7 @@
 #include <span>
 
 #include "common/result.hpp"
-#include "fedtrain/strategy.hpp"
+#include "fedtrain/strategy/strategy.hpp"
 
 namespace flywheel::fedtrain::internal {
 

@@ -16,8 +16,8 @@
 #include <mpi.h>
 #include <nccl.h>
 
-#include "fedtrain/data_parallel.hpp"
-#include "fedtrain/mpi/mpi_group.hpp"
+#include "fedtrain/transport/data_parallel.hpp"
+#include "fedtrain/transport/mpi/mpi_group.hpp"
 
 namespace flywheel::fedtrain {
 namespace {

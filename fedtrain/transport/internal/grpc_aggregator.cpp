@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
 //
-// The deployment aggregator over gRPC (proto/flywheel.proto). Rounds: FedAvg-style rounds with
-// client sampling (McMahan et al. 2017) among live participants and the job's strategy; per-round
-// exact Shapley attribution over coalition models rebuilt from the updates (FedSV, Wang et al.
-// 2020). Receipts and acks: EIP-712 (common/eip712.hpp). The round's random streams derive from
-// the job seed exactly as in the simulation, so with every participant alive a deployment job
-// produces the simulation's models.
+// The deployment aggregator over gRPC (proto/flywheel.proto): the round pipeline
+// (fedtrain/round/pipeline.hpp) with an update source whose participants are other processes.
+// This file holds what only a deployment has: joins by signed challenge (EIP-191), round plans
+// and model streams, and the checks of every incoming update (session, EIP-712 receipt and its
+// signature, job, round, selection, start model, tensors, size, hash, finiteness, norm), each
+// refusal with its status and message. Selection, training rounds, attribution and the run
+// folder are the pipeline's, exactly as in a simulation.
+//
+// Why one file of ~850 lines: the update source and the gRPC handlers share one lock and one
+// state (the open round, the sessions, the accepted updates); split, that state would become a
+// header every part includes.
 #include <algorithm>
 #include <atomic>
 #include <bit>
@@ -34,15 +39,15 @@
 #include "common/file_io.hpp"
 #include "common/keccak.hpp"
 #include "common/sha256.hpp"
-#include "fedtrain/aggregator.hpp"
-#include "fedtrain/attribution_replay.hpp"
-#include "fedtrain/dataset.hpp"
-#include "fedtrain/internal/job_data.hpp"
+#include "fedtrain/transport/aggregator.hpp"
+#include "fedtrain/valuation/attribution_replay.hpp"
+#include "fedtrain/data/dataset.hpp"
+#include "fedtrain/data/job_data.hpp"
 #include "fedtrain/internal/random.hpp"
-#include "fedtrain/model.hpp"
-#include "fedtrain/profile.hpp"
+#include "fedtrain/model/model.hpp"
+#include "fedtrain/data/profile.hpp"
 #include "fedtrain/round/pipeline.hpp"
-#include "fedtrain/strategy.hpp"
+#include "fedtrain/strategy/strategy.hpp"
 #include "proto/flywheel.grpc.pb.h"
 
 namespace flywheel::fedtrain {
@@ -157,7 +162,7 @@ struct Aggregator::State final : UpdateSource {
   eip712::Domain domain;
   std::vector<TensorSpec> tensors;
   std::size_t parameters = 0;
-  internal::JobData data;
+  JobData data;
 
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<pb::Aggregator::Service> service;
@@ -715,6 +720,8 @@ class Service final : public pb::Aggregator::Service {
     reply->set_ack_signature(bytes_string(a.ack_signature));
     s_.accepted_history.insert({index, round});
     s_.accepted.emplace(index, std::move(a));
+    s_.say("round %llu: update of participant %zu %s accepted (%zu of %zu)", static_cast<unsigned long long>(round),
+           index, to_checksum(s_.job.deployment.allowlist[index]).c_str(), s_.accepted.size(), s_.selected.size());
     s_.bump();
     return grpc::Status::OK;
   }
@@ -819,8 +826,8 @@ Result<std::unique_ptr<Aggregator>> Aggregator::start(const DeploymentJob& job, 
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return fail(Errc::io, "cannot create run folder " + out_dir.string() + ": " + ec.message());
-  // The job's one split (internal/job_data.hpp): the aggregator keeps the validation rows.
-  auto data = internal::load_job_data(job.config);
+  // The job's one split (fedtrain/data/job_data.hpp): the aggregator keeps the validation rows.
+  auto data = load_job_data(job.config);
   if (!data) return tl::unexpected(data.error());
   s->data = std::move(*data);
 

@@ -34,7 +34,7 @@
 #include "common/file_io.hpp"
 #include "common/keccak.hpp"
 #include "common/sha256.hpp"
-#include "fedtrain/transport.hpp"
+#include "fedtrain/transport/protocol.hpp"
 #include "proto/flywheel.grpc.pb.h"
 
 namespace flywheel::fedtrain {

@@ -4,10 +4,10 @@
 // Data-parallel local training checked against one process, run as an MPI job:
 //   mpirun -np 2 flywheel_data_parallel_check [--data DIR] [--backend mpi|nccl]
 // For the MLP and the CNN, every rank trains the same participant data-parallel
-// (fedtrain/data_parallel.hpp); rank 0 also trains it alone with the same global batch. Exit 0 when
+// (fedtrain/transport/data_parallel.hpp); rank 0 also trains it alone with the same global batch. Exit 0 when
 // every rank holds the same update, every single step equals the single-process step within float
 // rounding, and the whole run's loss agrees with one process's (see kStep); exit 1 otherwise,
-// exit 2 on an error. fedtrain/data_parallel_test.cpp runs it under mpirun.
+// exit 2 on an error. fedtrain/transport/data_parallel_test.cpp runs it under mpirun.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "fedtrain/data_parallel.hpp"
-#include "fedtrain/dataset.hpp"
-#include "fedtrain/model.hpp"
+#include "fedtrain/transport/data_parallel.hpp"
+#include "fedtrain/data/dataset.hpp"
+#include "fedtrain/model/model.hpp"
 
 namespace fed = flywheel::fedtrain;
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
 #pragma once
-//! Process-wide MPI start-up shared by the MPI and NCCL backends (fedtrain/data_parallel.hpp).
+//! Process-wide MPI start-up shared by the MPI and NCCL backends
+//! (fedtrain/transport/data_parallel.hpp).
 #include <cstddef>
 
 #include "common/result.hpp"
