@@ -116,7 +116,6 @@ Result<void> run_aggregator(const DeployRequest& request) {
   auto summary = (*aggregator)->run();
   if (!summary) return tl::unexpected(summary.error());
   if (session) FLYWHEEL_TRY(annotate_report(out, *session));
-  std::cout << "shares root " << summary->shares_root.hex() << "\n";
   return {};
 }
 
