@@ -30,7 +30,6 @@ namespace flywheel::attribution {
 namespace {
 
 using internal::Evaluator;
-using internal::Settings;
 using internal::fill_common;
 using internal::format;
 using internal::full_mask;
@@ -40,6 +39,7 @@ using internal::run_gtg;
 using internal::run_loo;
 using internal::run_stratified;
 using internal::run_tmc;
+using internal::Settings;
 
 // Per-method defaults (EstimatorOptions), resolved and checked once.
 Result<Settings> resolve(Method method, std::size_t n, const EstimatorOptions& options) {
@@ -51,17 +51,15 @@ Result<Settings> resolve(Method method, std::size_t n, const EstimatorOptions& o
   s.round_truncation = options.round_truncation_tolerance.value_or(method == Method::gtg ? 0.001 : 0.0);
   s.convergence = options.convergence_tolerance.value_or(0.01);
   if (s.max_samples < 2) {
-    return fail(Errc::invalid_argument, "max_samples must be at least 2 (got " +
-                                            std::to_string(s.max_samples) + ")");
+    return fail(Errc::invalid_argument, "max_samples must be at least 2 (got " + std::to_string(s.max_samples) + ")");
   }
   s.min_samples = std::max<std::size_t>(s.min_samples, 2);
   if (s.min_samples > s.max_samples) {
-    return fail(Errc::invalid_argument,
-                "min_samples (" + std::to_string(s.min_samples) + ") exceeds max_samples (" +
-                    std::to_string(s.max_samples) + "); raise max_samples or lower min_samples");
+    return fail(Errc::invalid_argument, "min_samples (" + std::to_string(s.min_samples) + ") exceeds max_samples (" +
+                                            std::to_string(s.max_samples) +
+                                            "); raise max_samples or lower min_samples");
   }
-  if (!(s.truncation >= 0) || !(s.round_truncation >= 0) || !(s.convergence >= 0) ||
-      !(options.target_std_error >= 0)) {
+  if (!(s.truncation >= 0) || !(s.round_truncation >= 0) || !(s.convergence >= 0) || !(options.target_std_error >= 0)) {
     return fail(Errc::invalid_argument,
                 "truncation, round truncation and convergence tolerances and target_std_error "
                 "must be non-negative numbers");
@@ -73,12 +71,18 @@ Result<Settings> resolve(Method method, std::size_t n, const EstimatorOptions& o
 
 std::string_view method_name(Method method) {
   switch (method) {
-    case Method::exact: return "exact";
-    case Method::tmc: return "tmc";
-    case Method::gtg: return "gtg";
-    case Method::loo: return "loo";
-    case Method::banzhaf: return "banzhaf";
-    case Method::stratified: return "stratified";
+    case Method::exact:
+      return "exact";
+    case Method::tmc:
+      return "tmc";
+    case Method::gtg:
+      return "gtg";
+    case Method::loo:
+      return "loo";
+    case Method::banzhaf:
+      return "banzhaf";
+    case Method::stratified:
+      return "stratified";
   }
   return "unknown";
 }
@@ -98,27 +102,25 @@ Result<Estimate> run_method(Method method, std::size_t n, Evaluator& evaluator, 
 
 Result<Settings> check_request(Method method, std::size_t n, const EstimatorOptions& options) {
   if (n == 0) {
-    return fail(Errc::invalid_argument, std::string(method_name(method)) +
-                                            " attribution needs at least one participant");
+    return fail(Errc::invalid_argument,
+                std::string(method_name(method)) + " attribution needs at least one participant");
   }
   if (n > kMaxParticipants) {
     return fail(Errc::invalid_argument,
-                std::to_string(n) + " participants exceeds the limit of " +
-                    std::to_string(kMaxParticipants) +
+                std::to_string(n) + " participants exceeds the limit of " + std::to_string(kMaxParticipants) +
                     " per round (coalitions are 128-bit masks); sample fewer participants per round");
   }
   if (method == Method::exact && n > kMaxExactParticipants) {
-    return fail(Errc::invalid_argument,
-                "exact Shapley costs 2^n utility evaluations; n = " + std::to_string(n) +
-                    " exceeds the limit of " + std::to_string(kMaxExactParticipants) +
-                    " participants per round; use stratified, gtg, tmc or banzhaf instead");
+    return fail(Errc::invalid_argument, "exact Shapley costs 2^n utility evaluations; n = " + std::to_string(n) +
+                                            " exceeds the limit of " + std::to_string(kMaxExactParticipants) +
+                                            " participants per round; use stratified, gtg, tmc or banzhaf instead");
   }
   auto settings = resolve(method, n, options);
   if (!settings) return tl::unexpected(settings.error());
   if (!options.weights.empty()) {
     if (options.weights.size() != n) {
-      return fail(Errc::invalid_argument, "weights has " + std::to_string(options.weights.size()) +
-                                              " entries for " + std::to_string(n) + " participants");
+      return fail(Errc::invalid_argument, "weights has " + std::to_string(options.weights.size()) + " entries for " +
+                                              std::to_string(n) + " participants");
     }
     for (double w : options.weights) {
       if (!(w > 0) || !std::isfinite(w)) {
@@ -180,8 +182,7 @@ Result<Estimate> estimate_batched(Method method, std::size_t n, const BatchUtili
   return checked_run(method, n, utility, options);
 }
 
-Result<Estimate> estimate(Method method, std::size_t n, const Utility& utility,
-                          const EstimatorOptions& options) {
+Result<Estimate> estimate(Method method, std::size_t n, const Utility& utility, const EstimatorOptions& options) {
   const CheckedUtility checked = [&utility](Coalition s) -> Result<double> { return utility(s); };
   return estimate_checked(method, n, checked, options);
 }
@@ -193,8 +194,7 @@ std::uint64_t round_seed(ByteView inputs) {
   return seed;
 }
 
-std::uint64_t round_seed(std::uint64_t round, const Hash32& start_model_hash,
-                         std::span<const Address> participants) {
+std::uint64_t round_seed(std::uint64_t round, const Hash32& start_model_hash, std::span<const Address> participants) {
   Bytes inputs;
   inputs.reserve(8 + 32 + 20 * participants.size());
   for (int shift = 56; shift >= 0; shift -= 8) inputs.push_back(static_cast<std::uint8_t>(round >> shift));

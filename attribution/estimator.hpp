@@ -166,7 +166,7 @@ struct EstimatorOptions {
 
 //! One round's attribution estimate.
 struct Estimate {
-  std::vector<double> values;      //!< φ_i per participant in the round's order (utility units)
+  std::vector<double> values;  //!< φ_i per participant in the round's order (utility units)
   //! Standard error of each value: std of the sampled marginals / √samples for tmc; for gtg the
   //! stratified standard error over prefix sizes with a finite-population correction (0 once
   //! every coalition is memoised); the two-sample standard error of the difference of means for
@@ -197,8 +197,7 @@ struct Estimate {
 //! Errors: Errc::invalid_argument when n is 0, n > kMaxParticipants, n > kMaxExactParticipants
 //! for Method::exact (2^n evaluations), or an option is out of range (negative tolerance,
 //! min_samples > max_samples, max_samples < 2); Errc::internal when the utility throws.
-Result<Estimate> estimate(Method method, std::size_t n, const Utility& utility,
-                          const EstimatorOptions& options = {});
+Result<Estimate> estimate(Method method, std::size_t n, const Utility& utility, const EstimatorOptions& options = {});
 
 //! estimate() for a utility that can fail (e.g. rebuilding a coalition model fails): the first
 //! failing coalition's error is returned, prefixed with the coalition. Same other errors.
@@ -220,7 +219,6 @@ std::uint64_t round_seed(ByteView inputs);
 //! the content hash (SHA-256, fedtrain::hash_floats) of the model the round started from (w_t)
 //! and the participants' addresses in the round's order. Everyone holding the round record and
 //! the published model can recompute it.
-std::uint64_t round_seed(std::uint64_t round, const Hash32& start_model_hash,
-                         std::span<const Address> participants);
+std::uint64_t round_seed(std::uint64_t round, const Hash32& start_model_hash, std::span<const Address> participants);
 
 }  // namespace flywheel::attribution

@@ -54,7 +54,8 @@ TEST(Estimate, PermutationEstimatorsOnAnAdditiveGameAreExact) {
   // Every marginal of player i is w_i, so any permutation sample gives the exact value.
   const std::vector<double> w = {0.3, 0.1, 0.2, 0.05, 0.15, 0.2};
   for (Method m : kPermutationMethods) {
-    auto r = estimate(m, w.size(), [&](Coalition s) { return additive(w, s); }, untruncated(5, 12));
+    auto r = estimate(
+        m, w.size(), [&](Coalition s) { return additive(w, s); }, untruncated(5, 12));
     ASSERT_TRUE(r);
     for (std::size_t i = 0; i < w.size(); ++i) {
       EXPECT_NEAR(r->values[i], w[i], 1e-12) << method_name(m);
@@ -73,7 +74,8 @@ TEST(Estimate, NullPlayerGetsExactlyZeroFromEveryShapleyEstimator) {
   }
   for (Method m : {Method::exact, Method::tmc, Method::gtg, Method::loo}) {
     EstimatorOptions o = untruncated(1, 30);
-    auto r = estimate(m, n, [&](Coalition s) { return u[s]; }, o);
+    auto r = estimate(
+        m, n, [&](Coalition s) { return u[s]; }, o);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->values[3], 0.0) << method_name(m);
   }
@@ -86,9 +88,12 @@ TEST(Estimate, PermutationEstimatesAreAdditiveAcrossGamesForTheSameSeed) {
   const auto v = random_fl_game(n, 32);
   for (Method m : kPermutationMethods) {
     const auto o = untruncated(9, 21);
-    auto ru = estimate(m, n, [&](Coalition s) { return u[s]; }, o);
-    auto rv = estimate(m, n, [&](Coalition s) { return v[s]; }, o);
-    auto rs = estimate(m, n, [&](Coalition s) { return u[s] + v[s]; }, o);
+    auto ru = estimate(
+        m, n, [&](Coalition s) { return u[s]; }, o);
+    auto rv = estimate(
+        m, n, [&](Coalition s) { return v[s]; }, o);
+    auto rs = estimate(
+        m, n, [&](Coalition s) { return u[s] + v[s]; }, o);
     ASSERT_TRUE(ru && rv && rs);
     for (std::size_t i = 0; i < n; ++i) {
       EXPECT_NEAR(rs->values[i], ru->values[i] + rv->values[i], 1e-12) << method_name(m);
@@ -186,7 +191,13 @@ TEST(Estimate, EachCoalitionIsEvaluatedAtMostOnceAcrossThreads) {
     for (auto& c : calls) c = 0;
     EstimatorOptions o;
     o.threads = 4;
-    auto r = estimate(m, 9, [&](Coalition s) { ++calls[s]; return u[s]; }, o);
+    auto r = estimate(
+        m, 9,
+        [&](Coalition s) {
+          ++calls[s];
+          return u[s];
+        },
+        o);
     ASSERT_TRUE(r);
     std::size_t distinct = 0;
     for (auto& c : calls) {
@@ -206,8 +217,8 @@ TEST(Estimate, PermutationEstimatorsOnAHundredPlayerAdditiveGameAreExact) {
   for (std::size_t i = 0; i < w.size(); ++i) w[i] = 0.002 * static_cast<double>((i * 7) % 13) - 0.005;
   for (Method m : kPermutationMethods) {
     const std::size_t permutations = m == Method::gtg ? 2 * w.size() : w.size();
-    auto r = estimate(m, w.size(), [&](Coalition s) { return additive(w, s); },
-                      untruncated(11, permutations));
+    auto r = estimate(
+        m, w.size(), [&](Coalition s) { return additive(w, s); }, untruncated(11, permutations));
     ASSERT_TRUE(r) << r.error().to_string();
     EXPECT_EQ(r->samples, permutations) << method_name(m);
     for (std::size_t i = 0; i < w.size(); ++i) {
@@ -220,7 +231,8 @@ TEST(Estimate, PermutationEstimatorsOnAHundredPlayerAdditiveGameAreExact) {
 TEST(Estimate, HandlesAFullOneHundredTwentyEightPlayerRound) {
   const std::vector<double> w(128, 0.01);
   for (Method m : {Method::tmc, Method::loo}) {
-    auto r = estimate(m, 128, [&](Coalition s) { return additive(w, s); }, untruncated(1, 4));
+    auto r = estimate(
+        m, 128, [&](Coalition s) { return additive(w, s); }, untruncated(1, 4));
     ASSERT_TRUE(r) << r.error().to_string();
     EXPECT_NEAR(r->grand_utility, 1.28, 1e-12) << method_name(m);
     for (double v : r->values) EXPECT_NEAR(v, 0.01, 1e-12) << method_name(m);
@@ -348,10 +360,13 @@ TEST(EstimateChecked, NamesAFailingCoalitionWithMembersAboveSixtyFour) {
 TEST(Estimate, TurnsAThrowingUtilityIntoAnInternalError) {
   EstimatorOptions o;
   o.threads = 3;
-  auto r = estimate(Method::gtg, 5, [](Coalition s) -> double {
-    if (static_cast<int>(coalition_size(s)) == 2) throw std::runtime_error("boom");
-    return 0.1 * static_cast<int>(coalition_size(s));
-  }, o);
+  auto r = estimate(
+      Method::gtg, 5,
+      [](Coalition s) -> double {
+        if (static_cast<int>(coalition_size(s)) == 2) throw std::runtime_error("boom");
+        return 0.1 * static_cast<int>(coalition_size(s));
+      },
+      o);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::internal);
   EXPECT_NE(r.error().message.find("boom"), std::string::npos);

@@ -11,14 +11,12 @@
 
 namespace flywheel::attribution {
 
-Result<void> JobValue::add_round(std::uint64_t round, std::span<const Address> participants,
-                                 const Estimate& estimate) {
-  if (participants.size() != estimate.values.size() ||
-      participants.size() != estimate.std_errors.size()) {
+Result<void> JobValue::add_round(std::uint64_t round, std::span<const Address> participants, const Estimate& estimate) {
+  if (participants.size() != estimate.values.size() || participants.size() != estimate.std_errors.size()) {
     return fail(Errc::invalid_argument,
                 "round " + std::to_string(round) + " lists " + std::to_string(participants.size()) +
-                    " participants but its estimate has " + std::to_string(estimate.values.size()) +
-                    " values and " + std::to_string(estimate.std_errors.size()) + " standard errors");
+                    " participants but its estimate has " + std::to_string(estimate.values.size()) + " values and " +
+                    std::to_string(estimate.std_errors.size()) + " standard errors");
   }
   if (std::any_of(rounds_.begin(), rounds_.end(), [&](const auto& r) { return r.round == round; })) {
     return fail(Errc::invalid_argument, "round " + std::to_string(round) + " was already added");

@@ -26,11 +26,11 @@ namespace flywheel::attribution {
 
 //! One participant's accumulated value over the job.
 struct ParticipantValue {
-  Address participant;       //!< the participant's address
-  double value = 0;          //!< Σ_t φ_i^t over the rounds it took part in (utility units)
+  Address participant;  //!< the participant's address
+  double value = 0;     //!< Σ_t φ_i^t over the rounds it took part in (utility units)
   //! √(Σ_t se_i^t²): rounds are estimated with independent seeds, so variances add.
   double std_error = 0;
-  std::size_t rounds = 0;    //!< rounds it took part in (skipped rounds included)
+  std::size_t rounds = 0;  //!< rounds it took part in (skipped rounds included)
   bool operator==(const ParticipantValue&) const = default;
 };
 
@@ -51,8 +51,7 @@ class JobValue {
   //! Adds round `round` whose i-th participant is participants[i] and whose values are
   //! estimate.values[i]. Errc::invalid_argument when the sizes differ, an address repeats within
   //! the round, or the round was already added (nothing is changed then).
-  Result<void> add_round(std::uint64_t round, std::span<const Address> participants,
-                         const Estimate& estimate);
+  Result<void> add_round(std::uint64_t round, std::span<const Address> participants, const Estimate& estimate);
 
   //! Every participant seen so far, in order of first appearance, with its accumulated value.
   [[nodiscard]] std::vector<ParticipantValue> totals() const;

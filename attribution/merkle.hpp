@@ -25,8 +25,8 @@ struct RoundLeaf {
   //! The EIP-712 digest (common/eip712.hpp) of the participant's signed UpdateReceipt for the
   //! round; zero when the participant sent no update in the round.
   Hash32 receipt{};
-  double value = 0;          //!< round Shapley value, in utility units (accuracy)
-  std::uint64_t samples = 0; //!< training samples behind the participant's update; 0 when absent
+  double value = 0;           //!< round Shapley value, in utility units (accuracy)
+  std::uint64_t samples = 0;  //!< training samples behind the participant's update; 0 when absent
   bool operator==(const RoundLeaf&) const = default;
 };
 

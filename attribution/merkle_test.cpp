@@ -34,16 +34,14 @@ TEST(RoundLeafHash, EncodesTheReceiptDigestAndNegativeValuesAsTwosComplement) {
   receipt.bytes.fill(0xab);
   const RoundLeaf leaf{.participant = address_of_byte(0x11), .receipt = receipt, .value = -0.25, .samples = 1234};
   EXPECT_EQ(value_to_fixed(-0.25), -250000000000000000);
-  EXPECT_EQ(round_leaf_hash(leaf),
-            h("0x69b3a90de7137d69a98108e1c05d3c490e2adf799a690dc9e41fb97f5790152b"));
+  EXPECT_EQ(round_leaf_hash(leaf), h("0x69b3a90de7137d69a98108e1c05d3c490e2adf799a690dc9e41fb97f5790152b"));
 }
 
 // cast abi-encode 'f(address,bytes32,int256,uint256)' 0x1111…1111 0x00…00 0 0, hashed twice.
 TEST(RoundLeafHash, AnAbsentParticipantCommitsToAZeroReceipt) {
   const RoundLeaf leaf{.participant = address_of_byte(0x11)};
   EXPECT_TRUE(leaf.receipt.is_zero());
-  EXPECT_EQ(round_leaf_hash(leaf),
-            h("0xda8b49eb1dfbf8734f01554e1d27979eb9124693e60eb4e90800d81cf5bd8d71"));
+  EXPECT_EQ(round_leaf_hash(leaf), h("0xda8b49eb1dfbf8734f01554e1d27979eb9124693e60eb4e90800d81cf5bd8d71"));
 }
 
 TEST(RoundLeafHash, AnotherReceiptGivesAnotherLeaf) {
@@ -54,8 +52,7 @@ TEST(RoundLeafHash, AnotherReceiptGivesAnotherLeaf) {
 }
 
 TEST(MerkleTree, TwoLeafRootMatchesSortedPairHash) {
-  MerkleTree tree({share_leaf_hash(address_of_byte(0x11), 600),
-                   share_leaf_hash(address_of_byte(0x22), 400)});
+  MerkleTree tree({share_leaf_hash(address_of_byte(0x11), 600), share_leaf_hash(address_of_byte(0x22), 400)});
   EXPECT_EQ(tree.root(), h("0x2d54af7259b427e1d56036b34f47f1ec5d3a730d3e89e43b8848973d5690bcd3"));
 }
 

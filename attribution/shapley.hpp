@@ -73,10 +73,10 @@ inline constexpr std::size_t kMaxExactParticipants = 16;
 
 //! Result of a Shapley computation for one round.
 struct ShapleyValues {
-  std::vector<double> values;     //!< φ_i, one per participant, in the round's order
-  double empty_utility = 0;       //!< U(∅)
-  double grand_utility = 0;       //!< U(N)
-  std::size_t evaluations = 0;    //!< distinct coalitions evaluated (memoised)
+  std::vector<double> values;   //!< φ_i, one per participant, in the round's order
+  double empty_utility = 0;     //!< U(∅)
+  double grand_utility = 0;     //!< U(N)
+  std::size_t evaluations = 0;  //!< distinct coalitions evaluated (memoised)
 };
 
 //! Exact Shapley values for n participants: φ_i = Σ_{S ⊆ N∖{i}} |S|!(n−|S|−1)!/n! (U(S∪{i}) − U(S)).

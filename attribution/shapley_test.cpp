@@ -15,7 +15,8 @@ TEST(ExactShapley, AdditiveGameGivesEachPlayerItsOwnWeight) {
   const std::vector<double> w = {0.1, 0.25, -0.05, 0.4};
   auto r = exact_shapley(w.size(), [&](Coalition s) {
     double u = 0;
-    for (std::size_t i = 0; i < w.size(); ++i) if (s >> i & 1) u += w[i];
+    for (std::size_t i = 0; i < w.size(); ++i)
+      if (s >> i & 1) u += w[i];
     return u;
   });
   ASSERT_TRUE(r);
@@ -39,7 +40,8 @@ TEST(ExactShapley, WeightedMajorityGameMatchesClosedForm) {
   const int weights[] = {3, 1, 1, 1};
   auto r = exact_shapley(4, [&](Coalition s) {
     int total = 0;
-    for (int i = 0; i < 4; ++i) if (s >> i & 1) total += weights[i];
+    for (int i = 0; i < 4; ++i)
+      if (s >> i & 1) total += weights[i];
     return total >= 4 ? 1.0 : 0.0;
   });
   ASSERT_TRUE(r);
@@ -72,7 +74,8 @@ TEST(ExactShapley, PlayerThatAddsNothingGetsZero) {
   const std::size_t n = 6;
   auto base = random_game(n, 7);
   // Player 3 is null: U(S ∪ {3}) = U(S).
-  for (Coalition s = 0; s < base.size(); ++s) if (s >> 3 & 1) base[s] = base[s & ~Coalition{8}];
+  for (Coalition s = 0; s < base.size(); ++s)
+    if (s >> 3 & 1) base[s] = base[s & ~Coalition{8}];
   auto r = exact_shapley(n, [&](Coalition s) { return base[s]; });
   ASSERT_TRUE(r);
   EXPECT_NEAR(r->values[3], 0.0, 1e-12);
@@ -104,7 +107,10 @@ TEST(ExactShapley, ValuesAreAdditiveAcrossGames) {
 
 TEST(ExactShapley, EachCoalitionIsEvaluatedOnce) {
   std::vector<int> calls(64, 0);
-  auto r = exact_shapley(6, [&](Coalition s) { ++calls[s]; return double(static_cast<int>(coalition_size(s))); });
+  auto r = exact_shapley(6, [&](Coalition s) {
+    ++calls[s];
+    return double(static_cast<int>(coalition_size(s)));
+  });
   ASSERT_TRUE(r);
   for (int c : calls) EXPECT_EQ(c, 1);
   EXPECT_EQ(r->evaluations, 64u);

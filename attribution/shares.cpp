@@ -18,19 +18,17 @@ constexpr double kFixedScale = 1e12;
 constexpr double kMaxValue = 1e6;
 }  // namespace
 
-Result<std::vector<std::uint64_t>> allocate_shares(std::span<const double> values,
-                                                   std::uint64_t total) {
+Result<std::vector<std::uint64_t>> allocate_shares(std::span<const double> values, std::uint64_t total) {
   if (values.empty()) return fail(Errc::invalid_argument, "cannot allocate shares to nobody");
   std::vector<u128> weight(values.size(), 0);
   for (std::size_t i = 0; i < values.size(); ++i) {
     const double v = values[i];
     if (!std::isfinite(v)) {
-      return fail(Errc::invalid_argument,
-                  "value of participant " + std::to_string(i) + " is not finite");
+      return fail(Errc::invalid_argument, "value of participant " + std::to_string(i) + " is not finite");
     }
     if (std::fabs(v) > kMaxValue) {
-      return fail(Errc::invalid_argument, "value of participant " + std::to_string(i) +
-                                              " exceeds " + std::to_string(kMaxValue));
+      return fail(Errc::invalid_argument,
+                  "value of participant " + std::to_string(i) + " exceeds " + std::to_string(kMaxValue));
     }
     if (v > 0) weight[i] = static_cast<u128>(std::llround(v * kFixedScale));
   }
@@ -38,8 +36,7 @@ Result<std::vector<std::uint64_t>> allocate_shares(std::span<const double> value
   if (sum == 0) {
     // Splitting equally would pay participants whose value is not positive, which the policy
     // forbids; a job where nobody added value has nothing to attribute.
-    return fail(Errc::invalid_argument,
-                "no participant has a positive value, so there is nothing to turn into shares");
+    return fail(Errc::invalid_argument, "no participant has a positive value, so there is nothing to turn into shares");
   }
 
   std::vector<std::uint64_t> shares(values.size());
@@ -55,9 +52,8 @@ Result<std::vector<std::uint64_t>> allocate_shares(std::span<const double> value
   // the lower index. Only participants with weight can receive them.
   std::vector<std::size_t> order(values.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return remainder[a] > remainder[b];
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return remainder[a] > remainder[b]; });
   for (std::size_t k = 0; allocated < total; ++k) {
     const std::size_t i = order[k % order.size()];
     if (weight[i] == 0) continue;

@@ -11,9 +11,7 @@
 namespace flywheel::attribution {
 namespace {
 
-std::uint64_t sum(const std::vector<std::uint64_t>& v) {
-  return std::accumulate(v.begin(), v.end(), std::uint64_t{0});
-}
+std::uint64_t sum(const std::vector<std::uint64_t>& v) { return std::accumulate(v.begin(), v.end(), std::uint64_t{0}); }
 
 TEST(AllocateShares, SplitsProportionallyToPositiveValues) {
   const std::vector<double> values = {0.3, 0.1, 0.0, 0.6};

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Flywheel Authors
 //
-// Why one file of ~950 lines: it is one benchmark program whose parts share their round tables,
+// Why one file of ~1,000 lines: it is one benchmark program whose parts share their round tables,
 // reference values and report format; each part is a function below.
 //
 // Attribution estimators against exact Shapley on the same rounds (GTG-Shapley, Liu et al., ACM
@@ -49,18 +49,18 @@
 
 #include <unistd.h>
 
+#include <zlib.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <zlib.h>
 
 #include "attribution/estimator.hpp"
 #include "common/random.hpp"
-#include "fedtrain/valuation/attribution_replay.hpp"
-#include "fedtrain/valuation/coalition_model.hpp"
 #include "fedtrain/config.hpp"
 #include "fedtrain/data/dataset.hpp"
-#include "fedtrain/model/model.hpp"
 #include "fedtrain/data/partition.hpp"
+#include "fedtrain/model/model.hpp"
+#include "fedtrain/valuation/attribution_replay.hpp"
+#include "fedtrain/valuation/coalition_model.hpp"
 
 namespace fa = flywheel::attribution;
 namespace ff = flywheel::fedtrain;
@@ -68,9 +68,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // A tiny portable RNG for building the games (SplitMix64).
 struct Rng {
@@ -151,8 +149,8 @@ bool read_utilities(const std::string& path, Game& game, std::string& error) {
       }
       table.utility[s] = l.utility;
     }
-    const auto missing = std::count_if(table.utility.begin(), table.utility.end(),
-                                       [](double u) { return std::isnan(u); });
+    const auto missing =
+        std::count_if(table.utility.begin(), table.utility.end(), [](double u) { return std::isnan(u); });
     if (missing > 0) {
       error = "round " + std::to_string(round) + " lacks " + std::to_string(missing) + " of " +
               std::to_string(table.utility.size()) + " coalitions; exact needs all of them";
@@ -172,8 +170,7 @@ void write_utilities(const Game& game, const std::string& path) {
       for (std::size_t i = 0; i < t.members.size(); ++i) {
         if (s >> i & 1) members.push_back(i);
       }
-      out << nlohmann::json{{"round", t.round}, {"members", members}, {"utility", t.utility[s]}}.dump()
-          << "\n";
+      out << nlohmann::json{{"round", t.round}, {"members", members}, {"utility", t.utility[s]}}.dump() << "\n";
     }
   }
 }
@@ -187,7 +184,8 @@ void read_weights(const std::string& run, Game& game) {
   if (j.is_discarded() || !j.contains("participants")) return;
   std::map<std::string, double> samples;
   for (const auto& p : j["participants"]) {
-    if (p.contains("address") && p.contains("samples")) samples[p["address"].get<std::string>()] = p["samples"].get<double>();
+    if (p.contains("address") && p.contains("samples"))
+      samples[p["address"].get<std::string>()] = p["samples"].get<double>();
   }
   for (auto& t : game.rounds) {
     std::vector<double> w;
@@ -224,8 +222,8 @@ bool read_gz(const std::string& path, std::vector<std::uint8_t>& out) {
 
 bool load_fashion_mnist(const std::string& dir, Images& data) {
   std::vector<std::uint8_t> images, labels;
-  if (!read_gz(dir + "/train-images-idx3-ubyte.gz", images) ||
-      !read_gz(dir + "/train-labels-idx1-ubyte.gz", labels) || images.size() < 16 || labels.size() < 8) {
+  if (!read_gz(dir + "/train-images-idx3-ubyte.gz", images) || !read_gz(dir + "/train-labels-idx1-ubyte.gz", labels) ||
+      images.size() < 16 || labels.size() < 8) {
     return false;
   }
   data.count = labels.size() - 8;
@@ -297,8 +295,8 @@ void parallel_for(std::size_t count, std::size_t threads, F&& f) {
   for (auto& t : pool) t.join();
 }
 
-bool build_fashion_game(const std::string& dir, std::size_t rounds, std::size_t validation,
-                        std::size_t threads, Game& game) {
+bool build_fashion_game(const std::string& dir, std::size_t rounds, std::size_t validation, std::size_t threads,
+                        Game& game) {
   Images data;
   if (!load_fashion_mnist(dir, data)) return false;
   constexpr std::size_t n = 10;
@@ -359,10 +357,11 @@ bool build_fashion_game(const std::string& dir, std::size_t rounds, std::size_t 
     game.rounds.push_back(std::move(table));
   }
   game.seconds_per_evaluation = eval_thread_seconds / static_cast<double>(evals);
-  game.description = "built-in game: softmax regression trained federatedly on Fashion-MNIST (" +
-                     dir + "), 10 non-IID participants (one with shuffled labels, one tiny), " +
-                     std::to_string(rounds) + " rounds, 1 local epoch, FedAvg coalition models, "
-                     "U = accuracy on " + std::to_string(validation) + " validation images";
+  game.description = "built-in game: softmax regression trained federatedly on Fashion-MNIST (" + dir +
+                     "), 10 non-IID participants (one with shuffled labels, one tiny), " + std::to_string(rounds) +
+                     " rounds, 1 local epoch, FedAvg coalition models, "
+                     "U = accuracy on " +
+                     std::to_string(validation) + " validation images";
   return true;
 }
 
@@ -381,14 +380,16 @@ void build_synthetic_game(std::size_t rounds, Game& game) {
     for (std::size_t s = 0; s < table.utility.size(); ++s) {
       double d = 0;
       for (std::size_t i = 0; i < n; ++i) d += (s >> i & 1) ? w[i] : 0.0;
-      table.utility[s] = base + headroom * (1 - std::exp(-0.8 * std::max(0.0, d))) +
-                         0.0005 * std::round((rng.uniform() - 0.5) * 4);
+      table.utility[s] =
+          base + headroom * (1 - std::exp(-0.8 * std::max(0.0, d))) + 0.0005 * std::round((rng.uniform() - 0.5) * 4);
     }
     base = table.utility.back();
     game.rounds.push_back(std::move(table));
   }
-  game.description = "built-in SYNTHETIC game (Fashion-MNIST not found): saturating accuracy in "
-                     "weighted data, 10 participants, one harmful, " + std::to_string(rounds) + " rounds";
+  game.description =
+      "built-in SYNTHETIC game (Fashion-MNIST not found): saturating accuracy in "
+      "weighted data, 10 participants, one harmful, " +
+      std::to_string(rounds) + " rounds";
 }
 
 // ---- metrics ---------------------------------------------------------------------------------
@@ -456,15 +457,15 @@ int run_n10(const Game& game, std::size_t replicates, double budget) {
     exact_evals += e->evaluations;
     exact_job.resize(e->values.size(), 0.0);
     for (std::size_t i = 0; i < e->values.size(); ++i) exact_job[i] += e->values[i];
-    std::printf("round %llu: U(empty) %.4f  U(N) %.4f  exact values [",
-                static_cast<unsigned long long>(t.round), e->empty_utility, e->grand_utility);
+    std::printf("round %llu: U(empty) %.4f  U(N) %.4f  exact values [", static_cast<unsigned long long>(t.round),
+                e->empty_utility, e->grand_utility);
     for (double v : e->values) std::printf(" %+.4f", v);
     std::printf(" ]  %zu evaluations\n", e->evaluations);
     exact.push_back(std::move(*e));
   }
 
-  std::printf("\n%-10s %9s %9s %9s %9s %9s %9s %8s %6s\n", "method", "rho_min", "rho_mean", "err_max",
-              "err_mean", "job_rho", "job_err", "ratio", "in2se");
+  std::printf("\n%-10s %9s %9s %9s %9s %9s %9s %8s %6s\n", "method", "rho_min", "rho_mean", "err_max", "err_mean",
+              "job_rho", "job_err", "ratio", "in2se");
   struct Variant {
     std::string label;
     fa::Method method;
@@ -472,14 +473,10 @@ int run_n10(const Game& game, std::size_t replicates, double budget) {
   };
   const std::string at = "@" + std::to_string(static_cast<int>(std::lround(budget * 100))) + "%";
   const Variant variants[] = {
-      {"gtg", fa::Method::gtg, 0},
-      {"tmc", fa::Method::tmc, 0},
-      {"strat", fa::Method::stratified, 0},
-      {"gtg" + at, fa::Method::gtg, budget},
-      {"tmc" + at, fa::Method::tmc, budget},
-      {"strat" + at, fa::Method::stratified, budget},
-      {"banzhaf", fa::Method::banzhaf, 0},
-      {"loo", fa::Method::loo, 0},
+      {"gtg", fa::Method::gtg, 0},           {"tmc", fa::Method::tmc, 0},
+      {"strat", fa::Method::stratified, 0},  {"gtg" + at, fa::Method::gtg, budget},
+      {"tmc" + at, fa::Method::tmc, budget}, {"strat" + at, fa::Method::stratified, budget},
+      {"banzhaf", fa::Method::banzhaf, 0},   {"loo", fa::Method::loo, 0},
   };
   struct Verdict {
     std::string label;
@@ -504,7 +501,8 @@ int run_n10(const Game& game, std::size_t replicates, double budget) {
           o.convergence_tolerance = 0;
           o.min_samples = 2;
         }
-        auto e = fa::estimate(m, t.members.size(), [&](fa::Coalition s) { return t.utility[s]; }, o);
+        auto e = fa::estimate(
+            m, t.members.size(), [&](fa::Coalition s) { return t.utility[s]; }, o);
         if (!e) {
           std::printf("%s failed: %s\n", v.label.c_str(), e.error().to_string().c_str());
           return 1;
@@ -533,26 +531,30 @@ int run_n10(const Game& game, std::size_t replicates, double budget) {
     const double ratio = static_cast<double>(evals) / static_cast<double>(exact_evals * reps);
     char coverage[16] = "     -";
     if (se_cells > 0) {
-      std::snprintf(coverage, sizeof coverage, "%6.3f", static_cast<double>(se_covered) / static_cast<double>(se_cells));
+      std::snprintf(coverage, sizeof coverage, "%6.3f",
+                    static_cast<double>(se_covered) / static_cast<double>(se_cells));
     }
     std::printf("%-10s %9.4f %9.4f %9.5f %9.5f %9.4f %9.5f %8.4f %s%s\n", v.label.c_str(), rho_min,
-                rho_sum / static_cast<double>(cells), err_max, err_sum / static_cast<double>(cells),
-                job_rho_min, job_err_max, ratio, coverage,
+                rho_sum / static_cast<double>(cells), err_max, err_sum / static_cast<double>(cells), job_rho_min,
+                job_err_max, ratio, coverage,
                 m == fa::Method::banzhaf ? "  (Banzhaf values: error is vs Shapley, not its target)"
                                          : (truncated ? "  (some rounds skipped by between-round truncation)" : ""));
     if (v.budget > 0 && m != fa::Method::tmc) verdicts.push_back({v.label, rho_min, err_max, ratio, evals_max});
   }
-  std::printf("(rho/err per round, min/max and mean over %zu rounds x %zu seeds; job = values summed over rounds, "
-              "worst seed; ratio = evaluations / exact's %zu per seed; in2se = share of values with a standard error > 0 "
-              "within 2 standard errors of exact)\n",
-              game.rounds.size(), replicates, exact_evals);
+  std::printf(
+      "(rho/err per round, min/max and mean over %zu rounds x %zu seeds; job = values summed over rounds, "
+      "worst seed; ratio = evaluations / exact's %zu per seed; in2se = share of values with a standard error > 0 "
+      "within 2 standard errors of exact)\n",
+      game.rounds.size(), replicates, exact_evals);
   for (const auto& v : verdicts) {
-    const bool pass = v.rho >= 0.95 && v.err <= 0.005 &&
-                      static_cast<double>(v.worst_evals) <= 0.15 * static_cast<double>(game.rounds.front().utility.size());
-    std::printf("target (%s: rho >= 0.95, max abs error <= 0.005, <= 15%% of exact's evaluations, worst round and "
-                "seed): rho %.4f, error %.5f, ratio %.4f (worst %zu of %zu evaluations) -> %s\n",
-                v.label.c_str(), v.rho, v.err, v.ratio, v.worst_evals, game.rounds.front().utility.size(),
-                pass ? "PASS" : "FAIL");
+    const bool pass =
+        v.rho >= 0.95 && v.err <= 0.005 &&
+        static_cast<double>(v.worst_evals) <= 0.15 * static_cast<double>(game.rounds.front().utility.size());
+    std::printf(
+        "target (%s: rho >= 0.95, max abs error <= 0.005, <= 15%% of exact's evaluations, worst round and "
+        "seed): rho %.4f, error %.5f, ratio %.4f (worst %zu of %zu evaluations) -> %s\n",
+        v.label.c_str(), v.rho, v.err, v.ratio, v.worst_evals, game.rounds.front().utility.size(),
+        pass ? "PASS" : "FAIL");
   }
   std::printf("weights (FedAvg sample counts) for the stratified surrogate: %s\n",
               game.rounds.front().weights.empty() ? "none (equal)" : "from the run / the built-in game");
@@ -571,8 +573,8 @@ int run_n10_replay(const std::string& run, std::size_t replicates, double budget
     std::fprintf(stderr, "error: %s\n", config.error().to_string().c_str());
     return 1;
   }
-  const auto output = std::filesystem::temp_directory_path() /
-                      ("flywheel-attribution-bench-" + std::to_string(::getpid()) + ".json");
+  const auto output =
+      std::filesystem::temp_directory_path() / ("flywheel-attribution-bench-" + std::to_string(::getpid()) + ".json");
   struct RemoveOnExit {
     std::filesystem::path path;
     ~RemoveOnExit() {
@@ -606,9 +608,10 @@ int run_n10_replay(const std::string& run, std::size_t replicates, double budget
   const auto cap = static_cast<std::size_t>(budget * static_cast<double>(std::size_t{1} << n));
   std::size_t exact_evals = 0;
   for (const auto& r : exact->rounds) exact_evals = std::max(exact_evals, r.estimate.evaluations);
-  std::printf("\n== part 1b: flywheel attribute's replay of run %s (%zu rounds, n = %zu), control variate on, "
-              "cap %zu evaluations per round, %zu seeds ==\n",
-              run.c_str(), exact->rounds.size(), n, cap, replicates);
+  std::printf(
+      "\n== part 1b: flywheel attribute's replay of run %s (%zu rounds, n = %zu), control variate on, "
+      "cap %zu evaluations per round, %zu seeds ==\n",
+      run.c_str(), exact->rounds.size(), n, cap, replicates);
   std::printf("exact replay: %zu evaluations per round, %.2f s for the job\n", exact_evals, exact_seconds);
   std::printf("%-10s %9s %9s %9s %9s %9s %8s %9s\n", "method", "rho_min", "rho_mean", "err_max", "err_mean", "job_rho",
               "ratio", "s/replay");
@@ -652,12 +655,14 @@ int run_n10_replay(const std::string& run, std::size_t replicates, double budget
                 rho_sum / static_cast<double>(cells), err_max, err_sum / static_cast<double>(cells), job_rho_min, ratio,
                 seconds / static_cast<double>(replicates));
     const bool pass = rho_min >= 0.95 && err_max <= 0.005 && ratio <= 0.15;
-    std::printf("target (%s, product path: rho >= 0.95, max abs error <= 0.005, <= 15%% of exact's evaluations, worst "
-                "round and seed): rho %.4f, error %.5f, ratio %.4f (worst %zu of %zu) -> %s\n",
-                label.c_str(), rho_min, err_max, ratio, evals_max, exact_evals, pass ? "PASS" : "FAIL");
+    std::printf(
+        "target (%s, product path: rho >= 0.95, max abs error <= 0.005, <= 15%% of exact's evaluations, worst "
+        "round and seed): rho %.4f, error %.5f, ratio %.4f (worst %zu of %zu) -> %s\n",
+        label.c_str(), rho_min, err_max, ratio, evals_max, exact_evals, pass ? "PASS" : "FAIL");
     if (!pass) rc = 2;
   }
-  std::printf("(ratio = the most evaluations any round used / exact's; job_rho = values summed over rounds, worst seed)\n");
+  std::printf(
+      "(ratio = the most evaluations any round used / exact's; job_rho = values summed over rounds, worst seed)\n");
   return rc;
 }
 
@@ -668,10 +673,10 @@ int run_n10_replay(const std::string& run, std::size_t replicates, double budget
 // w_t + Σ_{i∈S} (n_i / Σ_{j∈S} n_j) Δ_i (the simulation's FedAvg coalition model).
 struct RealRound {
   ff::ModelConfig model;
-  std::vector<float> global;                 // w_t
-  std::vector<std::vector<float>> updates;   // Δ_i
-  std::vector<double> samples;               // n_i
-  double train_seconds = 0;                  // wall time of this round's local training
+  std::vector<float> global;                // w_t
+  std::vector<std::vector<float>> updates;  // Δ_i
+  std::vector<double> samples;              // n_i
+  double train_seconds = 0;                 // wall time of this round's local training
 };
 
 struct RealJob {
@@ -742,8 +747,7 @@ bool real_round(RealJob& job, std::size_t rounds, std::size_t threads, RealRound
       const float share = static_cast<float>(out.samples[i] / total);
       for (std::size_t k = 0; k < global.size(); ++k) global[k] += share * out.updates[i][k];
     }
-    std::printf("  round %zu: local training of %zu participants %.2f s (%zu threads)\n", r + 1, n,
-                seconds, threads);
+    std::printf("  round %zu: local training of %zu participants %.2f s (%zu threads)\n", r + 1, n, seconds, threads);
   }
   return true;
 }
@@ -761,10 +765,10 @@ double real_utility(const RealJob& job, const RealRound& round, fa::Coalition s)
   return e ? e->accuracy : std::nan("");
 }
 
-int run_n50(const std::string& dir, std::size_t n, std::size_t rounds, std::size_t validation,
-            std::size_t threads, double target, const std::string& methods, bool general) {
-  std::printf("\n== part 2: n = %zu, real Fashion-MNIST MLP round: %s until every standard error <= %g ==\n",
-              n, methods.c_str(), target);
+int run_n50(const std::string& dir, std::size_t n, std::size_t rounds, std::size_t validation, std::size_t threads,
+            double target, const std::string& methods, bool general) {
+  std::printf("\n== part 2: n = %zu, real Fashion-MNIST MLP round: %s until every standard error <= %g ==\n", n,
+              methods.c_str(), target);
   RealJob job;
   if (!build_real_job(dir, n, validation, job)) return 1;
   RealRound round;
@@ -784,8 +788,8 @@ int run_n50(const std::string& dir, std::size_t n, std::size_t rounds, std::size
   };
   // The fast path against the general path (rebuild the model, evaluate) on 64 random coalitions.
   {
-    auto models = ff::CoalitionModels::create(round.model, round.global, deltas, samples, job.train,
-                                              job.validation, threads);
+    auto models =
+        ff::CoalitionModels::create(round.model, round.global, deltas, samples, job.train, job.validation, threads);
     if (!models) {
       std::printf("coalition models failed: %s\n", models.error().to_string().c_str());
       return 1;
@@ -802,8 +806,10 @@ int run_n50(const std::string& dir, std::size_t n, std::size_t rounds, std::size
       worst = std::max(worst, std::abs(general_u - fast_u));
       differ += general_u != fast_u;
     }
-    std::printf("fast path vs general path on 64 random coalitions: %zu differ, max |difference| %.4f "
-                "(accuracy; %.2f s for both)\n", differ, worst, seconds_since(t0));
+    std::printf(
+        "fast path vs general path on 64 random coalitions: %zu differ, max |difference| %.4f "
+        "(accuracy; %.2f s for both)\n",
+        differ, worst, seconds_since(t0));
   }
   bool any_pass = false;  // the target asks for one estimate in time: the best method counts
   std::size_t begin = 0;
@@ -827,35 +833,41 @@ int run_n50(const std::string& dir, std::size_t n, std::size_t rounds, std::size
     const auto start = Clock::now();
     std::optional<ff::CoalitionModels> models;
     if (!general) {
-      auto built = ff::CoalitionModels::create(round.model, round.global, deltas, samples, job.train,
-                                               job.validation, threads);
+      auto built =
+          ff::CoalitionModels::create(round.model, round.global, deltas, samples, job.train, job.validation, threads);
       if (!built) return 1;
       models = std::move(*built);
     }
     const double precompute = seconds_since(start);
-    auto e = general ? fa::estimate(*method, n, [&](fa::Coalition s) { return real_utility(job, round, s); }, o)
-                     : fa::estimate_batched(*method, n, [&](std::span<const fa::Coalition> batch) {
-                         std::vector<std::vector<std::size_t>> members;
-                         for (auto s : batch) members.push_back(members_of(s));
-                         return models->accuracies(members);
-                       }, o);
+    auto e = general ? fa::estimate(
+                           *method, n, [&](fa::Coalition s) { return real_utility(job, round, s); }, o)
+                     : fa::estimate_batched(
+                           *method, n,
+                           [&](std::span<const fa::Coalition> batch) {
+                             std::vector<std::vector<std::size_t>> members;
+                             for (auto s : batch) members.push_back(members_of(s));
+                             return models->accuracies(members);
+                           },
+                           o);
     const double wall = seconds_since(start);
     if (!e) {
       std::printf("%s failed: %s\n", method_name.c_str(), e.error().to_string().c_str());
       return 1;
     }
     const double max_se = *std::max_element(e->std_errors.begin(), e->std_errors.end());
-    std::printf("round %zu of the job: U(empty) %.4f  U(N) %.4f; validation %zu images\n", rounds,
-                e->empty_utility, e->grand_utility, validation);
-    std::printf("%s (%s path): %zu samples, %zu evaluations, wall %.2f s on %zu threads (precompute %.2f s), "
-                "max std error %.5f\n",
-                method_name.c_str(), general ? "general" : "fast", e->samples, e->evaluations, wall, threads,
-                precompute, max_se);
+    std::printf("round %zu of the job: U(empty) %.4f  U(N) %.4f; validation %zu images\n", rounds, e->empty_utility,
+                e->grand_utility, validation);
+    std::printf(
+        "%s (%s path): %zu samples, %zu evaluations, wall %.2f s on %zu threads (precompute %.2f s), "
+        "max std error %.5f\n",
+        method_name.c_str(), general ? "general" : "fast", e->samples, e->evaluations, wall, threads, precompute,
+        max_se);
     for (const auto& note : e->notes) std::printf("  note: %s\n", note.c_str());
     const bool pass = wall < round.train_seconds && max_se <= target;
-    std::printf("ratio %s attribution wall time / one round of local training of %zu participants "
-                "(%.2f s, measured above): %.3f -> %s\n",
-                method_name.c_str(), n, round.train_seconds, wall / round.train_seconds, pass ? "PASS" : "FAIL");
+    std::printf(
+        "ratio %s attribution wall time / one round of local training of %zu participants "
+        "(%.2f s, measured above): %.3f -> %s\n",
+        method_name.c_str(), n, round.train_seconds, wall / round.train_seconds, pass ? "PASS" : "FAIL");
     any_pass = any_pass || pass;
   }
   return any_pass ? 0 : 2;
@@ -887,8 +899,7 @@ int run_time_ratio(const std::string& run) {
     if (j.is_discarded() || !j.contains("seconds") || !j.contains("attribution_seconds")) continue;
     const double a = j["attribution_seconds"].get<double>(), s = j["seconds"].get<double>();
     std::printf("round %s: %.2f s of %.2f s (%s, %s evaluations) -> %.3f\n", j["round"].dump().c_str(), a, s,
-                method.c_str(), j.contains("evaluations") ? j["evaluations"].dump().c_str() : "?",
-                a / s);
+                method.c_str(), j.contains("evaluations") ? j["evaluations"].dump().c_str() : "?", a / s);
     worst = std::max(worst, a / s);
     attribution += a;
     total += s;
@@ -901,8 +912,9 @@ int run_time_ratio(const std::string& run) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Flywheel attribution benchmarks: estimators vs exact Shapley (n = 10), a large-round "
-               "estimate against one round of local training (n = 50), attribution time per round"};
+  CLI::App app{
+      "Flywheel attribution benchmarks: estimators vs exact Shapley (n = 10), a large-round "
+      "estimate against one round of local training (n = 50), attribution time per round"};
   std::string utilities, write_path, fmnist = ff::kDefaultFashionMnistRoot, run, n50_method = "gtg,stratified";
   std::size_t rounds = 3, validation = 2000, replicates = 5, threads = 0, n50 = 50, n50_rounds = 2,
               n50_validation = 1000;
@@ -911,7 +923,9 @@ int main(int argc, char** argv) {
   // Exit status: 1 on an error, 2 when a target of parts 1b, 2 or 3 was missed (part 1's utility
   // tables carry no control variate: its verdicts are for comparison), else 0.
   bool missed = false;
-  app.add_option("--utilities", utilities, "JSON-lines utilities file ({\"round\",\"members\",\"utility\"}, all 2^n coalitions per round), e.g. from flywheel attribute --export-utilities");
+  app.add_option("--utilities", utilities,
+                 "JSON-lines utilities file ({\"round\",\"members\",\"utility\"}, all 2^n coalitions per round), e.g. "
+                 "from flywheel attribute --export-utilities");
   app.add_option("--write-utilities", write_path, "write the built-in game's utilities in that format");
   app.add_option("--fashion-mnist", fmnist, "Fashion-MNIST directory");
   app.add_option("--rounds", rounds, "rounds of the built-in softmax game (without --utilities)");
@@ -923,10 +937,12 @@ int main(int argc, char** argv) {
   app.add_option("--n50-rounds", n50_rounds, "FedAvg rounds in part 2; the last one is attributed");
   app.add_option("--n50-validation", n50_validation, "validation images in part 2");
   app.add_option("--n50-method", n50_method, "estimators in part 2, comma-separated (gtg, tmc, stratified, banzhaf)");
-  app.add_flag("--n50-general", n50_general, "part 2 rebuilds and evaluates every coalition model (the general path) "
+  app.add_flag("--n50-general", n50_general,
+               "part 2 rebuilds and evaluates every coalition model (the general path) "
                "instead of the FedAvg fast path (fedtrain/valuation/coalition_model.hpp)");
   app.add_option("--n50-target", target, "standard-error target in part 2");
-  app.add_option("--run", run, "a run folder: print attribution_seconds / seconds per round from its metrics.jsonl (part 3); "
+  app.add_option("--run", run,
+                 "a run folder: print attribution_seconds / seconds per round from its metrics.jsonl (part 3); "
                  "with --utilities, its attribution.json's sample counts weight the stratified surrogate; when it "
                  "kept artifacts, part 1b replays it as flywheel attribute does (gtg and stratified at --budget, "
                  "against exact)");

@@ -22,9 +22,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // The baseline: the same blocked streaming pattern, float accumulators, no weights. Full blocks
 // have a constant trip count so the compiler vectorises them, as it does the merge's.
@@ -110,8 +108,8 @@ int main(int argc, char** argv) {
   }
   const double plain_rate = bytes / best_plain;
   const double merge_rate = bytes / best_merge;
-  std::printf("fedavg merge of %zu updates x %zu float32 parameters (%.0f MB moved per merge), best of %zu\n",
-              count, params, bytes / 1e6, repeats);
+  std::printf("fedavg merge of %zu updates x %zu float32 parameters (%.0f MB moved per merge), best of %zu\n", count,
+              params, bytes / 1e6, repeats);
   std::printf("  plain streaming sum   %8.2f GB/s  (%.1f ms)\n", plain_rate / 1e9, best_plain * 1e3);
   std::printf("  fedtrain FedAvg merge %8.2f GB/s  (%.1f ms)  [weighted_mean_into]\n", merge_rate / 1e9,
               best_merge * 1e3);

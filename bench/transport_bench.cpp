@@ -41,9 +41,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -52,9 +52,9 @@
 
 #include "common/eip712.hpp"
 #include "common/sha256.hpp"
-#include "fedtrain/transport/aggregator.hpp"
 #include "fedtrain/model/model.hpp"
 #include "fedtrain/round/round_sink.hpp"
+#include "fedtrain/transport/aggregator.hpp"
 #include "fedtrain/transport/protocol.hpp"
 
 namespace {
@@ -262,14 +262,14 @@ class BenchParticipant {
                                         .samples = 100,
                                         .compute_units = 100,
                                         .compute_millis = 1};
-    UpdateSubmission submission{.receipt = receipt,
-                                .signature = {},
-                                .tensors = tensors_,
-                                .body = ByteView(reinterpret_cast<const std::uint8_t*>(update_.data()),
-                                                 update_.size() * sizeof(float)),
-                                .declared_bytes = std::nullopt,
-                                .session = std::nullopt,
-                                .sign_while_streaming = UpdateSubmission::StreamSigner{.key = &key_, .domain = domain_}};
+    UpdateSubmission submission{
+        .receipt = receipt,
+        .signature = {},
+        .tensors = tensors_,
+        .body = ByteView(reinterpret_cast<const std::uint8_t*>(update_.data()), update_.size() * sizeof(float)),
+        .declared_bytes = std::nullopt,
+        .session = std::nullopt,
+        .sign_while_streaming = UpdateSubmission::StreamSigner{.key = &key_, .domain = domain_}};
     auto outcome = client_->push_update(submission);
     if (!outcome) die(outcome.error().to_string());
     if (outcome->status != TransportStatus::ok) die("update refused: " + outcome->message);
@@ -355,9 +355,9 @@ int main(int argc, char** argv) {
   model = {};
 
   // (b), (c) the framework.
-  const std::filesystem::path out =
-      o.out.empty() ? std::filesystem::temp_directory_path() / ("flywheel-transport-bench-" + std::to_string(::getpid()))
-                    : std::filesystem::path(o.out);
+  const std::filesystem::path out = o.out.empty() ? std::filesystem::temp_directory_path() /
+                                                        ("flywheel-transport-bench-" + std::to_string(::getpid()))
+                                                  : std::filesystem::path(o.out);
   std::filesystem::remove_all(out);
   NullSink sink;
   std::ostringstream aggregator_log;
@@ -447,18 +447,22 @@ int main(int argc, char** argv) {
   std::printf("(a) plain TCP round   T_tcp = %.3f s   (%zu × %.1f MB down + up; runs:", t_tcp, o.participants,
               static_cast<double>(bytes) / 1e6);
   for (double t : tcp) std::printf(" %.3f", t);
-  std::printf(")\n    TCP + SHA-256     T_tcp+h = %.3f s   (the protocol's 3 hashes per participant: model, update, "
-              "update on arrival; runs:", median(tcp_hashed));
+  std::printf(
+      ")\n    TCP + SHA-256     T_tcp+h = %.3f s   (the protocol's 3 hashes per participant: model, update, "
+      "update on arrival; runs:",
+      median(tcp_hashed));
   for (double t : tcp_hashed) std::printf(" %.3f", t);
   std::printf(")\n(b) framework round   T_fw  = %.3f s   (open → last ack − slowest training; runs:", t_fw);
   for (double t : framework) std::printf(" %.3f", t);
   std::printf(")\n    CPU over the round: median %.3f CPU-s on %u hardware threads (%.0f%% busy)",
               median(framework_cpu), std::thread::hardware_concurrency(),
               100 * median(framework_cpu) / (median(framework_gross) * std::thread::hardware_concurrency()));
-  std::printf("\n    aggregator close (merge + leave-one-out over %zu + 2 coalitions + test eval), not transport: "
-              "median %.2f s\n",
-              o.participants, median(close));
-  std::printf("    ratio T_fw / T_tcp = %.2f   (target ≤ 1.2)  %s\n", t_fw / t_tcp, t_fw / t_tcp <= 1.2 ? "PASS" : "MISS");
+  std::printf(
+      "\n    aggregator close (merge + leave-one-out over %zu + 2 coalitions + test eval), not transport: "
+      "median %.2f s\n",
+      o.participants, median(close));
+  std::printf("    ratio T_fw / T_tcp = %.2f   (target ≤ 1.2)  %s\n", t_fw / t_tcp,
+              t_fw / t_tcp <= 1.2 ? "PASS" : "MISS");
   std::printf("    ratio T_fw / T_tcp+h = %.2f   (against TCP doing the same hashing, for information)\n",
               t_fw / median(tcp_hashed));
   std::printf("(c) push of one %.1f MB update: median %.3f s = %.0f MB/s   (target ≥ 500 MB/s)  %s\n",

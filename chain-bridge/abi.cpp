@@ -123,32 +123,39 @@ Bytes encode_tuple(const std::vector<AbiValue>& values) {
 
 std::string kind_name(AbiKind k) {
   switch (k) {
-    case AbiKind::uint: return "uint";
-    case AbiKind::int_: return "int";
-    case AbiKind::address: return "address";
-    case AbiKind::boolean: return "bool";
-    case AbiKind::bytes32: return "bytes32";
-    case AbiKind::bytes: return "bytes";
-    case AbiKind::string: return "string";
-    case AbiKind::array: return "array";
-    case AbiKind::tuple: return "tuple";
+    case AbiKind::uint:
+      return "uint";
+    case AbiKind::int_:
+      return "int";
+    case AbiKind::address:
+      return "address";
+    case AbiKind::boolean:
+      return "bool";
+    case AbiKind::bytes32:
+      return "bytes32";
+    case AbiKind::bytes:
+      return "bytes";
+    case AbiKind::string:
+      return "string";
+    case AbiKind::array:
+      return "array";
+    case AbiKind::tuple:
+      return "tuple";
   }
   return "?";
 }
 
 Result<void> check_value(const AbiType& type, const AbiValue& value, const std::string& where) {
   if (type.kind != value.kind) {
-    return fail(Errc::invalid_argument, where + " is " + type.canonical() + " but a " +
-                                            kind_name(value.kind) + " value was given");
+    return fail(Errc::invalid_argument,
+                where + " is " + type.canonical() + " but a " + kind_name(value.kind) + " value was given");
   }
-  if ((type.kind == AbiKind::uint || type.kind == AbiKind::int_) &&
-      !in_range(type.kind, type.bits, value.word)) {
+  if ((type.kind == AbiKind::uint || type.kind == AbiKind::int_) && !in_range(type.kind, type.bits, value.word)) {
     return fail(Errc::invalid_argument, where + " does not fit in " + type.canonical());
   }
   if (type.kind == AbiKind::tuple && type.components.size() != value.items.size()) {
-    return fail(Errc::invalid_argument, where + " needs " +
-                                            std::to_string(type.components.size()) +
-                                            " members, got " + std::to_string(value.items.size()));
+    return fail(Errc::invalid_argument, where + " needs " + std::to_string(type.components.size()) + " members, got " +
+                                            std::to_string(value.items.size()));
   }
   for (std::size_t i = 0; i < value.items.size(); ++i) {
     const AbiType& sub = type.kind == AbiKind::array ? type.components[0] : type.components[i];
@@ -168,8 +175,7 @@ class Decoder {
  public:
   explicit Decoder(ByteView data) : data_(data) {}
 
-  Result<std::vector<AbiValue>> tuple(const std::vector<AbiType>& types, std::size_t base,
-                                      int depth) {
+  Result<std::vector<AbiValue>> tuple(const std::vector<AbiType>& types, std::size_t base, int depth) {
     if (depth > 32) return fail(Errc::parse, "ABI data nests deeper than 32 levels");
     std::vector<AbiValue> out;
     std::size_t head = base;
@@ -178,8 +184,7 @@ class Decoder {
         auto offset = word_as_size(head);
         if (!offset) return tl::unexpected(offset.error());
         if (*offset > data_.size() - base) {
-          return fail(Errc::parse,
-                      "ABI offset " + std::to_string(*offset) + " points past the end");
+          return fail(Errc::parse, "ABI offset " + std::to_string(*offset) + " points past the end");
         }
         auto v = value(t, base + *offset, depth);
         if (!v) return tl::unexpected(v.error());
@@ -198,8 +203,8 @@ class Decoder {
  private:
   Result<ByteView> slice(std::size_t pos, std::size_t len) const {
     if (pos > data_.size() || len > data_.size() - pos) {
-      return fail(Errc::parse, "ABI data is truncated: needs " + std::to_string(pos + len) +
-                                   " bytes, has " + std::to_string(data_.size()));
+      return fail(Errc::parse, "ABI data is truncated: needs " + std::to_string(pos + len) + " bytes, has " +
+                                   std::to_string(data_.size()));
     }
     return data_.subspan(pos, len);
   }
@@ -302,9 +307,12 @@ AbiType make_type(AbiKind kind, unsigned bits = 256, std::vector<AbiType> compon
 
 std::string AbiType::canonical() const {
   switch (kind) {
-    case AbiKind::uint: return "uint" + std::to_string(bits);
-    case AbiKind::int_: return "int" + std::to_string(bits);
-    case AbiKind::array: return components.at(0).canonical() + "[]";
+    case AbiKind::uint:
+      return "uint" + std::to_string(bits);
+    case AbiKind::int_:
+      return "int" + std::to_string(bits);
+    case AbiKind::array:
+      return components.at(0).canonical() + "[]";
     case AbiKind::tuple: {
       std::string out = "(";
       for (std::size_t i = 0; i < components.size(); ++i) {
@@ -313,7 +321,8 @@ std::string AbiType::canonical() const {
       }
       return out + ")";
     }
-    default: return kind_name(kind);
+    default:
+      return kind_name(kind);
   }
 }
 
@@ -324,8 +333,7 @@ bool AbiType::is_dynamic() const {
     case AbiKind::array:
       return true;
     case AbiKind::tuple:
-      return std::any_of(components.begin(), components.end(),
-                         [](const AbiType& c) { return c.is_dynamic(); });
+      return std::any_of(components.begin(), components.end(), [](const AbiType& c) { return c.is_dynamic(); });
     default:
       return false;
   }
@@ -348,13 +356,12 @@ Result<AbiType> AbiType::parse(std::string_view text) {
   if (s == "bytes32") return make_type(AbiKind::bytes32);
   if (s == "bytes") return make_type(AbiKind::bytes);
   if (s == "string") return make_type(AbiKind::string);
-  for (auto [prefix, kind] : {std::pair{std::string_view("uint"), AbiKind::uint},
-                              std::pair{std::string_view("int"), AbiKind::int_}}) {
+  for (auto [prefix, kind] :
+       {std::pair{std::string_view("uint"), AbiKind::uint}, std::pair{std::string_view("int"), AbiKind::int_}}) {
     if (!s.starts_with(prefix)) continue;
     const std::string digits = s.substr(prefix.size());
     if (digits.empty()) return make_type(kind);
-    if (digits.size() > 3 ||
-        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (digits.size() > 3 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       break;
     }
     const unsigned bits = static_cast<unsigned>(std::stoul(digits));
@@ -469,8 +476,7 @@ bool AbiValue::is_dynamic() const {
     case AbiKind::array:
       return true;
     case AbiKind::tuple:
-      return std::any_of(items.begin(), items.end(),
-                         [](const AbiValue& c) { return c.is_dynamic(); });
+      return std::any_of(items.begin(), items.end(), [](const AbiValue& c) { return c.is_dynamic(); });
     default:
       return false;
   }
@@ -487,13 +493,11 @@ Result<Bytes> encode_call(std::string_view signature, const std::vector<AbiValue
   auto types = parse_abi_types(signature);
   if (!types) return tl::unexpected(with_context(types.error(), std::string(signature)));
   if (types->size() != args.size()) {
-    return fail(Errc::invalid_argument, std::string(signature) + " takes " +
-                                            std::to_string(types->size()) + " arguments, got " +
-                                            std::to_string(args.size()));
+    return fail(Errc::invalid_argument, std::string(signature) + " takes " + std::to_string(types->size()) +
+                                            " arguments, got " + std::to_string(args.size()));
   }
   for (std::size_t i = 0; i < args.size(); ++i) {
-    FLYWHEEL_TRY(check_value((*types)[i], args[i],
-                             std::string(signature) + " argument " + std::to_string(i)));
+    FLYWHEEL_TRY(check_value((*types)[i], args[i], std::string(signature) + " argument " + std::to_string(i)));
   }
   const Selector sel = selector(signature);
   Bytes out(sel.begin(), sel.end());
@@ -521,12 +525,24 @@ std::string RevertReason::to_string() const {
       if (i) out += ", ";
       const AbiValue& a = error_args[i];
       switch (a.kind) {
-        case AbiKind::uint: out += a.word.to_dec(); break;
-        case AbiKind::boolean: out += a.as_bool() ? "true" : "false"; break;
-        case AbiKind::address: out += a.address.hex(); break;
-        case AbiKind::bytes32: out += a.fixed.hex(); break;
-        case AbiKind::string: out += "\"" + a.as_string() + "\""; break;
-        default: out += a.kind == AbiKind::int_ ? a.word.to_hex_quantity() : "..."; break;
+        case AbiKind::uint:
+          out += a.word.to_dec();
+          break;
+        case AbiKind::boolean:
+          out += a.as_bool() ? "true" : "false";
+          break;
+        case AbiKind::address:
+          out += a.address.hex();
+          break;
+        case AbiKind::bytes32:
+          out += a.fixed.hex();
+          break;
+        case AbiKind::string:
+          out += "\"" + a.as_string() + "\"";
+          break;
+        default:
+          out += a.kind == AbiKind::int_ ? a.word.to_hex_quantity() : "...";
+          break;
       }
     }
     return out + ")";

@@ -14,14 +14,10 @@
 namespace flywheel::chain {
 namespace {
 
-Hash32 h(char nibble) {
-  return Hash32::from_hex(std::string(64, nibble)).value();
-}
+Hash32 h(char nibble) { return Hash32::from_hex(std::string(64, nibble)).value(); }
 Address addr(std::string_view text) { return parse_address(text).value(); }
 U256 max_u256() {
-  return U256::from_dec(
-             "115792089237316195423570985008687907853269984665640564039457584007913129639935")
-      .value();
+  return U256::from_dec("115792089237316195423570985008687907853269984665640564039457584007913129639935").value();
 }
 
 struct CastCase {
@@ -41,16 +37,15 @@ std::vector<CastCase> cast_cases() {
        "1111111111111111111111111111111111111111111111111111111111111111"
        "2222222222222222222222222222222222222222222222222222222222222222"},
       {"recordRound(uint256,uint256,bytes32,bytes32)",
-       {AbiValue::of_uint(7), AbiValue::of_uint(2), AbiValue::of_bytes32(h('1')),
-        AbiValue::of_bytes32(h('2'))},
+       {AbiValue::of_uint(7), AbiValue::of_uint(2), AbiValue::of_bytes32(h('1')), AbiValue::of_bytes32(h('2'))},
        "0xde16cfa2"
        "0000000000000000000000000000000000000000000000000000000000000007"
        "0000000000000000000000000000000000000000000000000000000000000002"
        "1111111111111111111111111111111111111111111111111111111111111111"
        "2222222222222222222222222222222222222222222222222222222222222222"},
       {"registerJob(address,uint64,string)",
-       {AbiValue::of_address(addr("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")),
-        AbiValue::of_uint(3600), AbiValue::of_string("fashion-mnist demo")},
+       {AbiValue::of_address(addr("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")), AbiValue::of_uint(3600),
+        AbiValue::of_string("fashion-mnist demo")},
        "0x4264c16a"
        "00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8"
        "0000000000000000000000000000000000000000000000000000000000000e10"
@@ -58,8 +53,7 @@ std::vector<CastCase> cast_cases() {
        "0000000000000000000000000000000000000000000000000000000000000012"
        "66617368696f6e2d6d6e6973742064656d6f0000000000000000000000000000"},
       {"g(int256,bool,bytes)",
-       {AbiValue::of_int(-5), AbiValue::of_bool(true),
-        AbiValue::of_bytes(from_hex("deadbeef").value())},
+       {AbiValue::of_int(-5), AbiValue::of_bool(true), AbiValue::of_bytes(from_hex("deadbeef").value())},
        "0x396bca64"
        "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffb"
        "0000000000000000000000000000000000000000000000000000000000000001"
@@ -75,8 +69,7 @@ std::vector<CastCase> cast_cases() {
        "0000000000000000000000000000000000000000000000000000000000000060"
        "0000000000000000000000000000000000000000000000000000000000000000"},
       {"h(string,bytes32[],uint256)",
-       {AbiValue::of_string(""), AbiValue::of_bytes32_array({h('1')}),
-        AbiValue::of_uint(max_u256())},
+       {AbiValue::of_string(""), AbiValue::of_bytes32_array({h('1')}), AbiValue::of_uint(max_u256())},
        "0xc1c9a2ac"
        "0000000000000000000000000000000000000000000000000000000000000060"
        "0000000000000000000000000000000000000000000000000000000000000080"
@@ -145,10 +138,8 @@ TEST(Abi, UnsupportedTypesAreParseErrors) {
 
 TEST(Abi, EncodeCallRejectsWrongArityKindOrRange) {
   EXPECT_EQ(encode_call("veto(uint256)", {}).error().code, Errc::invalid_argument);
-  EXPECT_EQ(encode_call("veto(uint256)", {AbiValue::of_bool(true)}).error().code,
-            Errc::invalid_argument);
-  EXPECT_EQ(encode_call("f(uint64)", {AbiValue::of_uint(max_u256())}).error().code,
-            Errc::invalid_argument);
+  EXPECT_EQ(encode_call("veto(uint256)", {AbiValue::of_bool(true)}).error().code, Errc::invalid_argument);
+  EXPECT_EQ(encode_call("f(uint64)", {AbiValue::of_uint(max_u256())}).error().code, Errc::invalid_argument);
   EXPECT_EQ(encode_call("f(int8)", {AbiValue::of_int(128)}).error().code, Errc::invalid_argument);
   EXPECT_TRUE(encode_call("f(int8)", {AbiValue::of_int(-128)}));
 }
@@ -198,12 +189,12 @@ TEST(Abi, DecodingCorruptedCastCalldataNeverReadsOutOfBounds) {
 
 TEST(AbiRevert, ErrorStringIsDecodedToItsMessage) {
   // cast calldata "Error(string)" "flywheel says no"
-  const Bytes data =
-      from_hex("0x08c379a0"
-               "0000000000000000000000000000000000000000000000000000000000000020"
-               "0000000000000000000000000000000000000000000000000000000000000010"
-               "666c79776865656c2073617973206e6f00000000000000000000000000000000")
-          .value();
+  const Bytes data = from_hex(
+                         "0x08c379a0"
+                         "0000000000000000000000000000000000000000000000000000000000000020"
+                         "0000000000000000000000000000000000000000000000000000000000000010"
+                         "666c79776865656c2073617973206e6f00000000000000000000000000000000")
+                         .value();
   const RevertReason r = decode_revert(data);
   ASSERT_TRUE(r.message);
   EXPECT_EQ(*r.message, "flywheel says no");
@@ -224,9 +215,8 @@ TEST(AbiRevert, UnknownCustomErrorReportsItsSelector) {
 
 TEST(AbiRevert, KnownCustomErrorIsNamedWithItsArguments) {
   // cast sig "RoundAlreadyRecorded(uint256,uint256)" = 0xc327b3e6
-  const Bytes data = encode_call("RoundAlreadyRecorded(uint256,uint256)",
-                                 {AbiValue::of_uint(1), AbiValue::of_uint(2)})
-                         .value();
+  const Bytes data =
+      encode_call("RoundAlreadyRecorded(uint256,uint256)", {AbiValue::of_uint(1), AbiValue::of_uint(2)}).value();
   EXPECT_EQ(to_hex(ByteView(data).first(4)), "0xc327b3e6");
   const RevertReason r = decode_revert(data, {"Other()", "RoundAlreadyRecorded(uint256,uint256)"});
   EXPECT_EQ(r.error_signature, "RoundAlreadyRecorded(uint256,uint256)");

@@ -76,20 +76,18 @@ Result<AnvilProcess> AnvilProcess::start(const AnvilOptions& options) {
   if (!port) return tl::unexpected(port.error());
 
   AnvilProcess proc;
-  std::string dir_template =
-      (std::filesystem::temp_directory_path() / "flywheel-anvil-XXXXXX").string();
+  std::string dir_template = (std::filesystem::temp_directory_path() / "flywheel-anvil-XXXXXX").string();
   if (::mkdtemp(dir_template.data()) == nullptr) {
-    return fail(Errc::io, "cannot create a temp directory for anvil's log: " +
-                              std::string(std::strerror(errno)));
+    return fail(Errc::io, "cannot create a temp directory for anvil's log: " + std::string(std::strerror(errno)));
   }
   proc.dir_ = dir_template;
   proc.port_ = *port;
   proc.url_ = "http://127.0.0.1:" + std::to_string(*port);
 
   // Everything the child needs is prepared before fork(): after it, only async-signal-safe calls.
-  std::vector<std::string> args = {binary,   "--host",       "127.0.0.1",
-                                   "--port", std::to_string(*port), "--chain-id",
-                                   std::to_string(options.chain_id), "--silent"};
+  std::vector<std::string> args = {
+      binary,    "--host", "127.0.0.1", "--port", std::to_string(*port), "--chain-id", std::to_string(options.chain_id),
+      "--silent"};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -135,10 +133,8 @@ Result<AnvilProcess> AnvilProcess::start(const AnvilOptions& options) {
     auto id = rpc.chain_id();
     if (id) {
       if (*id != options.chain_id) {
-        return fail(Errc::io, "the node at " + proc.url_ + " reports chain id " +
-                                  std::to_string(*id) + ", expected " +
-                                  std::to_string(options.chain_id) +
-                                  " (another process took the port?)");
+        return fail(Errc::io, "the node at " + proc.url_ + " reports chain id " + std::to_string(*id) + ", expected " +
+                                  std::to_string(options.chain_id) + " (another process took the port?)");
       }
       return proc;
     }

@@ -43,7 +43,7 @@ inline constexpr std::array<std::string_view, 10> kAnvilDevKeys = {
 //! How to start anvil.
 struct AnvilOptions {
   std::uint64_t chain_id = 31337;
-  std::optional<std::string> binary;  //!< default: $FLYWHEEL_ANVIL, else the npm-installed one
+  std::optional<std::string> binary;    //!< default: $FLYWHEEL_ANVIL, else the npm-installed one
   std::vector<std::string> extra_args;  //!< e.g. {"--block-time", "1"}
   //! Listen on this port instead of a free one (to restart a node at the same URL).
   std::optional<std::uint16_t> port;

@@ -30,26 +30,23 @@ Result<Receipt> send_call(Signer& signer, const Address& to, std::string_view si
   if (!data) return tl::unexpected(data.error());
   auto receipt = signer.send(to, *data, value);
   if (!receipt) {
-    return tl::unexpected(with_context(name_revert(receipt.error(), errors),
-                                       std::string(what) + "." + std::string(signature)));
+    return tl::unexpected(
+        with_context(name_revert(receipt.error(), errors), std::string(what) + "." + std::string(signature)));
   }
   return receipt;
 }
 
 // eth_call of `signature(args)` on `to`, decoded as the single type `returns`.
 Result<AbiValue> read_call(RpcClient& rpc, const std::optional<Address>& from, const Address& to,
-                           std::string_view signature, const std::vector<AbiValue>& args,
-                           std::string_view returns, const std::vector<std::string>& errors,
-                           std::string_view what) {
+                           std::string_view signature, const std::vector<AbiValue>& args, std::string_view returns,
+                           const std::vector<std::string>& errors, std::string_view what) {
   auto data = encode_call(signature, args);
   if (!data) return tl::unexpected(data.error());
   const std::string context = std::string(what) + "." + std::string(signature);
-  auto out =
-      rpc.call(CallRequest{.from = from, .to = to, .data = *data, .value = 0, .gas = std::nullopt});
+  auto out = rpc.call(CallRequest{.from = from, .to = to, .data = *data, .value = 0, .gas = std::nullopt});
   if (!out) return tl::unexpected(with_context(name_revert(out.error(), errors), context));
   if (out->empty()) {
-    return fail(Errc::rpc, context + " returned no data; is " + to_checksum(to) + " a " +
-                               std::string(what) + "?");
+    return fail(Errc::rpc, context + " returned no data; is " + to_checksum(to) + " a " + std::string(what) + "?");
   }
   auto values = abi_decode(returns, *out);
   if (!values) return tl::unexpected(with_context(values.error(), context));
@@ -65,8 +62,7 @@ std::vector<AbiValue> proposal_args(const Proposal& p, bool with_description_has
   for (const Bytes& c : p.calldatas) calldatas.push_back(AbiValue::of_bytes(c));
   // Empty arrays still need their element type for encoding; AbiValue arrays carry it in
   // encode_call's signature, so empty vectors are fine here.
-  std::vector<AbiValue> args = {AbiValue::of_array(std::move(targets)),
-                                AbiValue::of_array(std::move(values)),
+  std::vector<AbiValue> args = {AbiValue::of_array(std::move(targets)), AbiValue::of_array(std::move(values)),
                                 AbiValue::of_array(std::move(calldatas))};
   if (with_description_hash) {
     args.push_back(AbiValue::of_bytes32(p.description_hash()));
@@ -114,8 +110,7 @@ const std::vector<std::string>& model_shares_errors() {
 }
 
 Result<Address> revenue_token_of(RpcClient& rpc, const Address& token) {
-  auto v = read_call(rpc, std::nullopt, token, "revenueToken()", {}, "address",
-                     model_shares_errors(), "ModelShares");
+  auto v = read_call(rpc, std::nullopt, token, "revenueToken()", {}, "address", model_shares_errors(), "ModelShares");
   if (!v) return tl::unexpected(v.error());
   return v->address;
 }
@@ -124,36 +119,33 @@ Result<Receipt> deposit_revenue(Signer& signer, const Address& token, const U256
   auto asset = revenue_token_of(signer.rpc(), token);
   if (!asset) return tl::unexpected(asset.error());
   if (asset->is_zero()) {
-    return send_call(signer, token, "depositRevenue(uint256)", {AbiValue::of_uint(amount)},
-                     model_shares_errors(), "ModelShares", amount);
+    return send_call(signer, token, "depositRevenue(uint256)", {AbiValue::of_uint(amount)}, model_shares_errors(),
+                     "ModelShares", amount);
   }
-  auto approved = send_call(signer, *asset, "approve(address,uint256)",
-                            {AbiValue::of_address(token), AbiValue::of_uint(amount)},
-                            model_shares_errors(), "revenue ERC-20 " + to_checksum(*asset));
+  auto approved =
+      send_call(signer, *asset, "approve(address,uint256)", {AbiValue::of_address(token), AbiValue::of_uint(amount)},
+                model_shares_errors(), "revenue ERC-20 " + to_checksum(*asset));
   if (!approved) return tl::unexpected(approved.error());
-  return send_call(signer, token, "depositRevenue(uint256)", {AbiValue::of_uint(amount)},
-                   model_shares_errors(), "ModelShares");
+  return send_call(signer, token, "depositRevenue(uint256)", {AbiValue::of_uint(amount)}, model_shares_errors(),
+                   "ModelShares");
 }
 
 Result<U256> claim_revenue(Signer& signer, const Address& token) {
-  auto receipt =
-      send_call(signer, token, "claimRevenue()", {}, model_shares_errors(), "ModelShares");
+  auto receipt = send_call(signer, token, "claimRevenue()", {}, model_shares_errors(), "ModelShares");
   if (!receipt) return tl::unexpected(receipt.error());
   const Hash32 topic = topic_of("RevenueClaimed(address,uint256)");
   for (const Log& log : receipt->logs) {
-    if (log.address == token && !log.topics.empty() && log.topics[0] == topic &&
-        log.data.size() >= 32) {
+    if (log.address == token && !log.topics.empty() && log.topics[0] == topic && log.data.size() >= 32) {
       return U256::from_be_bytes(ByteView(log.data).first(32));
     }
   }
-  return fail(Errc::rpc, "claimRevenue transaction " + receipt->transaction_hash.hex() +
-                             " emitted no RevenueClaimed event");
+  return fail(Errc::rpc,
+              "claimRevenue transaction " + receipt->transaction_hash.hex() + " emitted no RevenueClaimed event");
 }
 
 Result<U256> claimable_revenue(RpcClient& rpc, const Address& token, const Address& account) {
-  auto v =
-      read_call(rpc, std::nullopt, token, "claimableRevenue(address)",
-                {AbiValue::of_address(account)}, "uint256", model_shares_errors(), "ModelShares");
+  auto v = read_call(rpc, std::nullopt, token, "claimableRevenue(address)", {AbiValue::of_address(account)}, "uint256",
+                     model_shares_errors(), "ModelShares");
   if (!v) return tl::unexpected(v.error());
   return v->word;
 }
@@ -222,8 +214,8 @@ const std::vector<std::string>& governance_errors() {
 }
 
 std::string default_artifact_path(std::string_view file, std::string_view name) {
-  return std::string(FLYWHEEL_SOURCE_DIR) + "/chain-bridge/contracts/out/" + std::string(file) +
-         ".sol/" + std::string(name) + ".json";
+  return std::string(FLYWHEEL_SOURCE_DIR) + "/chain-bridge/contracts/out/" + std::string(file) + ".sol/" +
+         std::string(name) + ".json";
 }
 
 Result<Governance> deploy_governance(Signer& signer, const GovernanceParams& params,
@@ -248,50 +240,45 @@ Result<Governance> deploy_governance(Signer& signer, const GovernanceParams& par
   if (!governor_code) return tl::unexpected(governor_code.error());
 
   const auto& errors = governance_errors();
-  auto deploy = [&](const Bytes& code, const std::vector<AbiValue>& args,
-                    std::string_view name) -> Result<Address> {
+  auto deploy = [&](const Bytes& code, const std::vector<AbiValue>& args, std::string_view name) -> Result<Address> {
     auto address = signer.deploy(code, abi_encode(args));
     if (!address) {
-      return tl::unexpected(
-          with_context(name_revert(address.error(), errors), "deploying " + std::string(name)));
+      return tl::unexpected(with_context(name_revert(address.error(), errors), "deploying " + std::string(name)));
     }
     return address;
   };
 
   Governance g;
-  auto token = deploy(
-      *token_code, {AbiValue::of_address(params.initial_holder), AbiValue::of_uint(params.supply)},
-      "FlywheelToken");
+  auto token = deploy(*token_code, {AbiValue::of_address(params.initial_holder), AbiValue::of_uint(params.supply)},
+                      "FlywheelToken");
   if (!token) return tl::unexpected(token.error());
   g.token = *token;
-  auto timelock = deploy(*timelock_code,
-                         {AbiValue::of_uint(params.min_delay_s), AbiValue::of_array({}),
-                          AbiValue::of_array({AbiValue::of_address(Address{})}),
-                          AbiValue::of_address(signer.address())},
-                         "TimelockController");
+  auto timelock =
+      deploy(*timelock_code,
+             {AbiValue::of_uint(params.min_delay_s), AbiValue::of_array({}),
+              AbiValue::of_array({AbiValue::of_address(Address{})}), AbiValue::of_address(signer.address())},
+             "TimelockController");
   if (!timelock) return tl::unexpected(timelock.error());
   g.timelock = *timelock;
-  auto governor = deploy(
-      *governor_code,
-      {AbiValue::of_address(g.token), AbiValue::of_address(g.timelock),
-       AbiValue::of_uint(params.voting_delay_s), AbiValue::of_uint(params.voting_period_s),
-       AbiValue::of_uint(params.proposal_threshold), AbiValue::of_uint(params.quorum_percent)},
-      "FlywheelGovernor");
+  auto governor = deploy(*governor_code,
+                         {AbiValue::of_address(g.token), AbiValue::of_address(g.timelock),
+                          AbiValue::of_uint(params.voting_delay_s), AbiValue::of_uint(params.voting_period_s),
+                          AbiValue::of_uint(params.proposal_threshold), AbiValue::of_uint(params.quorum_percent)},
+                         "FlywheelGovernor");
   if (!governor) return tl::unexpected(governor.error());
   g.governor = *governor;
 
   const Hash32 proposer_role = keccak256(as_bytes("PROPOSER_ROLE"));
   const Hash32 canceller_role = keccak256(as_bytes("CANCELLER_ROLE"));
   for (const Hash32& role : {proposer_role, canceller_role}) {
-    auto granted = send_call(signer, g.timelock, "grantRole(bytes32,address)",
-                             {AbiValue::of_bytes32(role), AbiValue::of_address(g.governor)}, errors,
-                             "TimelockController");
+    auto granted =
+        send_call(signer, g.timelock, "grantRole(bytes32,address)",
+                  {AbiValue::of_bytes32(role), AbiValue::of_address(g.governor)}, errors, "TimelockController");
     if (!granted) return tl::unexpected(granted.error());
   }
   auto renounced =
       send_call(signer, g.timelock, "renounceRole(bytes32,address)",
-                {AbiValue::of_bytes32(Hash32{}), AbiValue::of_address(signer.address())}, errors,
-                "TimelockController");
+                {AbiValue::of_bytes32(Hash32{}), AbiValue::of_address(signer.address())}, errors, "TimelockController");
   if (!renounced) return tl::unexpected(renounced.error());
   return g;
 }
@@ -344,8 +331,8 @@ Result<Receipt> Governor::transact(std::string_view signature, const std::vector
 
 Result<AbiValue> Governor::view(std::string_view signature, const std::vector<AbiValue>& args,
                                 std::string_view returns) {
-  return read_call(signer_->rpc(), signer_->address(), address_, signature, args, returns,
-                   governance_errors(), "FlywheelGovernor");
+  return read_call(signer_->rpc(), signer_->address(), address_, signature, args, returns, governance_errors(),
+                   "FlywheelGovernor");
 }
 
 Result<U256> Governor::propose(const Proposal& proposal) {
@@ -355,30 +342,26 @@ Result<U256> Governor::propose(const Proposal& proposal) {
       "ProposalCreated(uint256,address,address[],uint256[],string[],bytes[],uint256,uint256,"
       "string)");
   for (const Log& log : receipt->logs) {
-    if (log.address == address_ && !log.topics.empty() && log.topics[0] == topic &&
-        log.data.size() >= 32) {
+    if (log.address == address_ && !log.topics.empty() && log.topics[0] == topic && log.data.size() >= 32) {
       return U256::from_be_bytes(ByteView(log.data).first(32));
     }
   }
-  return fail(Errc::rpc, "propose transaction " + receipt->transaction_hash.hex() +
-                             " emitted no ProposalCreated event");
+  return fail(Errc::rpc,
+              "propose transaction " + receipt->transaction_hash.hex() + " emitted no ProposalCreated event");
 }
 
 Result<Receipt> Governor::cast_vote(const U256& proposal_id, VoteSupport support) {
-  return transact(
-      "castVote(uint256,uint8)",
-      {AbiValue::of_uint(proposal_id), AbiValue::of_uint(static_cast<std::uint64_t>(support))});
+  return transact("castVote(uint256,uint8)",
+                  {AbiValue::of_uint(proposal_id), AbiValue::of_uint(static_cast<std::uint64_t>(support))});
 }
 
-Result<Receipt> Governor::queue(const Proposal& proposal) {
-  return transact(kQueueSig, proposal_args(proposal, true));
-}
+Result<Receipt> Governor::queue(const Proposal& proposal) { return transact(kQueueSig, proposal_args(proposal, true)); }
 
 Result<Receipt> Governor::execute(const Proposal& proposal) {
   U256 total;
   for (const U256& v : proposal.values) total = total + v;
-  return send_call(*signer_, address_, kExecuteSig, proposal_args(proposal, true),
-                   governance_errors(), "FlywheelGovernor", total);
+  return send_call(*signer_, address_, kExecuteSig, proposal_args(proposal, true), governance_errors(),
+                   "FlywheelGovernor", total);
 }
 
 Result<ProposalState> Governor::state(const U256& proposal_id) {
@@ -427,15 +410,13 @@ Result<Address> Governor::token() {
 }
 
 Result<Receipt> delegate_votes(Signer& signer, const Address& token, const Address& delegatee) {
-  return send_call(signer, token, "delegate(address)", {AbiValue::of_address(delegatee)},
-                   governance_errors(), "FlywheelToken");
+  return send_call(signer, token, "delegate(address)", {AbiValue::of_address(delegatee)}, governance_errors(),
+                   "FlywheelToken");
 }
 
-Result<Receipt> erc20_transfer(Signer& signer, const Address& token, const Address& to,
-                               const U256& amount) {
-  return send_call(signer, token, "transfer(address,uint256)",
-                   {AbiValue::of_address(to), AbiValue::of_uint(amount)}, governance_errors(),
-                   "ERC-20");
+Result<Receipt> erc20_transfer(Signer& signer, const Address& token, const Address& to, const U256& amount) {
+  return send_call(signer, token, "transfer(address,uint256)", {AbiValue::of_address(to), AbiValue::of_uint(amount)},
+                   governance_errors(), "ERC-20");
 }
 
 Result<std::uint64_t> latest_block_timestamp(RpcClient& rpc) {
@@ -449,8 +430,7 @@ Result<std::uint64_t> latest_block_timestamp(RpcClient& rpc) {
     }
     return ts->limbs[0];
   } catch (const nlohmann::json::exception& e) {
-    return fail(Errc::rpc,
-                std::string("eth_getBlockByNumber answered malformed JSON: ") + e.what());
+    return fail(Errc::rpc, std::string("eth_getBlockByNumber answered malformed JSON: ") + e.what());
   }
 }
 

@@ -163,8 +163,7 @@ class Governor {
 
  private:
   Result<Receipt> transact(std::string_view signature, const std::vector<AbiValue>& args);
-  Result<AbiValue> view(std::string_view signature, const std::vector<AbiValue>& args,
-                        std::string_view returns);
+  Result<AbiValue> view(std::string_view signature, const std::vector<AbiValue>& args, std::string_view returns);
 
   Address address_;
   Signer* signer_;
@@ -175,8 +174,7 @@ class Governor {
 Result<Receipt> delegate_votes(Signer& signer, const Address& token, const Address& delegatee);
 
 //! ERC-20 transfer(to, amount) from the signer (e.g. FLY to a voter). Errc::reverted named.
-Result<Receipt> erc20_transfer(Signer& signer, const Address& token, const Address& to,
-                               const U256& amount);
+Result<Receipt> erc20_transfer(Signer& signer, const Address& token, const Address& to, const U256& amount);
 
 //! Timestamp of the latest block, in seconds (anvil's clock, moved by RpcClient::increase_time).
 Result<std::uint64_t> latest_block_timestamp(RpcClient& rpc);

@@ -25,8 +25,7 @@ U256 ether(std::uint64_t n) { return U256(n) * U256::from_dec("10000000000000000
 
 // OpenZeppelin MerkleProof's commutative node hash: keccak256 of the sorted pair.
 Hash32 hash_pair(const Hash32& a, const Hash32& b) {
-  const bool a_first =
-      std::lexicographical_compare(a.bytes.begin(), a.bytes.end(), b.bytes.begin(), b.bytes.end());
+  const bool a_first = std::lexicographical_compare(a.bytes.begin(), a.bytes.end(), b.bytes.begin(), b.bytes.end());
   Bytes both;
   const Hash32& lo = a_first ? a : b;
   const Hash32& hi = a_first ? b : a;
@@ -87,8 +86,7 @@ class RevenuePool : public OnAnvil {
   void SetUp() override {
     SKIP_WITHOUT(default_ledger_artifact_path());
     start_chain();
-    auto ledger = AttributionLedger::deploy(aggregator(), default_ledger_artifact_path(),
-                                            signers_[1].address());
+    auto ledger = AttributionLedger::deploy(aggregator(), default_ledger_artifact_path(), signers_[1].address());
     ASSERT_TRUE(ledger) << ledger.error().to_string();
     ledger_.emplace(*ledger);
   }
@@ -107,13 +105,12 @@ class RevenuePool : public OnAnvil {
     } else {
       auto receipt = aggregator().send(
           ledger_->address(),
-          encode_call(
-              "registerJobWithPolicy(address,uint64,string,address,uint16,uint16,uint16,"
-              "address)",
-              {AbiValue::of_address(aggregator().address()), AbiValue::of_uint(window),
-               AbiValue::of_string("erc20 revenue test"),
-               AbiValue::of_address(aggregator().address()), AbiValue::of_uint(10000),
-               AbiValue::of_uint(0), AbiValue::of_uint(0), AbiValue::of_address(revenue_token)})
+          encode_call("registerJobWithPolicy(address,uint64,string,address,uint16,uint16,uint16,"
+                      "address)",
+                      {AbiValue::of_address(aggregator().address()), AbiValue::of_uint(window),
+                       AbiValue::of_string("erc20 revenue test"), AbiValue::of_address(aggregator().address()),
+                       AbiValue::of_uint(10000), AbiValue::of_uint(0), AbiValue::of_uint(0),
+                       AbiValue::of_address(revenue_token)})
               .value());
       ASSERT_TRUE(receipt) << receipt.error().to_string();
       job = ledger_->job_count();
@@ -171,8 +168,7 @@ TEST_F(RevenuePool, ASecondClaimRevertsWithNothingToClaim) {
   auto again = claim_revenue(alice(), token_);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, Errc::reverted);
-  EXPECT_NE(again.error().message.find("NothingToClaim(" + alice().address().hex() + ")"),
-            std::string::npos)
+  EXPECT_NE(again.error().message.find("NothingToClaim(" + alice().address().hex() + ")"), std::string::npos)
       << again.error().message;
 }
 
@@ -193,10 +189,9 @@ TEST_F(RevenuePool, Erc20DepositApprovesThenPullsTheRevenueToken) {
   ASSERT_TRUE(code);
   auto usd = depositor().deploy(*code);
   ASSERT_TRUE(usd) << usd.error().to_string();
-  ASSERT_TRUE(depositor().send(
-      *usd, encode_call("mint(address,uint256)",
-                        {AbiValue::of_address(depositor().address()), AbiValue::of_uint(ether(8))})
-                .value()));
+  ASSERT_TRUE(depositor().send(*usd, encode_call("mint(address,uint256)", {AbiValue::of_address(depositor().address()),
+                                                                           AbiValue::of_uint(ether(8))})
+                                         .value()));
   finalize_job(*usd);
   EXPECT_EQ(revenue_token_of(*rpc_, token_).value(), *usd);
   auto deposit = deposit_revenue(depositor(), token_, ether(8));
@@ -220,8 +215,7 @@ class Dao : public OnAnvil {
  protected:
   void SetUp() override {
     const GovernanceArtifacts artifacts;
-    SKIP_WITHOUT(default_ledger_artifact_path(), artifacts.token, artifacts.timelock,
-                 artifacts.governor);
+    SKIP_WITHOUT(default_ledger_artifact_path(), artifacts.token, artifacts.timelock, artifacts.governor);
     start_chain();
     GovernanceParams params;
     params.initial_holder = holder().address();
@@ -238,8 +232,7 @@ class Dao : public OnAnvil {
     ASSERT_TRUE(delegate_votes(holder(), gov_.token, holder().address()));
     ASSERT_TRUE(delegate_votes(voter(), gov_.token, voter().address()));
 
-    auto ledger =
-        AttributionLedger::deploy(aggregator(), default_ledger_artifact_path(), gov_.timelock);
+    auto ledger = AttributionLedger::deploy(aggregator(), default_ledger_artifact_path(), gov_.timelock);
     ASSERT_TRUE(ledger) << ledger.error().to_string();
     ledger_.emplace(*ledger);
     auto job = ledger_->register_job(aggregator().address(), kWindow, "dao test");
@@ -280,14 +273,13 @@ TEST_F(Dao, DeploymentWiresTokenTimelockAndGovernor) {
   EXPECT_EQ(governor_->token().value(), gov_.token);
   // The deployer renounced the timelock admin role; the governor holds the proposer role.
   auto has_role = [&](const Hash32& role, const Address& who) {
-    auto out = rpc_->call(
-        CallRequest{.from = std::nullopt,
-                    .to = gov_.timelock,
-                    .data = encode_call("hasRole(bytes32,address)",
-                                        {AbiValue::of_bytes32(role), AbiValue::of_address(who)})
-                                .value(),
-                    .value = 0,
-                    .gas = std::nullopt});
+    auto out = rpc_->call(CallRequest{
+        .from = std::nullopt,
+        .to = gov_.timelock,
+        .data =
+            encode_call("hasRole(bytes32,address)", {AbiValue::of_bytes32(role), AbiValue::of_address(who)}).value(),
+        .value = 0,
+        .gas = std::nullopt});
     return out && abi_decode("bool", *out).value()[0].as_bool();
   };
   EXPECT_TRUE(has_role(h("PROPOSER_ROLE"), gov_.governor));
@@ -323,8 +315,7 @@ TEST_F(Dao, ExecutingBeforeTheTimelockDelayRevertsNamed) {
   auto early = governor_->execute(proposal_);
   ASSERT_FALSE(early);
   EXPECT_EQ(early.error().code, Errc::reverted);
-  EXPECT_NE(early.error().message.find("TimelockUnexpectedOperationState"), std::string::npos)
-      << early.error().message;
+  EXPECT_NE(early.error().message.find("TimelockUnexpectedOperationState"), std::string::npos) << early.error().message;
   EXPECT_EQ(ledger_->shares_root(job_).value(), h("bad root"));
 }
 
@@ -349,8 +340,7 @@ TEST_F(Dao, VotingTwiceRevertsWithGovernorAlreadyCastVote) {
   ASSERT_TRUE(governor_->cast_vote(*id, VoteSupport::for_));
   auto again = governor_->cast_vote(*id, VoteSupport::for_);
   ASSERT_FALSE(again);
-  EXPECT_NE(again.error().message.find("GovernorAlreadyCastVote"), std::string::npos)
-      << again.error().message;
+  EXPECT_NE(again.error().message.find("GovernorAlreadyCastVote"), std::string::npos) << again.error().message;
 }
 
 TEST(GovernanceBinding, MissingArtifactIsNotFoundWithTheBuildCommand) {
@@ -373,8 +363,7 @@ TEST(GovernanceBinding, VetoProposalCallsLedgerVetoWithTheJobId) {
   EXPECT_EQ(p.targets[0], ledger);
   EXPECT_EQ(p.values[0], U256(0));
   EXPECT_EQ(p.calldatas[0], encode_call("veto(uint256)", {AbiValue::of_uint(7)}).value());
-  EXPECT_EQ(p.description,
-            "Veto job 7 of AttributionLedger 0x5FbDB2315678afecb367f032d93F642f64180aa3: reason");
+  EXPECT_EQ(p.description, "Veto job 7 of AttributionLedger 0x5FbDB2315678afecb367f032d93F642f64180aa3: reason");
   EXPECT_EQ(p.description_hash(), h(p.description));
 }
 

@@ -73,28 +73,24 @@ const std::vector<std::string>& attribution_ledger_errors() {
 }
 
 std::string default_ledger_artifact_path() {
-  return std::string(FLYWHEEL_SOURCE_DIR) +
-         "/chain-bridge/contracts/out/AttributionLedger.sol/AttributionLedger.json";
+  return std::string(FLYWHEEL_SOURCE_DIR) + "/chain-bridge/contracts/out/AttributionLedger.sol/AttributionLedger.json";
 }
 
-AttributionLedger::AttributionLedger(const Address& address, Signer& signer)
-    : address_(address), signer_(&signer) {}
+AttributionLedger::AttributionLedger(const Address& address, Signer& signer) : address_(address), signer_(&signer) {}
 
-Result<AttributionLedger> AttributionLedger::deploy(Signer& signer,
-                                                    const std::string& artifact_path,
+Result<AttributionLedger> AttributionLedger::deploy(Signer& signer, const std::string& artifact_path,
                                                     const Address& dao) {
   auto code = read_artifact_bytecode(artifact_path);
   if (!code) return tl::unexpected(code.error());
   auto address = signer.deploy(*code, abi_encode({AbiValue::of_address(dao)}));
   if (!address) {
-    return tl::unexpected(with_context(name_revert(address.error(), attribution_ledger_errors()),
-                                       "deploying AttributionLedger"));
+    return tl::unexpected(
+        with_context(name_revert(address.error(), attribution_ledger_errors()), "deploying AttributionLedger"));
   }
   return AttributionLedger(*address, signer);
 }
 
-Result<Receipt> AttributionLedger::transact(std::string_view signature,
-                                            const std::vector<AbiValue>& args) {
+Result<Receipt> AttributionLedger::transact(std::string_view signature, const std::vector<AbiValue>& args) {
   auto data = encode_call(signature, args);
   if (!data) return tl::unexpected(data.error());
   auto receipt = signer_->send(address_, *data);
@@ -105,37 +101,32 @@ Result<Receipt> AttributionLedger::transact(std::string_view signature,
   return receipt;
 }
 
-Result<std::vector<AbiValue>> AttributionLedger::view(std::string_view signature,
-                                                      const std::vector<AbiValue>& args,
+Result<std::vector<AbiValue>> AttributionLedger::view(std::string_view signature, const std::vector<AbiValue>& args,
                                                       std::string_view returns) {
   auto data = encode_call(signature, args);
   if (!data) return tl::unexpected(data.error());
   auto out = signer_->rpc().call(
-      CallRequest{.from = signer_->address(), .to = address_, .data = *data, .value = 0,
-                  .gas = std::nullopt});
+      CallRequest{.from = signer_->address(), .to = address_, .data = *data, .value = 0, .gas = std::nullopt});
   if (!out) {
     return tl::unexpected(with_context(name_revert(out.error(), attribution_ledger_errors()),
                                        "AttributionLedger." + std::string(signature)));
   }
   if (out->empty()) {
-    return fail(Errc::rpc, "AttributionLedger." + std::string(signature) +
-                               " returned no data; is " + address_.hex() +
+    return fail(Errc::rpc, "AttributionLedger." + std::string(signature) + " returned no data; is " + address_.hex() +
                                " an AttributionLedger?");
   }
   auto values = abi_decode(returns, *out);
   if (!values) {
-    return tl::unexpected(
-        with_context(values.error(), "AttributionLedger." + std::string(signature)));
+    return tl::unexpected(with_context(values.error(), "AttributionLedger." + std::string(signature)));
   }
   return values;
 }
 
-Result<U256> AttributionLedger::register_job(const Address& aggregator,
-                                             std::uint64_t challenge_window_s,
+Result<U256> AttributionLedger::register_job(const Address& aggregator, std::uint64_t challenge_window_s,
                                              std::string_view name) {
-  auto receipt = transact("registerJob(address,uint64,string)",
-                          {AbiValue::of_address(aggregator), AbiValue::of_uint(challenge_window_s),
-                           AbiValue::of_string(name)});
+  auto receipt =
+      transact("registerJob(address,uint64,string)",
+               {AbiValue::of_address(aggregator), AbiValue::of_uint(challenge_window_s), AbiValue::of_string(name)});
   if (!receipt) return tl::unexpected(receipt.error());
   const Hash32 topic = topic_of("JobRegistered(uint256,address,address,uint64,string)");
   for (const Log& log : receipt->logs) {
@@ -143,23 +134,21 @@ Result<U256> AttributionLedger::register_job(const Address& aggregator,
       return U256::from_be_bytes(log.topics[1].view());
     }
   }
-  return fail(Errc::rpc, "registerJob transaction " + receipt->transaction_hash.hex() +
-                             " emitted no JobRegistered event");
+  return fail(Errc::rpc,
+              "registerJob transaction " + receipt->transaction_hash.hex() + " emitted no JobRegistered event");
 }
 
-Result<Receipt> AttributionLedger::record_round(const U256& job_id, const U256& round,
-                                                const Hash32& model_hash,
+Result<Receipt> AttributionLedger::record_round(const U256& job_id, const U256& round, const Hash32& model_hash,
                                                 const Hash32& attribution_root) {
   return transact("recordRound(uint256,uint256,bytes32,bytes32)",
-                  {AbiValue::of_uint(job_id), AbiValue::of_uint(round),
-                   AbiValue::of_bytes32(model_hash), AbiValue::of_bytes32(attribution_root)});
+                  {AbiValue::of_uint(job_id), AbiValue::of_uint(round), AbiValue::of_bytes32(model_hash),
+                   AbiValue::of_bytes32(attribution_root)});
 }
 
 Result<Receipt> AttributionLedger::propose_shares(const U256& job_id, const Hash32& shares_root,
                                                   const U256& total_shares) {
   return transact("proposeShares(uint256,bytes32,uint256)",
-                  {AbiValue::of_uint(job_id), AbiValue::of_bytes32(shares_root),
-                   AbiValue::of_uint(total_shares)});
+                  {AbiValue::of_uint(job_id), AbiValue::of_bytes32(shares_root), AbiValue::of_uint(total_shares)});
 }
 
 Result<Receipt> AttributionLedger::veto(const U256& job_id) {
@@ -181,20 +170,17 @@ Result<Address> AttributionLedger::finalize(const U256& job_id) {
 Result<Receipt> AttributionLedger::claim_shares(const U256& job_id, const U256& amount,
                                                 const std::vector<Hash32>& proof) {
   return transact("claimShares(uint256,uint256,bytes32[])",
-                  {AbiValue::of_uint(job_id), AbiValue::of_uint(amount),
-                   AbiValue::of_bytes32_array(proof)});
+                  {AbiValue::of_uint(job_id), AbiValue::of_uint(amount), AbiValue::of_bytes32_array(proof)});
 }
 
 Result<Hash32> AttributionLedger::round_root(const U256& job_id, const U256& round) {
-  auto v = view("roundRoot(uint256,uint256)", {AbiValue::of_uint(job_id), AbiValue::of_uint(round)},
-                "bytes32");
+  auto v = view("roundRoot(uint256,uint256)", {AbiValue::of_uint(job_id), AbiValue::of_uint(round)}, "bytes32");
   if (!v) return tl::unexpected(v.error());
   return (*v)[0].fixed;
 }
 
 Result<Hash32> AttributionLedger::round_model_hash(const U256& job_id, const U256& round) {
-  auto v = view("roundModelHash(uint256,uint256)",
-                {AbiValue::of_uint(job_id), AbiValue::of_uint(round)}, "bytes32");
+  auto v = view("roundModelHash(uint256,uint256)", {AbiValue::of_uint(job_id), AbiValue::of_uint(round)}, "bytes32");
   if (!v) return tl::unexpected(v.error());
   return (*v)[0].fixed;
 }
@@ -230,8 +216,7 @@ Result<bool> AttributionLedger::is_finalized(const U256& job_id) {
 }
 
 Result<bool> AttributionLedger::has_claimed(const U256& job_id, const Address& account) {
-  auto v = view("hasClaimed(uint256,address)",
-                {AbiValue::of_uint(job_id), AbiValue::of_address(account)}, "bool");
+  auto v = view("hasClaimed(uint256,address)", {AbiValue::of_uint(job_id), AbiValue::of_address(account)}, "bool");
   if (!v) return tl::unexpected(v.error());
   return (*v)[0].as_bool();
 }
@@ -243,16 +228,13 @@ Result<U256> AttributionLedger::job_count() {
 }
 
 Hash32 shares_leaf(const Address& account, const U256& amount) {
-  const Hash32 inner =
-      keccak256(abi_encode({AbiValue::of_address(account), AbiValue::of_uint(amount)}));
+  const Hash32 inner = keccak256(abi_encode({AbiValue::of_address(account), AbiValue::of_uint(amount)}));
   return keccak256(inner.view());
 }
 
 namespace {
-Result<U256> erc20_read(RpcClient& rpc, const Address& token, const Bytes& data,
-                        std::string_view what) {
-  auto out = rpc.call(CallRequest{.from = std::nullopt, .to = token, .data = data, .value = 0,
-                                  .gas = std::nullopt});
+Result<U256> erc20_read(RpcClient& rpc, const Address& token, const Bytes& data, std::string_view what) {
+  auto out = rpc.call(CallRequest{.from = std::nullopt, .to = token, .data = data, .value = 0, .gas = std::nullopt});
   if (!out) return tl::unexpected(with_context(out.error(), what));
   auto v = abi_decode("uint256", *out);
   if (!v) return tl::unexpected(with_context(v.error(), std::string(what) + " of " + token.hex()));
@@ -261,8 +243,7 @@ Result<U256> erc20_read(RpcClient& rpc, const Address& token, const Bytes& data,
 }  // namespace
 
 Result<U256> erc20_balance_of(RpcClient& rpc, const Address& token, const Address& account) {
-  return erc20_read(rpc, token,
-                    encode_call("balanceOf(address)", {AbiValue::of_address(account)}).value(),
+  return erc20_read(rpc, token, encode_call("balanceOf(address)", {AbiValue::of_address(account)}).value(),
                     "ERC-20 balanceOf");
 }
 

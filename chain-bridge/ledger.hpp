@@ -48,31 +48,27 @@ class AttributionLedger {
   //! Deploys a new ledger with `dao` as its veto account from the forge artifact at
   //! `artifact_path` (JSON with bytecode.object). Errc::not_found when the artifact is missing
   //! (build it: cd chain-bridge/contracts && forge build), Errc::parse when it is malformed.
-  static Result<AttributionLedger> deploy(Signer& signer, const std::string& artifact_path,
-                                          const Address& dao);
+  static Result<AttributionLedger> deploy(Signer& signer, const std::string& artifact_path, const Address& dao);
 
   //! The contract address.
   [[nodiscard]] const Address& address() const { return address_; }
 
   //! registerJob(aggregator, challengeWindow, name): registers a job sponsored by the signer;
   //! `challenge_window_s` in seconds. Returns the new job id (from the JobRegistered event).
-  Result<U256> register_job(const Address& aggregator, std::uint64_t challenge_window_s,
-                            std::string_view name);
+  Result<U256> register_job(const Address& aggregator, std::uint64_t challenge_window_s, std::string_view name);
   //! recordRound(jobId, round, modelHash, attributionRoot); only the job's aggregator, rounds
   //! consecutively from 1 (else RoundOutOfOrder(expected, got)).
   Result<Receipt> record_round(const U256& job_id, const U256& round, const Hash32& model_hash,
                                const Hash32& attribution_root);
   //! proposeShares(jobId, sharesRoot, totalShares); opens the challenge window.
-  Result<Receipt> propose_shares(const U256& job_id, const Hash32& shares_root,
-                                 const U256& total_shares);
+  Result<Receipt> propose_shares(const U256& job_id, const Hash32& shares_root, const U256& total_shares);
   //! veto(jobId); only the DAO, within the challenge window.
   Result<Receipt> veto(const U256& job_id);
   //! finalize(jobId) after the window; returns the job's new ModelShares token address.
   Result<Address> finalize(const U256& job_id);
   //! claimShares(jobId, amount, proof) for the signer's own leaf
   //! keccak256(keccak256(abi.encode(signer, amount))).
-  Result<Receipt> claim_shares(const U256& job_id, const U256& amount,
-                               const std::vector<Hash32>& proof);
+  Result<Receipt> claim_shares(const U256& job_id, const U256& amount, const std::vector<Hash32>& proof);
 
   //! roundRoot(jobId, round): the attribution root, zero when not recorded.
   Result<Hash32> round_root(const U256& job_id, const U256& round);
@@ -95,8 +91,8 @@ class AttributionLedger {
 
  private:
   Result<Receipt> transact(std::string_view signature, const std::vector<AbiValue>& args);
-  Result<std::vector<AbiValue>> view(std::string_view signature,
-                                     const std::vector<AbiValue>& args, std::string_view returns);
+  Result<std::vector<AbiValue>> view(std::string_view signature, const std::vector<AbiValue>& args,
+                                     std::string_view returns);
 
   Address address_;
   Signer* signer_;

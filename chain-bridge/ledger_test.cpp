@@ -34,8 +34,7 @@ class LedgerOnAnvil : public ::testing::Test {
     aggregator_.emplace(PrivateKey::from_hex(kAnvilDevKeys[0]).value(), *rpc_);
     dao_.emplace(PrivateKey::from_hex(kAnvilDevKeys[1]).value(), *rpc_);
     outsider_.emplace(PrivateKey::from_hex(kAnvilDevKeys[2]).value(), *rpc_);
-    auto ledger = AttributionLedger::deploy(*aggregator_, default_ledger_artifact_path(),
-                                            dao_->address());
+    auto ledger = AttributionLedger::deploy(*aggregator_, default_ledger_artifact_path(), dao_->address());
     ASSERT_TRUE(ledger) << ledger.error().to_string();
     ledger_.emplace(*ledger);
   }
@@ -79,8 +78,7 @@ TEST_F(LedgerOnAnvil, RecordingARoundTwiceRevertsWithTheNamedCustomError) {
   auto again = ledger_->record_round(job, 2, h("model 2"), h("root 2"));
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, Errc::reverted);
-  EXPECT_NE(again.error().message.find("RoundOutOfOrder(3, 2)"), std::string::npos)
-      << again.error().message;
+  EXPECT_NE(again.error().message.find("RoundOutOfOrder(3, 2)"), std::string::npos) << again.error().message;
 }
 
 TEST_F(LedgerOnAnvil, OnlyTheAggregatorMayRecordRounds) {
@@ -89,8 +87,7 @@ TEST_F(LedgerOnAnvil, OnlyTheAggregatorMayRecordRounds) {
   auto r = as_outsider.record_round(job, 1, h("m"), h("r"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::reverted);
-  EXPECT_NE(r.error().message.find("NotAggregator(1, " + outsider_->address().hex() + ")"),
-            std::string::npos)
+  EXPECT_NE(r.error().message.find("NotAggregator(1, " + outsider_->address().hex() + ")"), std::string::npos)
       << r.error().message;
 }
 
@@ -106,8 +103,7 @@ TEST_F(LedgerOnAnvil, ProposeWaitFinalizeAndClaimMintsTheShares) {
 
   auto early = ledger_->finalize(job);
   ASSERT_FALSE(early);
-  EXPECT_NE(early.error().message.find("ChallengeWindowOpen"), std::string::npos)
-      << early.error().message;
+  EXPECT_NE(early.error().message.find("ChallengeWindowOpen"), std::string::npos) << early.error().message;
 
   ASSERT_TRUE(rpc_->increase_time(61));
   ASSERT_TRUE(rpc_->mine());

@@ -58,9 +58,7 @@ constexpr std::string_view kColumns =
 constexpr std::string_view kOrder = " ORDER BY length(job_id), job_id, round";
 
 std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::string record_name(const OutboxRecord& r) {
@@ -82,8 +80,7 @@ Result<OutboxEntry> read_entry(const Statement& row) {
   auto root = Hash32::from_hex(row.text(3));
   auto state = parse_state(row.text(4));
   if (!job || !model || !root || !state) {
-    return fail(Errc::parse, "outbox row for job " + row.text(0) + " round " + row.text(1) +
-                                 " is corrupt");
+    return fail(Errc::parse, "outbox row for job " + row.text(0) + " round " + row.text(1) + " is corrupt");
   }
   e.record = {.job_id = *job,
               .round = static_cast<std::uint64_t>(row.integer(1)),
@@ -132,10 +129,14 @@ struct ChainRound {
 
 std::string_view outbox_state_name(OutboxState state) {
   switch (state) {
-    case OutboxState::pending: return "pending";
-    case OutboxState::sent: return "sent";
-    case OutboxState::confirmed: return "confirmed";
-    case OutboxState::failed: return "failed";
+    case OutboxState::pending:
+      return "pending";
+    case OutboxState::sent:
+      return "sent";
+    case OutboxState::confirmed:
+      return "confirmed";
+    case OutboxState::failed:
+      return "failed";
   }
   return "?";
 }
@@ -149,10 +150,9 @@ struct RoundOutbox::Impl {
 
   // ---- storage -------------------------------------------------------------------------------
 
-  Result<std::vector<OutboxEntry>> select(std::string_view where,
-                                          const std::vector<std::string>& args) const {
-    auto stmt = db.prepare("SELECT " + std::string(kColumns) + " FROM round_records " +
-                           std::string(where) + std::string(kOrder));
+  Result<std::vector<OutboxEntry>> select(std::string_view where, const std::vector<std::string>& args) const {
+    auto stmt = db.prepare("SELECT " + std::string(kColumns) + " FROM round_records " + std::string(where) +
+                           std::string(kOrder));
     if (!stmt) return tl::unexpected(stmt.error());
     for (std::size_t i = 0; i < args.size(); ++i) stmt->bind(static_cast<int>(i + 1), std::string_view(args[i]));
     std::vector<OutboxEntry> out;
@@ -185,14 +185,12 @@ struct RoundOutbox::Impl {
     if (!stmt) return tl::unexpected(stmt.error());
     stmt->bind(1, outbox_state_name(e.state))
         .bind_optional(2, e.tx_hash ? std::optional<std::string>(e.tx_hash->hex()) : std::nullopt)
-        .bind_optional(3, e.nonce ? std::optional<std::int64_t>(static_cast<std::int64_t>(*e.nonce))
-                         : std::nullopt)
+        .bind_optional(3, e.nonce ? std::optional<std::int64_t>(static_cast<std::int64_t>(*e.nonce)) : std::nullopt)
         .bind(4, static_cast<std::int64_t>(e.attempts))
         .bind(5, std::string_view(e.last_error))
         .bind(6, std::int64_t{e.already_recorded ? 1 : 0})
-        .bind_optional(7, e.block_number
-                     ? std::optional<std::int64_t>(static_cast<std::int64_t>(*e.block_number))
-                     : std::nullopt)
+        .bind_optional(
+            7, e.block_number ? std::optional<std::int64_t>(static_cast<std::int64_t>(*e.block_number)) : std::nullopt)
         .bind(8, unix_now())
         .bind(9, std::string_view(e.record.job_id.to_dec()))
         .bind(10, static_cast<std::int64_t>(e.record.round));
@@ -210,9 +208,8 @@ struct RoundOutbox::Impl {
     if (!out) return tl::unexpected(with_context(out.error(), std::string(signature)));
     auto decoded = abi_decode(returns, *out);
     if (!decoded) {
-      return fail(Errc::rpc, std::string(signature) + " returned undecodable data (is " +
-                                 ledger.hex() + " an AttributionLedger?): " +
-                                 decoded.error().message);
+      return fail(Errc::rpc, std::string(signature) + " returned undecodable data (is " + ledger.hex() +
+                                 " an AttributionLedger?): " + decoded.error().message);
     }
     return decoded;
   }
@@ -236,8 +233,7 @@ struct RoundOutbox::Impl {
 
   // Whether the node still knows a transaction (mined or in its pool).
   Result<bool> node_knows(const Hash32& tx_hash) {
-    auto found = signer->rpc().request("eth_getTransactionByHash",
-                                       nlohmann::json::array({tx_hash.hex()}).dump());
+    auto found = signer->rpc().request("eth_getTransactionByHash", nlohmann::json::array({tx_hash.hex()}).dump());
     if (!found) return tl::unexpected(found.error());
     return *found != "null";
   }
@@ -249,14 +245,11 @@ struct RoundOutbox::Impl {
     auto chain = read_chain(e.record);
     if (!chain) return tl::unexpected(chain.error());
     if (!chain->recorded) return false;
-    if (chain->attribution_root != e.record.attribution_root ||
-        chain->model_hash != e.record.model_hash) {
+    if (chain->attribution_root != e.record.attribution_root || chain->model_hash != e.record.model_hash) {
       e.state = OutboxState::failed;
-      e.last_error = "conflict: " + record_name(e.record) + " is on-chain with root " +
-                     chain->attribution_root.hex() + " and model hash " +
-                     chain->model_hash.hex() + ", the outbox holds root " +
-                     e.record.attribution_root.hex() + " and model hash " +
-                     e.record.model_hash.hex();
+      e.last_error = "conflict: " + record_name(e.record) + " is on-chain with root " + chain->attribution_root.hex() +
+                     " and model hash " + chain->model_hash.hex() + ", the outbox holds root " +
+                     e.record.attribution_root.hex() + " and model hash " + e.record.model_hash.hex();
       FLYWHEEL_TRY(store(e));
       return fail(Errc::reverted, e.last_error);
     }
@@ -318,8 +311,8 @@ struct RoundOutbox::Impl {
         if (!known) return tl::unexpected(known.error());
         if (*known) {
           // Still in the pool: wait for it rather than racing it with a second transaction.
-          auto mined = signer->rpc().wait_for_receipt(*e.tx_hash, options.receipt_timeout,
-                                                      signer->options().poll_interval);
+          auto mined =
+              signer->rpc().wait_for_receipt(*e.tx_hash, options.receipt_timeout, signer->options().poll_interval);
           if (!mined) return tl::unexpected(mined.error());
           auto again = settle_from_chain(e, report);
           if (!again) return tl::unexpected(again.error());
@@ -331,10 +324,10 @@ struct RoundOutbox::Impl {
       }
     }
 
-    auto calldata = encode_call("recordRound(uint256,uint256,bytes32,bytes32)",
-                                {AbiValue::of_uint(e.record.job_id), AbiValue::of_uint(e.record.round),
-                                 AbiValue::of_bytes32(e.record.model_hash),
-                                 AbiValue::of_bytes32(e.record.attribution_root)});
+    auto calldata =
+        encode_call("recordRound(uint256,uint256,bytes32,bytes32)",
+                    {AbiValue::of_uint(e.record.job_id), AbiValue::of_uint(e.record.round),
+                     AbiValue::of_bytes32(e.record.model_hash), AbiValue::of_bytes32(e.record.attribution_root)});
     if (!calldata) return tl::unexpected(calldata.error());
     auto pending = signer->broadcast(ledger, *calldata);
     if (!pending) {
@@ -376,8 +369,7 @@ struct RoundOutbox::Impl {
     if (!open) return tl::unexpected(open.error());
     for (OutboxEntry& e : *open) {
       if (e.state == OutboxState::failed) {
-        return fail(Errc::reverted, record_name(e.record) + " failed and blocks later rounds: " +
-                                        e.last_error +
+        return fail(Errc::reverted, record_name(e.record) + " failed and blocks later rounds: " + e.last_error +
                                         " (fix the cause, then retry it, or start a new job)");
       }
       FLYWHEEL_TRY(deliver(e, report));
@@ -394,15 +386,12 @@ RoundOutbox::~RoundOutbox() = default;
 const Address& RoundOutbox::ledger() const { return impl_->ledger; }
 const std::filesystem::path& RoundOutbox::path() const { return impl_->path; }
 
-Result<RoundOutbox> RoundOutbox::open(const std::filesystem::path& file, const Address& ledger,
-                                      Signer& signer, OutboxOptions options) {
+Result<RoundOutbox> RoundOutbox::open(const std::filesystem::path& file, const Address& ledger, Signer& signer,
+                                      OutboxOptions options) {
   auto db = Database::open(file.string());
   if (!db) return tl::unexpected(db.error());
-  auto impl = std::make_unique<Impl>(Impl{.path = file,
-                                          .ledger = ledger,
-                                          .signer = &signer,
-                                          .options = std::move(options),
-                                          .db = std::move(*db)});
+  auto impl = std::make_unique<Impl>(
+      Impl{.path = file, .ledger = ledger, .signer = &signer, .options = std::move(options), .db = std::move(*db)});
   // WAL keeps readers and the writer apart; FULL syncs every commit, so a state change that
   // returned is on disk even if the machine loses power right after.
   auto mode = impl->db.prepare("PRAGMA journal_mode=WAL");
@@ -420,8 +409,8 @@ Result<RoundOutbox> RoundOutbox::open(const std::filesystem::path& file, const A
   if (*row) {
     const std::string existing = bound->text(0);
     if (existing != ledger.hex()) {
-      return fail(Errc::config, "outbox " + file.string() + " belongs to ledger " + existing +
-                                    ", not " + ledger.hex() + "; use another outbox file");
+      return fail(Errc::config, "outbox " + file.string() + " belongs to ledger " + existing + ", not " + ledger.hex() +
+                                    "; use another outbox file");
     }
   } else {
     auto insert = impl->db.prepare("INSERT INTO outbox_meta (key, value) VALUES ('ledger', ?1)");
@@ -443,11 +432,10 @@ Result<void> RoundOutbox::enqueue(const OutboxRecord& record) {
   if (!existing) return tl::unexpected(existing.error());
   if (*existing) {
     if ((*existing)->record == record) return tx->commit();
-    return fail(Errc::invalid_argument,
-                "the outbox already holds " + record_name(record) + " with root " +
-                    (*existing)->record.attribution_root.hex() + " and model hash " +
-                    (*existing)->record.model_hash.hex() +
-                    "; a round is recorded once and cannot change");
+    return fail(Errc::invalid_argument, "the outbox already holds " + record_name(record) + " with root " +
+                                            (*existing)->record.attribution_root.hex() + " and model hash " +
+                                            (*existing)->record.model_hash.hex() +
+                                            "; a round is recorded once and cannot change");
   }
   auto insert = impl_->db.prepare(
       "INSERT INTO round_records (job_id, round, model_hash, attribution_root, state, created_at, "
@@ -476,11 +464,10 @@ Result<FlushReport> RoundOutbox::flush(std::chrono::milliseconds within) {
     impl_->signer->reset_nonce();
     if (Clock::now() + backoff > deadline) {
       auto left = unconfirmed_count();
-      return tl::unexpected(with_context(
-          once.error(), "chain unreachable until the flush deadline; " +
-                            (left ? std::to_string(*left) : std::string("some")) +
-                            " record(s) stay in the outbox " + impl_->path.string() +
-                            " for the next flush"));
+      return tl::unexpected(with_context(once.error(), "chain unreachable until the flush deadline; " +
+                                                           (left ? std::to_string(*left) : std::string("some")) +
+                                                           " record(s) stay in the outbox " + impl_->path.string() +
+                                                           " for the next flush"));
     }
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, impl_->options.max_backoff);
@@ -489,8 +476,7 @@ Result<FlushReport> RoundOutbox::flush(std::chrono::milliseconds within) {
 
 Result<std::vector<OutboxEntry>> RoundOutbox::entries() const { return impl_->select("", {}); }
 
-Result<std::optional<OutboxEntry>> RoundOutbox::entry(const U256& job_id,
-                                                      std::uint64_t round) const {
+Result<std::optional<OutboxEntry>> RoundOutbox::entry(const U256& job_id, std::uint64_t round) const {
   return impl_->find(job_id, round);
 }
 
@@ -504,8 +490,8 @@ Result<void> RoundOutbox::retry(const U256& job_id, std::uint64_t round) {
   auto found = impl_->find(job_id, round);
   if (!found) return tl::unexpected(found.error());
   if (!*found || (*found)->state != OutboxState::failed) {
-    return fail(Errc::not_found, "the outbox holds no failed round " + std::to_string(round) +
-                                     " of job " + job_id.to_dec());
+    return fail(Errc::not_found,
+                "the outbox holds no failed round " + std::to_string(round) + " of job " + job_id.to_dec());
   }
   OutboxEntry e = **found;
   e.state = OutboxState::pending;

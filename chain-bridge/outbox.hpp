@@ -93,8 +93,8 @@ class RoundOutbox {
   //! Opens or creates the outbox file (WAL journal, synchronous=FULL). A file is bound to the
   //! ledger address it was created for. Errors: Errc::io when the file cannot be opened or
   //! initialised; Errc::config when it belongs to another ledger.
-  static Result<RoundOutbox> open(const std::filesystem::path& file, const Address& ledger,
-                                  Signer& signer, OutboxOptions options = {});
+  static Result<RoundOutbox> open(const std::filesystem::path& file, const Address& ledger, Signer& signer,
+                                  OutboxOptions options = {});
 
   RoundOutbox(RoundOutbox&&) noexcept;
   RoundOutbox& operator=(RoundOutbox&&) noexcept;
@@ -126,8 +126,7 @@ class RoundOutbox {
   //! All entries in (job, round) order. Errc::io from SQLite.
   [[nodiscard]] Result<std::vector<OutboxEntry>> entries() const;
   //! One entry; nullopt when the outbox does not hold it. Errc::io from SQLite.
-  [[nodiscard]] Result<std::optional<OutboxEntry>> entry(const U256& job_id,
-                                                         std::uint64_t round) const;
+  [[nodiscard]] Result<std::optional<OutboxEntry>> entry(const U256& job_id, std::uint64_t round) const;
   //! Number of entries not yet confirmed (pending, sent or failed).
   [[nodiscard]] Result<std::size_t> unconfirmed_count() const;
 

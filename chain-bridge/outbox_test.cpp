@@ -156,8 +156,7 @@ class OutboxOnAnvil : public ::testing::Test {
     anvil_.emplace(std::move(*started));
     rpc_ = std::make_unique<RpcClient>(anvil_->url());
     aggregator_ = std::make_unique<Signer>(key(), *rpc_, signer_options());
-    auto ledger =
-        AttributionLedger::deploy(*aggregator_, default_ledger_artifact_path(), aggregator_->address());
+    auto ledger = AttributionLedger::deploy(*aggregator_, default_ledger_artifact_path(), aggregator_->address());
     ASSERT_TRUE(ledger) << ledger.error().to_string();
     ledger_.emplace(*ledger);
     auto job = ledger_->register_job(aggregator_->address(), 3600, "outbox test");
@@ -171,9 +170,7 @@ class OutboxOnAnvil : public ::testing::Test {
     return RoundOutbox::open(dir_.path() / name, ledger_->address(), *aggregator_, std::move(options));
   }
 
-  std::uint64_t sent_transactions() {
-    return rpc_->get_transaction_count(aggregator_->address(), "latest").value();
-  }
+  std::uint64_t sent_transactions() { return rpc_->get_transaction_count(aggregator_->address(), "latest").value(); }
 
   void expect_on_chain(std::uint64_t rounds, std::string_view tag = "") {
     EXPECT_EQ(ledger_->round_count(job_).value(), U256(rounds));
@@ -379,8 +376,7 @@ class OutboxThroughOutage : public OutboxOnAnvil {
     // process is tied to the thread that forks it (PR_SET_PDEATHSIG).
     auto flushing = std::async(std::launch::async, [&] { return outbox.flush(); });
     std::this_thread::sleep_for(outage);
-    EXPECT_EQ(flushing.wait_for(seconds(0)), std::future_status::timeout)
-        << "flush() returned during the outage";
+    EXPECT_EQ(flushing.wait_for(seconds(0)), std::future_status::timeout) << "flush() returned during the outage";
     AnvilOptions again = restartable_;
     again.port = port;
     auto restarted = AnvilProcess::start(again);
@@ -401,9 +397,7 @@ class OutboxThroughOutage : public OutboxOnAnvil {
 TEST_F(OutboxThroughOutage, FlushRidesOutATwoSecondAnvilOutage) { ride_out(milliseconds(2000)); }
 
 // The scenario: anvil stopped for 30 s. Slow by design.
-TEST_F(OutboxThroughOutage, SlowFlushRidesOutAThirtySecondAnvilOutage) {
-  ride_out(milliseconds(30000));
-}
+TEST_F(OutboxThroughOutage, SlowFlushRidesOutAThirtySecondAnvilOutage) { ride_out(milliseconds(30000)); }
 
 TEST_F(OutboxOnAnvil, TwoOutboxesRacingSequentiallyRecordOnceAndTheSecondSeesAlreadyRecorded) {
   auto first = open_outbox("a.sqlite").value();
@@ -452,8 +446,7 @@ TEST_F(OutboxOnAnvil, TwoOutboxesRacingConcurrentlyLandEachRoundExactlyOnce) {
 }
 
 TEST_F(OutboxOnAnvil, ADifferentRootOnChainIsAConflictThatFailsTheEntry) {
-  ASSERT_TRUE(ledger_->record_round(job_, 1, record(job_, 1, " x").model_hash,
-                                    record(job_, 1, " x").attribution_root));
+  ASSERT_TRUE(ledger_->record_round(job_, 1, record(job_, 1, " x").model_hash, record(job_, 1, " x").attribution_root));
   auto outbox = open_outbox("outbox.sqlite").value();
   ASSERT_TRUE(outbox.enqueue(record(job_, 1)));
   ASSERT_TRUE(outbox.enqueue(record(job_, 2)));

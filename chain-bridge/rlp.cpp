@@ -45,8 +45,7 @@ struct Decoder {
       start += len_of_len;
     }
     if (length > data.size() - start) {
-      return fail(Errc::parse, "RLP payload of " + std::to_string(length) +
-                                   " bytes runs past the end of the input");
+      return fail(Errc::parse, "RLP payload of " + std::to_string(length) + " bytes runs past the end of the input");
     }
     const std::size_t end = start + length;
     pos = end;
@@ -110,8 +109,7 @@ Result<RlpItem> rlp_decode(ByteView data) {
   auto item = decoder.item(pos, 0);
   if (!item) return item;
   if (pos != data.size()) {
-    return fail(Errc::parse, "RLP input has " + std::to_string(data.size() - pos) +
-                                 " trailing bytes after the item");
+    return fail(Errc::parse, "RLP input has " + std::to_string(data.size() - pos) + " trailing bytes after the item");
   }
   return item;
 }

@@ -23,17 +23,13 @@ struct RlpItem {
   std::vector<RlpItem> items;  //!< the elements when is_list
 
   //! A byte-string item.
-  static RlpItem string(ByteView data) {
-    return {.is_list = false, .bytes = {data.begin(), data.end()}, .items = {}};
-  }
+  static RlpItem string(ByteView data) { return {.is_list = false, .bytes = {data.begin(), data.end()}, .items = {}}; }
   //! An integer item: big-endian without leading zeros (zero is the empty string).
   static RlpItem uint(const U256& value) {
     return {.is_list = false, .bytes = value.to_minimal_be_bytes(), .items = {}};
   }
   //! A list item.
-  static RlpItem list(std::vector<RlpItem> items) {
-    return {.is_list = true, .bytes = {}, .items = std::move(items)};
-  }
+  static RlpItem list(std::vector<RlpItem> items) { return {.is_list = true, .bytes = {}, .items = std::move(items)}; }
 
   //! The payload as an integer. Errc::parse for a list, more than 32 bytes or a leading zero byte
   //! (non-canonical).

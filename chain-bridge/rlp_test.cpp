@@ -15,9 +15,7 @@ namespace {
 std::string hex(const Bytes& b) { return to_hex(b, false); }
 RlpItem str(std::string_view s) { return RlpItem::string(as_bytes(s)); }
 
-TEST(Rlp, DogEncodesWithAShortStringHeader) {
-  EXPECT_EQ(hex(rlp_encode(str("dog"))), "83646f67");
-}
+TEST(Rlp, DogEncodesWithAShortStringHeader) { EXPECT_EQ(hex(rlp_encode(str("dog"))), "83646f67"); }
 
 TEST(Rlp, CatDogListEncodesWithAShortListHeader) {
   EXPECT_EQ(hex(rlp_encode(RlpItem::list({str("cat"), str("dog")}))), "c88363617483646f67");
@@ -58,9 +56,8 @@ TEST(Rlp, LongListUsesTheLongListForm) {
 }
 
 TEST(Rlp, DecodeInvertsEncodeForNestedItems) {
-  const RlpItem tree = RlpItem::list(
-      {str("cat"), RlpItem::uint(1024), RlpItem::list({str(""), RlpItem::list({})}),
-       str(std::string(300, 'x')), RlpItem::uint(0), str(std::string(1, '\x7f'))});
+  const RlpItem tree = RlpItem::list({str("cat"), RlpItem::uint(1024), RlpItem::list({str(""), RlpItem::list({})}),
+                                      str(std::string(300, 'x')), RlpItem::uint(0), str(std::string(1, '\x7f'))});
   auto decoded = rlp_decode(rlp_encode(tree));
   ASSERT_TRUE(decoded) << decoded.error().to_string();
   EXPECT_EQ(*decoded, tree);
@@ -76,8 +73,8 @@ TEST(Rlp, DecodeRejectsTruncatedAndTrailingInput) {
 }
 
 TEST(Rlp, DecodeRejectsNonCanonicalForms) {
-  EXPECT_FALSE(rlp_decode(from_hex("8105").value()));      // single byte < 0x80 wrapped
-  EXPECT_FALSE(rlp_decode(from_hex("b803646f67").value())); // long form for 3 bytes
+  EXPECT_FALSE(rlp_decode(from_hex("8105").value()));          // single byte < 0x80 wrapped
+  EXPECT_FALSE(rlp_decode(from_hex("b803646f67").value()));    // long form for 3 bytes
   EXPECT_FALSE(RlpItem::string(Bytes{0x00, 0x01}).as_uint());  // leading zero integer
 }
 

@@ -160,8 +160,7 @@ struct RpcClient::Impl {
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &response);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM-based DNS timeouts in threads
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(options.connect_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout.count()));
     const CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
@@ -173,8 +172,8 @@ struct RpcClient::Impl {
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200) {
-      return fail(Errc::rpc, "JSON-RPC endpoint " + url + " answered HTTP " +
-                                 std::to_string(status) + ": " + response.substr(0, 200));
+      return fail(Errc::rpc, "JSON-RPC endpoint " + url + " answered HTTP " + std::to_string(status) + ": " +
+                                 response.substr(0, 200));
     }
     return response;
   }
@@ -182,17 +181,14 @@ struct RpcClient::Impl {
   Result<json> rpc(std::string_view method, json params) {
     try {
       std::lock_guard lock(mutex);
-      const json req = {{"jsonrpc", "2.0"},
-                        {"id", next_id++},
-                        {"method", std::string(method)},
-                        {"params", std::move(params)}};
+      const json req = {
+          {"jsonrpc", "2.0"}, {"id", next_id++}, {"method", std::string(method)}, {"params", std::move(params)}};
       auto body = post(req.dump());
       if (!body) return tl::unexpected(body.error());
       json resp = json::parse(*body, nullptr, /*allow_exceptions=*/false);
       if (resp.is_discarded() || !resp.is_object()) {
         return fail(Errc::rpc, std::string(method) + ": " + url +
-                                   " did not answer with a JSON-RPC object: " +
-                                   body->substr(0, 200));
+                                   " did not answer with a JSON-RPC object: " + body->substr(0, 200));
       }
       if (resp.contains("error") && !resp["error"].is_null()) {
         return error_of(method, resp["error"]);
@@ -208,22 +204,19 @@ struct RpcClient::Impl {
 
   static tl::unexpected<Error> error_of(std::string_view method, const json& err) {
     const std::string message =
-        err.contains("message") && err["message"].is_string() ? err["message"].get<std::string>()
-                                                                : err.dump();
-    const long long code =
-        err.contains("code") && err["code"].is_number_integer() ? err["code"].get<long long>() : 0;
+        err.contains("message") && err["message"].is_string() ? err["message"].get<std::string>() : err.dump();
+    const long long code = err.contains("code") && err["code"].is_number_integer() ? err["code"].get<long long>() : 0;
     Bytes data;
     if (err.contains("data") && err["data"].is_string()) {
       if (auto d = from_hex(err["data"].get<std::string>())) data = std::move(*d);
     }
     if (code == 3 || message.find("revert") != std::string::npos) {
-      std::string text = std::string(method) + ": execution reverted: " +
-                         decode_revert(data).to_string();
+      std::string text = std::string(method) + ": execution reverted: " + decode_revert(data).to_string();
       if (!data.empty()) text += " " + std::string(kRevertDataMarker) + to_hex(data) + ")";
       return fail(Errc::reverted, text);
     }
-    return fail(Errc::rpc, std::string(method) + " failed: " + message + " (JSON-RPC error " +
-                               std::to_string(code) + ")");
+    return fail(Errc::rpc,
+                std::string(method) + " failed: " + message + " (JSON-RPC error " + std::to_string(code) + ")");
   }
 
   // Runs `parse` on the result of `method`, turning JSON exceptions into Errc::rpc.
@@ -236,8 +229,8 @@ struct RpcClient::Impl {
       if (!value) return tl::unexpected(with_context(value.error(), method));
       return *std::move(value);
     } catch (const json::exception& e) {
-      return fail(Errc::rpc, std::string(method) + ": unexpected result " +
-                                 result->dump().substr(0, 200) + " (" + e.what() + ")");
+      return fail(Errc::rpc,
+                  std::string(method) + ": unexpected result " + result->dump().substr(0, 200) + " (" + e.what() + ")");
     }
   }
 };
@@ -255,9 +248,8 @@ const std::string& RpcClient::url() const { return impl_->url; }
 Result<std::string> RpcClient::request(std::string_view method, std::string_view params_json) {
   json params = json::parse(params_json, nullptr, /*allow_exceptions=*/false);
   if (params.is_discarded() || !params.is_array()) {
-    return fail(Errc::invalid_argument, std::string(method) +
-                                            ": params must be a JSON array, got " +
-                                            std::string(params_json.substr(0, 200)));
+    return fail(Errc::invalid_argument,
+                std::string(method) + ": params must be a JSON array, got " + std::string(params_json.substr(0, 200)));
   }
   auto result = impl_->rpc(method, std::move(params));
   if (!result) return tl::unexpected(result.error());
@@ -273,62 +265,52 @@ Result<std::uint64_t> RpcClient::block_number() {
 }
 
 Result<U256> RpcClient::get_balance(const Address& account, std::string_view block) {
-  return impl_->typed<U256>("eth_getBalance", json::array({account.hex(), std::string(block)}),
-                            quantity);
+  return impl_->typed<U256>("eth_getBalance", json::array({account.hex(), std::string(block)}), quantity);
 }
 
-Result<std::uint64_t> RpcClient::get_transaction_count(const Address& account,
-                                                       std::string_view block) {
-  return impl_->typed<std::uint64_t>(
-      "eth_getTransactionCount", json::array({account.hex(), std::string(block)}), quantity_u64);
-}
-
-Result<Bytes> RpcClient::get_code(const Address& account, std::string_view block) {
-  return impl_->typed<Bytes>("eth_getCode", json::array({account.hex(), std::string(block)}),
-                             data_of);
-}
-
-Result<std::uint64_t> RpcClient::estimate_gas(const CallRequest& call) {
-  return impl_->typed<std::uint64_t>("eth_estimateGas", json::array({call_object(call)}),
+Result<std::uint64_t> RpcClient::get_transaction_count(const Address& account, std::string_view block) {
+  return impl_->typed<std::uint64_t>("eth_getTransactionCount", json::array({account.hex(), std::string(block)}),
                                      quantity_u64);
 }
 
-Result<U256> RpcClient::gas_price() {
-  return impl_->typed<U256>("eth_gasPrice", json::array(), quantity);
+Result<Bytes> RpcClient::get_code(const Address& account, std::string_view block) {
+  return impl_->typed<Bytes>("eth_getCode", json::array({account.hex(), std::string(block)}), data_of);
 }
+
+Result<std::uint64_t> RpcClient::estimate_gas(const CallRequest& call) {
+  return impl_->typed<std::uint64_t>("eth_estimateGas", json::array({call_object(call)}), quantity_u64);
+}
+
+Result<U256> RpcClient::gas_price() { return impl_->typed<U256>("eth_gasPrice", json::array(), quantity); }
 
 Result<U256> RpcClient::max_priority_fee() {
   return impl_->typed<U256>("eth_maxPriorityFeePerGas", json::array(), quantity);
 }
 
 Result<U256> RpcClient::base_fee() {
-  return impl_->typed<U256>(
-      "eth_getBlockByNumber", json::array({"latest", false}),
-      [](const json& block) -> Result<U256> {
-        if (!block.is_object()) return fail(Errc::rpc, "no latest block");
-        if (!block.contains("baseFeePerGas") || block["baseFeePerGas"].is_null()) return U256(0);
-        return quantity(block["baseFeePerGas"]);
-      });
+  return impl_->typed<U256>("eth_getBlockByNumber", json::array({"latest", false}),
+                            [](const json& block) -> Result<U256> {
+                              if (!block.is_object()) return fail(Errc::rpc, "no latest block");
+                              if (!block.contains("baseFeePerGas") || block["baseFeePerGas"].is_null()) return U256(0);
+                              return quantity(block["baseFeePerGas"]);
+                            });
 }
 
 Result<Hash32> RpcClient::send_raw_transaction(ByteView raw) {
-  return impl_->typed<Hash32>("eth_sendRawTransaction", json::array({to_hex(raw)}),
-                              fixed_of<Hash32>);
+  return impl_->typed<Hash32>("eth_sendRawTransaction", json::array({to_hex(raw)}), fixed_of<Hash32>);
 }
 
 Result<std::optional<Receipt>> RpcClient::get_transaction_receipt(const Hash32& tx_hash) {
-  return impl_->typed<std::optional<Receipt>>(
-      "eth_getTransactionReceipt", json::array({tx_hash.hex()}),
-      [](const json& j) -> Result<std::optional<Receipt>> {
-        if (j.is_null()) return std::optional<Receipt>();
-        auto r = parse_receipt(j);
-        if (!r) return tl::unexpected(r.error());
-        return std::optional<Receipt>(std::move(*r));
-      });
+  return impl_->typed<std::optional<Receipt>>("eth_getTransactionReceipt", json::array({tx_hash.hex()}),
+                                              [](const json& j) -> Result<std::optional<Receipt>> {
+                                                if (j.is_null()) return std::optional<Receipt>();
+                                                auto r = parse_receipt(j);
+                                                if (!r) return tl::unexpected(r.error());
+                                                return std::optional<Receipt>(std::move(*r));
+                                              });
 }
 
-Result<Receipt> RpcClient::wait_for_receipt(const Hash32& tx_hash,
-                                            std::chrono::milliseconds timeout,
+Result<Receipt> RpcClient::wait_for_receipt(const Hash32& tx_hash, std::chrono::milliseconds timeout,
                                             std::chrono::milliseconds poll_interval) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -337,8 +319,7 @@ Result<Receipt> RpcClient::wait_for_receipt(const Hash32& tx_hash,
     if (*receipt) return std::move(**receipt);
     if (std::chrono::steady_clock::now() >= deadline) {
       return fail(Errc::timeout, "transaction " + tx_hash.hex() + " was not mined within " +
-                                     std::to_string(timeout.count()) +
-                                     " ms; check that " + impl_->url +
+                                     std::to_string(timeout.count()) + " ms; check that " + impl_->url +
                                      " is mining blocks and the fee is high enough");
     }
     std::this_thread::sleep_for(poll_interval);
@@ -346,8 +327,7 @@ Result<Receipt> RpcClient::wait_for_receipt(const Hash32& tx_hash,
 }
 
 Result<Bytes> RpcClient::call(const CallRequest& call, std::string_view block) {
-  return impl_->typed<Bytes>("eth_call", json::array({call_object(call), std::string(block)}),
-                             data_of);
+  return impl_->typed<Bytes>("eth_call", json::array({call_object(call), std::string(block)}), data_of);
 }
 
 Result<std::vector<Log>> RpcClient::get_logs(const LogFilter& filter) {
@@ -356,16 +336,16 @@ Result<std::vector<Log>> RpcClient::get_logs(const LogFilter& filter) {
   json topics = json::array();
   for (const auto& t : filter.topics) topics.push_back(t ? json(t->hex()) : json(nullptr));
   f["topics"] = std::move(topics);
-  return impl_->typed<std::vector<Log>>(
-      "eth_getLogs", json::array({std::move(f)}), [](const json& j) -> Result<std::vector<Log>> {
-        std::vector<Log> logs;
-        for (const auto& l : j) {
-          auto log = parse_log(l);
-          if (!log) return tl::unexpected(log.error());
-          logs.push_back(std::move(*log));
-        }
-        return logs;
-      });
+  return impl_->typed<std::vector<Log>>("eth_getLogs", json::array({std::move(f)}),
+                                        [](const json& j) -> Result<std::vector<Log>> {
+                                          std::vector<Log> logs;
+                                          for (const auto& l : j) {
+                                            auto log = parse_log(l);
+                                            if (!log) return tl::unexpected(log.error());
+                                            logs.push_back(std::move(*log));
+                                          }
+                                          return logs;
+                                        });
 }
 
 Result<void> RpcClient::increase_time(std::uint64_t seconds) {

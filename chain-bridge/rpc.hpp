@@ -104,8 +104,7 @@ class RpcClient {
   //! eth_getBalance in wei at `block`.
   Result<U256> get_balance(const Address& account, std::string_view block = "latest");
   //! eth_getTransactionCount: the next nonce at `block` ("pending" includes queued txs).
-  Result<std::uint64_t> get_transaction_count(const Address& account,
-                                              std::string_view block = "pending");
+  Result<std::uint64_t> get_transaction_count(const Address& account, std::string_view block = "pending");
   //! eth_getCode (empty for an externally owned account).
   Result<Bytes> get_code(const Address& account, std::string_view block = "latest");
   //! eth_estimateGas. Errc::reverted when the call would revert.
@@ -122,8 +121,7 @@ class RpcClient {
   Result<std::optional<Receipt>> get_transaction_receipt(const Hash32& tx_hash);
   //! Polls for a receipt every `poll_interval` until `timeout`; Errc::timeout when none arrives.
   Result<Receipt> wait_for_receipt(const Hash32& tx_hash, std::chrono::milliseconds timeout,
-                                   std::chrono::milliseconds poll_interval =
-                                       std::chrono::milliseconds(50));
+                                   std::chrono::milliseconds poll_interval = std::chrono::milliseconds(50));
   //! eth_call at `block`; returns the return data. Errc::reverted with the decoded reason.
   Result<Bytes> call(const CallRequest& call, std::string_view block = "latest");
   //! eth_getLogs.

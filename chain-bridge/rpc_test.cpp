@@ -77,9 +77,7 @@ TEST_F(RpcOnAnvil, IncreaseTimeMovesTheNextBlockTimestamp) {
   auto ts = [&]() {
     auto block = rpc_->request("eth_getBlockByNumber", R"(["latest", false])").value();
     const auto pos = block.find("\"timestamp\":\"");
-    return U256::from_hex(block.substr(pos + 13, block.find('"', pos + 13) - pos - 13))
-        .value()
-        .limbs[0];
+    return U256::from_hex(block.substr(pos + 13, block.find('"', pos + 13) - pos - 13)).value().limbs[0];
   };
   const auto before = ts();
   ASSERT_TRUE(rpc_->increase_time(3600));
@@ -123,8 +121,7 @@ TEST_F(RpcOnAnvil, RevertingCallIsRevertedWithTheCustomErrorSelectorAndData) {
   auto out = rpc_->call(create);
   ASSERT_FALSE(out);
   EXPECT_EQ(out.error().code, Errc::reverted);
-  EXPECT_NE(out.error().message.find("custom error 0xdeadbeef"), std::string::npos)
-      << out.error().message;
+  EXPECT_NE(out.error().message.find("custom error 0xdeadbeef"), std::string::npos) << out.error().message;
   EXPECT_EQ(to_hex(revert_data_of(out.error()).value()), "0xdeadbeef");
   EXPECT_EQ(rpc_->estimate_gas(create).error().code, Errc::reverted);
 }

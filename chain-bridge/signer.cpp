@@ -23,8 +23,7 @@ struct Signer::Impl {
   std::optional<std::uint64_t> next_nonce;
 };
 
-Signer::Signer(PrivateKey key, RpcClient& rpc, SignerOptions options)
-    : impl_(std::make_unique<Impl>()) {
+Signer::Signer(PrivateKey key, RpcClient& rpc, SignerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->address = key.address();
   impl_->key = key;
   impl_->rpc = &rpc;
@@ -54,8 +53,8 @@ Error name_revert(Error error, const std::vector<std::string>& known_errors) {
   return error;
 }
 
-Result<PendingTransaction> Signer::broadcast(const std::optional<Address>& to, ByteView data,
-                                             const U256& value, const SendOptions& send_options) {
+Result<PendingTransaction> Signer::broadcast(const std::optional<Address>& to, ByteView data, const U256& value,
+                                             const SendOptions& send_options) {
   std::lock_guard lock(impl_->mutex);
   RpcClient& rpc = *impl_->rpc;
   const auto& known = impl_->options.known_errors;
@@ -72,11 +71,8 @@ Result<PendingTransaction> Signer::broadcast(const std::optional<Address>& to, B
     impl_->next_nonce = *nonce;
   }
 
-  const CallRequest call{.from = impl_->address,
-                         .to = to,
-                         .data = Bytes(data.begin(), data.end()),
-                         .value = value,
-                         .gas = std::nullopt};
+  const CallRequest call{
+      .from = impl_->address, .to = to, .data = Bytes(data.begin(), data.end()), .value = value, .gas = std::nullopt};
   std::uint64_t gas_limit = 0;
   if (send_options.gas_limit) {
     gas_limit = *send_options.gas_limit;
@@ -119,10 +115,8 @@ Result<PendingTransaction> Signer::broadcast(const std::optional<Address>& to, B
 
 Result<Receipt> Signer::wait_for(const PendingTransaction& tx) {
   RpcClient& rpc = *impl_->rpc;
-  const std::string what =
-      tx.call.to ? "transaction to " + tx.call.to->hex() : std::string("contract creation");
-  auto receipt =
-      rpc.wait_for_receipt(tx.hash, impl_->options.receipt_timeout, impl_->options.poll_interval);
+  const std::string what = tx.call.to ? "transaction to " + tx.call.to->hex() : std::string("contract creation");
+  auto receipt = rpc.wait_for_receipt(tx.hash, impl_->options.receipt_timeout, impl_->options.poll_interval);
   if (!receipt) return tl::unexpected(receipt.error());
   if (!receipt->status) {
     // Replay on the state the transaction saw to learn why it failed.
@@ -154,18 +148,14 @@ Result<Address> Signer::deploy(ByteView init_code, ByteView constructor_args) {
   auto receipt = send(std::nullopt, code);
   if (!receipt) return tl::unexpected(receipt.error());
   if (!receipt->contract_address) {
-    return fail(Errc::rpc, "deployment receipt " + receipt->transaction_hash.hex() +
-                               " has no contract address");
+    return fail(Errc::rpc, "deployment receipt " + receipt->transaction_hash.hex() + " has no contract address");
   }
   return *receipt->contract_address;
 }
 
 Result<Bytes> Signer::call(const Address& to, ByteView data, std::string_view block) {
-  const CallRequest call{.from = impl_->address,
-                         .to = to,
-                         .data = Bytes(data.begin(), data.end()),
-                         .value = 0,
-                         .gas = std::nullopt};
+  const CallRequest call{
+      .from = impl_->address, .to = to, .data = Bytes(data.begin(), data.end()), .value = 0, .gas = std::nullopt};
   auto out = impl_->rpc->call(call, block);
   if (!out) return tl::unexpected(name_revert(out.error(), impl_->options.known_errors));
   return out;

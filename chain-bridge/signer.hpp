@@ -73,8 +73,7 @@ class Signer {
   //! broadcasts in a row are consecutive. Errors: Errc::reverted when gas estimation reverts
   //! (named with options().known_errors); Errc::rpc / Errc::timeout from the client, after which
   //! the tracked nonce is forgotten and re-fetched by the next broadcast.
-  Result<PendingTransaction> broadcast(const std::optional<Address>& to, ByteView data,
-                                       const U256& value = 0,
+  Result<PendingTransaction> broadcast(const std::optional<Address>& to, ByteView data, const U256& value = 0,
                                        const SendOptions& send_options = {});
 
   //! Waits up to options().receipt_timeout for `tx`'s receipt. Errc::reverted when it has status

@@ -28,8 +28,8 @@ Bytes answer_runtime() { return from_hex("602a60005260206000f3").value(); }
 // Runtime that reverts with Error("flywheel says no") for any call: CODECOPY the 100-byte revert
 // payload appended after the 12 code bytes, then REVERT with it.
 Bytes error_string_runtime() {
-  const Bytes payload = encode_call("Error(string)", {AbiValue::of_string("flywheel says no")})
-                            .value();  // 4 + 96 = 100 bytes
+  const Bytes payload =
+      encode_call("Error(string)", {AbiValue::of_string("flywheel says no")}).value();  // 4 + 96 = 100 bytes
   Bytes code = from_hex("6064600c60003960646000fd").value();
   code.insert(code.end(), payload.begin(), payload.end());
   return code;
@@ -108,8 +108,7 @@ TEST_F(SignerOnAnvil, RevertingCallIsReportedAsRevertedWithItsMessage) {
   auto out = signer_->call(*address, {});
   ASSERT_FALSE(out);
   EXPECT_EQ(out.error().code, Errc::reverted);
-  EXPECT_NE(out.error().message.find("flywheel says no"), std::string::npos)
-      << out.error().message;
+  EXPECT_NE(out.error().message.find("flywheel says no"), std::string::npos) << out.error().message;
 }
 
 TEST_F(SignerOnAnvil, TransactionThatWouldRevertFailsAtEstimationWithTheNamedCustomError) {
@@ -118,8 +117,7 @@ TEST_F(SignerOnAnvil, TransactionThatWouldRevertFailsAtEstimationWithTheNamedCus
   auto receipt = signer_->send(*address, {});
   ASSERT_FALSE(receipt);
   EXPECT_EQ(receipt.error().code, Errc::reverted);
-  EXPECT_NE(receipt.error().message.find("Nope(7)"), std::string::npos)
-      << receipt.error().message;
+  EXPECT_NE(receipt.error().message.find("Nope(7)"), std::string::npos) << receipt.error().message;
 }
 
 TEST_F(SignerOnAnvil, MinedTransactionWithStatusZeroIsRevertedWithTheReplayedReason) {
@@ -131,8 +129,7 @@ TEST_F(SignerOnAnvil, MinedTransactionWithStatusZeroIsRevertedWithTheReplayedRea
   auto receipt = signer_->send(*address, {}, 0, fixed_gas);
   ASSERT_FALSE(receipt);
   EXPECT_EQ(receipt.error().code, Errc::reverted);
-  EXPECT_NE(receipt.error().message.find("flywheel says no"), std::string::npos)
-      << receipt.error().message;
+  EXPECT_NE(receipt.error().message.find("flywheel says no"), std::string::npos) << receipt.error().message;
   EXPECT_NE(receipt.error().message.find("reverted in block"), std::string::npos);
   // The failed transaction was still mined and consumed its nonce; the next send must use the next.
   EXPECT_EQ(rpc_->get_transaction_count(signer_->address()).value(), nonce + 1);

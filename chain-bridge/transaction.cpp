@@ -44,8 +44,8 @@ Bytes minimal(const std::array<std::uint8_t, 32>& word) {
 
 Result<std::uint64_t> field_u64(const RlpItem& item, const char* name) {
   auto v = item.as_uint();
-  if (!v || !v->fits_u64()) return fail(Errc::parse, std::string("transaction ") + name +
-                                                         " is not a canonical 64-bit integer");
+  if (!v || !v->fits_u64())
+    return fail(Errc::parse, std::string("transaction ") + name + " is not a canonical 64-bit integer");
   return v->limbs[0];
 }
 
@@ -58,12 +58,9 @@ Result<U256> field_u256(const RlpItem& item, const char* name) {
 // The six fields every legacy transaction starts with.
 std::vector<Bytes> legacy_fields(const LegacyTransaction& tx) {
   return {
-      rlp_encode_uint(tx.nonce),
-      rlp_encode_uint(tx.gas_price),
-      rlp_encode_uint(tx.gas_limit),
-      tx.to ? rlp_encode_bytes(tx.to->view()) : rlp_encode_bytes({}),
-      rlp_encode_uint(tx.value),
-      rlp_encode_bytes(tx.data),
+      rlp_encode_uint(tx.nonce),     rlp_encode_uint(tx.gas_price),
+      rlp_encode_uint(tx.gas_limit), tx.to ? rlp_encode_bytes(tx.to->view()) : rlp_encode_bytes({}),
+      rlp_encode_uint(tx.value),     rlp_encode_bytes(tx.data),
   };
 }
 
@@ -85,9 +82,7 @@ Bytes SignedTransaction::raw() const {
 
 Hash32 SignedTransaction::hash() const { return keccak256(raw()); }
 
-Result<Address> SignedTransaction::sender() const {
-  return recover_address(tx.signing_hash(), signature);
-}
+Result<Address> SignedTransaction::sender() const { return recover_address(tx.signing_hash(), signature); }
 
 SignedTransaction sign_transaction(const Eip1559Transaction& tx, const PrivateKey& key) {
   return SignedTransaction{.tx = tx, .signature = key.sign(tx.signing_hash())};
@@ -104,8 +99,8 @@ Result<SignedTransaction> decode_transaction(ByteView raw) {
   }
   const auto& f = item->items;
   for (std::size_t i : {5UL, 7UL, 9UL, 10UL, 11UL}) {
-    if (f[i].is_list) return fail(Errc::parse, "EIP-1559 transaction field " +
-                                                   std::to_string(i) + " must be a byte string");
+    if (f[i].is_list)
+      return fail(Errc::parse, "EIP-1559 transaction field " + std::to_string(i) + " must be a byte string");
   }
   if (!f[8].is_list || !f[8].items.empty()) {
     return fail(Errc::parse, "EIP-1559 transaction has a non-empty access list (unsupported)");
@@ -121,11 +116,10 @@ Result<SignedTransaction> decode_transaction(ByteView raw) {
   auto parity = field_u64(f[9], "y_parity");
   auto r = field_u256(f[10], "r");
   auto s = field_u256(f[11], "s");
-  for (const Error* e : {chain_id ? nullptr : &chain_id.error(), nonce ? nullptr : &nonce.error(),
-                         tip ? nullptr : &tip.error(), max_fee ? nullptr : &max_fee.error(),
-                         gas ? nullptr : &gas.error(), value ? nullptr : &value.error(),
-                         parity ? nullptr : &parity.error(), r ? nullptr : &r.error(),
-                         s ? nullptr : &s.error()}) {
+  for (const Error* e :
+       {chain_id ? nullptr : &chain_id.error(), nonce ? nullptr : &nonce.error(), tip ? nullptr : &tip.error(),
+        max_fee ? nullptr : &max_fee.error(), gas ? nullptr : &gas.error(), value ? nullptr : &value.error(),
+        parity ? nullptr : &parity.error(), r ? nullptr : &r.error(), s ? nullptr : &s.error()}) {
     if (e) return tl::unexpected(*e);
   }
   if (*parity > 1) return fail(Errc::parse, "EIP-1559 y_parity must be 0 or 1");
@@ -176,19 +170,15 @@ Bytes SignedLegacyTransaction::raw() const {
 
 Hash32 SignedLegacyTransaction::hash() const { return keccak256(raw()); }
 
-Result<Address> SignedLegacyTransaction::sender() const {
-  return recover_address(tx.signing_hash(), signature);
-}
+Result<Address> SignedLegacyTransaction::sender() const { return recover_address(tx.signing_hash(), signature); }
 
-SignedLegacyTransaction sign_legacy_transaction(const LegacyTransaction& tx,
-                                                const PrivateKey& key) {
+SignedLegacyTransaction sign_legacy_transaction(const LegacyTransaction& tx, const PrivateKey& key) {
   return SignedLegacyTransaction{.tx = tx, .signature = key.sign(tx.signing_hash())};
 }
 
 Result<SignedLegacyTransaction> decode_legacy_transaction(ByteView raw) {
   if (raw.empty() || raw[0] < 0xc0) {
-    return fail(Errc::parse,
-                "not a legacy transaction: it must be an RLP list (first byte >= 0xc0)");
+    return fail(Errc::parse, "not a legacy transaction: it must be an RLP list (first byte >= 0xc0)");
   }
   auto item = rlp_decode(raw);
   if (!item) return tl::unexpected(with_context(item.error(), "legacy transaction"));
@@ -197,8 +187,8 @@ Result<SignedLegacyTransaction> decode_legacy_transaction(ByteView raw) {
   }
   const auto& f = item->items;
   for (std::size_t i = 0; i < f.size(); ++i) {
-    if (f[i].is_list) return fail(Errc::parse, "legacy transaction field " + std::to_string(i) +
-                                                   " must be a byte string");
+    if (f[i].is_list)
+      return fail(Errc::parse, "legacy transaction field " + std::to_string(i) + " must be a byte string");
   }
   auto nonce = field_u64(f[0], "nonce");
   auto gas_price = field_u256(f[1], "gas_price");
@@ -208,9 +198,8 @@ Result<SignedLegacyTransaction> decode_legacy_transaction(ByteView raw) {
   auto r = field_u256(f[7], "r");
   auto s = field_u256(f[8], "s");
   for (const Error* e : {nonce ? nullptr : &nonce.error(), gas_price ? nullptr : &gas_price.error(),
-                         gas ? nullptr : &gas.error(), value ? nullptr : &value.error(),
-                         v ? nullptr : &v.error(), r ? nullptr : &r.error(),
-                         s ? nullptr : &s.error()}) {
+                         gas ? nullptr : &gas.error(), value ? nullptr : &value.error(), v ? nullptr : &v.error(),
+                         r ? nullptr : &r.error(), s ? nullptr : &s.error()}) {
     if (e) return tl::unexpected(*e);
   }
   SignedLegacyTransaction out;
@@ -223,8 +212,7 @@ Result<SignedLegacyTransaction> decode_legacy_transaction(ByteView raw) {
     out.signature.recovery_id = static_cast<std::uint8_t>((*v - kEip155Offset) % 2);
   } else {
     return fail(Errc::parse,
-                "legacy transaction v must be 27, 28 or chain_id * 2 + 35 or 36 (EIP-155), got " +
-                    std::to_string(*v));
+                "legacy transaction v must be 27, 28 or chain_id * 2 + 35 or 36 (EIP-155), got " + std::to_string(*v));
   }
   tx.nonce = *nonce;
   tx.gas_price = *gas_price;

@@ -103,8 +103,7 @@ struct SignedLegacyTransaction {
 };
 
 //! Signs `tx` with `key` (deterministic, RFC 6979) under EIP-155 (unprotected when chain_id is 0).
-SignedLegacyTransaction sign_legacy_transaction(const LegacyTransaction& tx,
-                                                const PrivateKey& key);
+SignedLegacyTransaction sign_legacy_transaction(const LegacyTransaction& tx, const PrivateKey& key);
 
 //! Decodes a raw legacy transaction. Errc::parse when it is not rlp(list of 9 fields) with
 //! canonical integers, a 0- or 20-byte `to`, and v equal to 27, 28 or chain_id * 2 + 35 or 36

@@ -15,8 +15,7 @@ namespace flywheel::chain {
 namespace {
 
 PrivateKey dev_key() {
-  return PrivateKey::from_hex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
-      .value();
+  return PrivateKey::from_hex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80").value();
 }
 Address to_addr() { return parse_address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8").value(); }
 
@@ -42,8 +41,7 @@ Eip1559Transaction transfer_tx() {
 TEST(Eip1559, SignedTransferIsByteIdenticalToCastMktx) {
   const SignedTransaction signed_tx = sign_transaction(transfer_tx(), dev_key());
   EXPECT_EQ(to_hex(signed_tx.raw()), kTransferRaw);
-  EXPECT_EQ(signed_tx.hash().hex(),
-            "0xa23b52004fe574000765fbe20a311b2785a318c9dbe6b0bf6a4c1f8936f57ff3");
+  EXPECT_EQ(signed_tx.hash().hex(), "0xa23b52004fe574000765fbe20a311b2785a318c9dbe6b0bf6a4c1f8936f57ff3");
 }
 
 TEST(Eip1559, SignedContractCallIsByteIdenticalToCastMktx) {
@@ -56,9 +54,8 @@ TEST(Eip1559, SignedContractCallIsByteIdenticalToCastMktx) {
   tx.max_fee_per_gas = U256::from_dec("30000000000").value();
   tx.gas_limit = 100000;
   tx.to = to_addr();
-  tx.data = encode_call("transfer(address,uint256)",
-                        {AbiValue::of_address(to_addr()), AbiValue::of_uint(1000)})
-                .value();
+  tx.data =
+      encode_call("transfer(address,uint256)", {AbiValue::of_address(to_addr()), AbiValue::of_uint(1000)}).value();
   EXPECT_EQ(to_hex(sign_transaction(tx, dev_key()).raw()),
             "0x02f8b3827a69078459682f008506fc23ac00830186a09470997970c51812dc3a010c7d01b50e0d17dc7"
             "9c880b844a9059cbb00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c80000"
@@ -82,8 +79,7 @@ TEST(Eip1559, SignedContractCreationIsByteIdenticalToCastMktx) {
             "0x02f8690103808504a817c80082ea60808096600a600c600039600a6000f3602a60005260206000f3c0"
             "01a0b840071523f528e8c112fd43e0cc9ecc53729b36eb121b48454d4855c3e72401a053610ee7bf6ade"
             "037d0b1ea2b05075cd5137d09fc082c9cd23cbc0148908c73f");
-  EXPECT_EQ(signed_tx.hash().hex(),
-            "0xcc81ae9292d87eadbaf6777e18c646b1f06e42a47dd97b6a44868b021b0dc2b2");
+  EXPECT_EQ(signed_tx.hash().hex(), "0xcc81ae9292d87eadbaf6777e18c646b1f06e42a47dd97b6a44868b021b0dc2b2");
 }
 
 TEST(Eip1559, DecodingCastsRawTransactionGivesBackTheFieldsAndSender) {
@@ -119,8 +115,7 @@ TEST(Eip1559, ChangingAnyFieldChangesTheSigningHash) {
 // ---- legacy transactions, EIP-155 ---------------------------------------------------------
 
 PrivateKey eip155_key() {
-  return PrivateKey::from_hex("0x4646464646464646464646464646464646464646464646464646464646464646")
-      .value();
+  return PrivateKey::from_hex("0x4646464646464646464646464646464646464646464646464646464646464646").value();
 }
 
 // The example of EIP-155: nonce 9, gas price 20 gwei, gas 21000, to 0x3535...35, value 1 ether,
@@ -146,18 +141,15 @@ TEST(Eip155, SigningDataAndHashMatchTheEipExample) {
   EXPECT_EQ(to_hex(tx.signing_payload()),
             "0xec098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a7640000"
             "80018080");
-  EXPECT_EQ(tx.signing_hash().hex(),
-            "0xdaf5a779ae972f972197303d7b574746c7ef83eadac0f2791ad23db92e4c8e53");
+  EXPECT_EQ(tx.signing_hash().hex(), "0xdaf5a779ae972f972197303d7b574746c7ef83eadac0f2791ad23db92e4c8e53");
 }
 
 TEST(Eip155, SignatureMatchesTheEipExampleVRS) {
   const SignedLegacyTransaction signed_tx = sign_legacy_transaction(eip155_example(), eip155_key());
   EXPECT_EQ(signed_tx.v(), 37U);
   // The decimal r and s printed in EIP-155.
-  constexpr std::string_view kR =
-      "18515461264373351373200002665853028612451056578545711640558177340181847433846";
-  constexpr std::string_view kS =
-      "46948507304638947509940763649030358759909902576025900602547168820602576006531";
+  constexpr std::string_view kR = "18515461264373351373200002665853028612451056578545711640558177340181847433846";
+  constexpr std::string_view kS = "46948507304638947509940763649030358759909902576025900602547168820602576006531";
   const U256 r = U256::from_dec(kR).value();
   const U256 s = U256::from_dec(kS).value();
   EXPECT_EQ(U256::from_be_bytes(signed_tx.signature.r).value(), r);
@@ -168,8 +160,7 @@ TEST(Eip155, SignedTransactionIsTheEipExampleByteForByte) {
   const SignedLegacyTransaction signed_tx = sign_legacy_transaction(eip155_example(), eip155_key());
   EXPECT_EQ(to_hex(signed_tx.raw()), kEip155SignedTx);
   // cast keccak <the EIP's signed transaction>
-  EXPECT_EQ(signed_tx.hash().hex(),
-            "0x33469b22e9f636356c4160a87eb19df52b7412e8eac32a4a55ffe88ea8350788");
+  EXPECT_EQ(signed_tx.hash().hex(), "0x33469b22e9f636356c4160a87eb19df52b7412e8eac32a4a55ffe88ea8350788");
 }
 
 TEST(Eip155, SignedContractCallIsByteIdenticalToCastMktxLegacy) {
@@ -182,9 +173,8 @@ TEST(Eip155, SignedContractCallIsByteIdenticalToCastMktxLegacy) {
   tx.gas_limit = 100000;
   tx.to = to_addr();
   tx.value = 7;
-  tx.data = encode_call("transfer(address,uint256)",
-                        {AbiValue::of_address(to_addr()), AbiValue::of_uint(1000)})
-                .value();
+  tx.data =
+      encode_call("transfer(address,uint256)", {AbiValue::of_address(to_addr()), AbiValue::of_uint(1000)}).value();
   const SignedLegacyTransaction signed_tx = sign_legacy_transaction(tx, dev_key());
   EXPECT_EQ(to_hex(signed_tx.raw()),
             "0xf8aa0584b2d05e00830186a09470997970c51812dc3a010c7d01b50e0d17dc79c807b844a9059cbb00"
@@ -193,8 +183,7 @@ TEST(Eip155, SignedContractCallIsByteIdenticalToCastMktxLegacy) {
             "93feb6124e537e91f353e0f1a017baade78f94eba8c55b87de7d1a8c7d8146d2df89b049604d9446b9b3b3"
             "b61d");
   EXPECT_EQ(signed_tx.v(), 31337U * 2 + 35 + signed_tx.signature.recovery_id);
-  EXPECT_EQ(signed_tx.hash().hex(),
-            "0xdf65cb404be5580392cb4f3ca9677218664e5fbd5ebc03db68f308bf210df419");
+  EXPECT_EQ(signed_tx.hash().hex(), "0xdf65cb404be5580392cb4f3ca9677218664e5fbd5ebc03db68f308bf210df419");
 }
 
 TEST(Eip155, DecodingTheEipExampleGivesBackTheFieldsChainIdAndSender) {
@@ -226,7 +215,7 @@ TEST(Eip155, DecodingRejectsTypedTransactionsBadVAndTruncation) {
   Bytes raw = from_hex(kEip155SignedTx).value();
   Bytes bad_v = raw;
   ASSERT_EQ(raw[43], 0x25);  // v = 37
-  bad_v[43] = 0x24;           // v = 36: chain id 0 under EIP-155, which does not exist
+  bad_v[43] = 0x24;          // v = 36: chain id 0 under EIP-155, which does not exist
   EXPECT_EQ(decode_legacy_transaction(bad_v).error().code, Errc::parse);
   raw.pop_back();
   EXPECT_EQ(decode_legacy_transaction(raw).error().code, Errc::parse);

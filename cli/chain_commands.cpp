@@ -45,8 +45,7 @@ Result<Session> connect(const ChainRequest& request, bool needs_ledger, KeyUse k
   if (!c) return tl::unexpected(c.error());
   Session s{.chain = std::move(*c), .ledger = std::nullopt};
   if (needs_ledger) {
-    auto address = parse_contract(*s.chain.rpc, request.ledger, "--ledger",
-                                  "deploy one with `flywheel chain deploy`");
+    auto address = parse_contract(*s.chain.rpc, request.ledger, "--ledger", "deploy one with `flywheel chain deploy`");
     if (!address) return tl::unexpected(address.error());
     s.ledger.emplace(*address, *s.chain.signer);
   }
@@ -75,12 +74,11 @@ Result<void> chain_deploy(const ChainRequest& request) {
     if (!parsed) return fail(Errc::config, "--dao must be an address: " + parsed.error().message);
     dao = *parsed;
   }
-  const std::string artifact =
-      request.artifact.empty() ? chain::default_ledger_artifact_path() : request.artifact;
+  const std::string artifact = request.artifact.empty() ? chain::default_ledger_artifact_path() : request.artifact;
   auto ledger = chain::AttributionLedger::deploy(*s->chain.signer, artifact, dao);
   if (!ledger) return tl::unexpected(with_context(ledger.error(), "deploying AttributionLedger"));
-  std::cout << "AttributionLedger deployed at " << to_checksum(ledger->address()) << " (dao "
-            << to_checksum(dao) << ")\n"
+  std::cout << "AttributionLedger deployed at " << to_checksum(ledger->address()) << " (dao " << to_checksum(dao)
+            << ")\n"
             << to_checksum(ledger->address()) << "\n";
   return {};
 }
@@ -105,8 +103,8 @@ Result<void> print_job(chain::AttributionLedger& ledger, const U256& job) {
   }
   auto total = ledger.total_shares(job);
   if (!total) return tl::unexpected(total.error());
-  std::cout << "  shares: " << (*finalized ? "finalized" : "proposed (challenge window)")
-            << ", root " << shares_root->hex() << ", total " << total->to_dec() << "\n";
+  std::cout << "  shares: " << (*finalized ? "finalized" : "proposed (challenge window)") << ", root "
+            << shares_root->hex() << ", total " << total->to_dec() << "\n";
   if (*finalized) {
     auto token = ledger.shares_token(job);
     if (!token) return tl::unexpected(token.error());
@@ -120,8 +118,8 @@ Result<void> chain_status(const ChainRequest& request) {
   if (!s) return tl::unexpected(s.error());
   auto count = s->ledger->job_count();
   if (!count) return tl::unexpected(count.error());
-  std::cout << "ledger " << to_checksum(s->ledger->address()) << " on " << request.chain.rpc << ": "
-            << count->to_dec() << " job(s)\n";
+  std::cout << "ledger " << to_checksum(s->ledger->address()) << " on " << request.chain.rpc << ": " << count->to_dec()
+            << " job(s)\n";
   if (!request.job.empty()) {
     auto job = parse_job(request.job);
     if (!job) return tl::unexpected(job.error());
@@ -158,8 +156,8 @@ Result<void> shares_propose(const ChainRequest& request) {
   if (!s) return tl::unexpected(s.error());
   auto receipt = s->ledger->propose_shares(*job, *root, *total);
   if (!receipt) return tl::unexpected(with_context(receipt.error(), "proposing shares"));
-  std::cout << "shares proposed for job " << job->to_dec() << ": root " << root->hex() << ", total "
-            << total->to_dec() << " (tx " << receipt->transaction_hash.hex() << ")\n";
+  std::cout << "shares proposed for job " << job->to_dec() << ": root " << root->hex() << ", total " << total->to_dec()
+            << " (tx " << receipt->transaction_hash.hex() << ")\n";
   return {};
 }
 
@@ -170,8 +168,7 @@ Result<void> shares_finalize(const ChainRequest& request) {
   if (!s) return tl::unexpected(s.error());
   auto token = s->ledger->finalize(*job);
   if (!token) return tl::unexpected(with_context(token.error(), "finalizing shares"));
-  std::cout << "shares of job " << job->to_dec() << " finalized; ModelShares token at "
-            << to_checksum(*token) << "\n";
+  std::cout << "shares of job " << job->to_dec() << " finalized; ModelShares token at " << to_checksum(*token) << "\n";
   return {};
 }
 
@@ -198,15 +195,15 @@ Result<void> shares_claim(const ChainRequest& request) {
       }
       auto receipt = s->ledger->claim_shares(*job, *amount, proof);
       if (!receipt) return tl::unexpected(with_context(receipt.error(), "claiming shares"));
-      std::cout << to_checksum(me) << " claimed " << amount->to_dec() << " shares of job "
-                << job->to_dec() << " (tx " << receipt->transaction_hash.hex() << ")\n";
+      std::cout << to_checksum(me) << " claimed " << amount->to_dec() << " shares of job " << job->to_dec() << " (tx "
+                << receipt->transaction_hash.hex() << ")\n";
       return {};
     }
   } catch (const json::exception& e) {
     return fail(Errc::parse, std::string("attribution.json participants are malformed: ") + e.what());
   }
-  return fail(Errc::not_found, to_checksum(me) + " is not a participant in " +
-                                   (*request.run_dir / "attribution.json").string());
+  return fail(Errc::not_found,
+              to_checksum(me) + " is not a participant in " + (*request.run_dir / "attribution.json").string());
 }
 
 void add_connection(CLI::App& command, ChainRequest& request, bool ledger, bool keystore) {
@@ -223,17 +220,16 @@ void add_chain_commands(CLI::App& app, Action& action) {
 
   auto* chain = app.add_subcommand("chain", "Deploy and inspect the AttributionLedger");
   chain->require_subcommand(1);
-  auto* deploy = chain->add_subcommand(
-      "deploy", "Deploy an AttributionLedger and print its address (without --keystore: anvil's "
-                "dev account 0)");
+  auto* deploy = chain->add_subcommand("deploy",
+                                       "Deploy an AttributionLedger and print its address (without --keystore: anvil's "
+                                       "dev account 0)");
   add_connection(*deploy, request, false, true);
   deploy->add_option("--dao", request.dao, "Account allowed to veto proposals (default: deployer)");
-  deploy->add_option("--artifact", request.artifact,
-                     "Forge artifact of AttributionLedger (default: the built one)");
+  deploy->add_option("--artifact", request.artifact, "Forge artifact of AttributionLedger (default: the built one)");
   deploy->callback([&action] { action = [] { return chain_deploy(request); }; });
 
-  auto* status = chain->add_subcommand(
-      "status", "Print the ledger's jobs, recorded rounds and roots, and shares state");
+  auto* status =
+      chain->add_subcommand("status", "Print the ledger's jobs, recorded rounds and roots, and shares state");
   add_connection(*status, request, true, false);
   status->add_option("--job", request.job, "Only this job id");
   status->callback([&action] { action = [] { return chain_status(request); }; });
@@ -251,8 +247,8 @@ void add_chain_commands(CLI::App& app, Action& action) {
   propose->add_option("--total", request.total, "Total shares (instead of --run)");
   propose->callback([&action] { action = [] { return shares_propose(request); }; });
 
-  auto* finalize = shares->add_subcommand(
-      "finalize", "Finalize the proposal after its challenge window; deploys the shares token");
+  auto* finalize =
+      shares->add_subcommand("finalize", "Finalize the proposal after its challenge window; deploys the shares token");
   add_connection(*finalize, request, true, true);
   finalize->add_option("--job", request.job, "Job id")->required();
   finalize->callback([&action] { action = [] { return shares_finalize(request); }; });
@@ -261,9 +257,10 @@ void add_chain_commands(CLI::App& app, Action& action) {
       "claim", "Claim the keystore account's shares with its proof from a run's attribution.json");
   add_connection(*claim, request, true, true);
   claim->add_option("--job", request.job, "Job id")->required();
-  claim->add_option_function<std::string>(
-            "--run", [](const std::string& v) { request.run_dir = v; },
-            "Run folder with attribution.json (participants[].address/shares/share_proof)")
+  claim
+      ->add_option_function<std::string>(
+          "--run", [](const std::string& v) { request.run_dir = v; },
+          "Run folder with attribution.json (participants[].address/shares/share_proof)")
       ->required();
   claim->callback([&action] { action = [] { return shares_claim(request); }; });
 }

@@ -21,15 +21,14 @@ void add_chain_options(CLI::App& command, ChainOptions& options, bool keystore) 
       "File whose first line is the keystore password (default: $FLYWHEEL_PASSWORD)");
 }
 
-Result<ChainSession> connect_chain(const ChainOptions& options, KeyUse key_use,
-                                   std::vector<std::string> known_errors) {
+Result<ChainSession> connect_chain(const ChainOptions& options, KeyUse key_use, std::vector<std::string> known_errors) {
   // Reads need no key of the user's: anvil's dev key is only the eth_call sender.
   const WalletSource source = key_use == KeyUse::read_only ? WalletSource{} : options.wallet;
   auto wallet = load_wallet(source, key_use != KeyUse::keystore_required);
   if (!wallet) return tl::unexpected(wallet.error());
   if (wallet->dev_key && key_use == KeyUse::dev_key_allowed) {
-    std::cout << "no --keystore: using anvil's public dev account 0 ("
-              << to_checksum(wallet->key.address()) << "); never do this on a real network\n";
+    std::cout << "no --keystore: using anvil's public dev account 0 (" << to_checksum(wallet->key.address())
+              << "); never do this on a real network\n";
   }
   ChainSession s;
   s.dev_key = wallet->dev_key;
@@ -42,18 +41,17 @@ Result<ChainSession> connect_chain(const ChainOptions& options, KeyUse key_use,
   return s;
 }
 
-Result<Address> parse_contract(chain::RpcClient& rpc, const std::string& text,
-                               std::string_view flag, std::string_view hint) {
+Result<Address> parse_contract(chain::RpcClient& rpc, const std::string& text, std::string_view flag,
+                               std::string_view hint) {
   auto address = parse_address(text);
   if (!address) {
-    return fail(Errc::config,
-                std::string(flag) + " must be a contract address: " + address.error().message);
+    return fail(Errc::config, std::string(flag) + " must be a contract address: " + address.error().message);
   }
   auto code = rpc.get_code(*address);
   if (!code) return tl::unexpected(code.error());
   if (code->empty()) {
-    return fail(Errc::config, std::string(flag) + ": no contract at " + to_checksum(*address) +
-                                  " on " + rpc.url() + " (" + std::string(hint) + ")");
+    return fail(Errc::config, std::string(flag) + ": no contract at " + to_checksum(*address) + " on " + rpc.url() +
+                                  " (" + std::string(hint) + ")");
   }
   return *address;
 }
@@ -61,8 +59,7 @@ Result<Address> parse_contract(chain::RpcClient& rpc, const std::string& text,
 Result<U256> parse_positive(const std::string& text, std::string_view flag) {
   auto value = U256::from_dec(text);
   if (!value || value->is_zero()) {
-    return fail(Errc::config,
-                std::string(flag) + " must be a positive decimal integer, got '" + text + "'");
+    return fail(Errc::config, std::string(flag) + " must be a positive decimal integer, got '" + text + "'");
   }
   return *value;
 }

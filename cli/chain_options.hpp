@@ -56,14 +56,13 @@ struct ChainSession {
 //! Loads the key (see KeyUse), connects to --rpc and checks it answers eth_chainId, and makes a
 //! signer whose revert decoding knows `known_errors` (Solidity error signatures). Errors: those of
 //! load_wallet(); Errc::rpc (with the URL named) when the chain does not answer.
-Result<ChainSession> connect_chain(const ChainOptions& options, KeyUse key_use,
-                                   std::vector<std::string> known_errors);
+Result<ChainSession> connect_chain(const ChainOptions& options, KeyUse key_use, std::vector<std::string> known_errors);
 
 //! Parses `text` given for `flag` as an address that holds a contract on `rpc`. Errc::config
 //! naming the flag when it is not an address or no code lives there (`hint` says how to get
 //! one); RPC errors pass through.
-Result<Address> parse_contract(chain::RpcClient& rpc, const std::string& text,
-                               std::string_view flag, std::string_view hint);
+Result<Address> parse_contract(chain::RpcClient& rpc, const std::string& text, std::string_view flag,
+                               std::string_view hint);
 
 //! Parses a positive decimal integer given for `flag` (a job id, an amount). Errc::config naming
 //! the flag and the text otherwise.

@@ -15,20 +15,20 @@
 
 #include "cli/commands.hpp"
 #include "cli/job_file.hpp"
-#include "common/file_io.hpp"
-#include "jobs/ledger_session.hpp"
 #include "cli/wallet.hpp"
+#include "common/file_io.hpp"
 #include "fedtrain/transport/aggregator.hpp"
 #include "fedtrain/transport/participant.hpp"
+#include "jobs/ledger_session.hpp"
 
 namespace flywheel::cli {
 
+using jobs::annotate_report;
 using jobs::ChainRequest;
 using jobs::LedgerSession;
 using jobs::open_ledger_session;
 using jobs::parse_chain_settings;
 using jobs::records_on_chain;
-using jobs::annotate_report;
 namespace {
 
 struct DeployRequest {
@@ -41,7 +41,7 @@ struct DeployRequest {
   bool resume = false;
   std::size_t threads = 0;
   std::uint64_t hang_in_round = 0;
-  std::string data_parallel;  // "", "mpi" or "nccl"
+  std::string data_parallel;           // "", "mpi" or "nccl"
   std::vector<std::string> overrides;  // --set key.path=value
 };
 
@@ -83,8 +83,8 @@ Result<void> run_aggregator(const DeployRequest& request) {
     if (!wallet) return tl::unexpected(wallet.error());
     key = wallet->key;
   } else {
-    std::cerr << "aggregator: no --keystore; acks are signed by a fresh key "
-              << to_checksum(key.address()) << " for this run only\n";
+    std::cerr << "aggregator: no --keystore; acks are signed by a fresh key " << to_checksum(key.address())
+              << " for this run only\n";
   }
   const std::filesystem::path out = request.out_dir.value_or("runs/" + job->config.job.name + "-aggregator");
   std::error_code ec;
@@ -110,8 +110,8 @@ Result<void> run_aggregator(const DeployRequest& request) {
   }
   fedtrain::NullSink null_sink;
   fedtrain::RoundSink& sink = session ? static_cast<fedtrain::RoundSink&>(*session->sink) : null_sink;
-  auto aggregator = fedtrain::Aggregator::start(
-      *job, key, out, sink, {.threads = request.threads, .resume = request.resume});
+  auto aggregator =
+      fedtrain::Aggregator::start(*job, key, out, sink, {.threads = request.threads, .resume = request.resume});
   if (!aggregator) return tl::unexpected(aggregator.error());
   auto summary = (*aggregator)->run();
   if (!summary) return tl::unexpected(summary.error());
@@ -150,13 +150,15 @@ void add_deploy_commands(CLI::App& app, Action& action) {
   agg->add_option("--config", aggregator.config, "Job file with a \"deployment\" section")->required();
   add_wallet(*agg, aggregator);
   add_set_option(*agg, aggregator);
-  agg->add_option_function<std::string>("--out", [&](const std::string& v) { aggregator.out_dir = v; },
-                                        "Run folder (default runs/<job>-aggregator)");
-  agg->add_option_function<std::string>("--listen", [&](const std::string& v) { aggregator.listen = v; },
-                                        "host:port to serve on (overrides deployment.listen)");
+  agg->add_option_function<std::string>(
+      "--out", [&](const std::string& v) { aggregator.out_dir = v; }, "Run folder (default runs/<job>-aggregator)");
+  agg->add_option_function<std::string>(
+      "--listen", [&](const std::string& v) { aggregator.listen = v; },
+      "host:port to serve on (overrides deployment.listen)");
   agg->add_flag("--resume", aggregator.resume, "Continue from the run folder's last completed round");
-  agg->add_option_function<std::string>("--rpc", [&](const std::string& v) { aggregator.rpc = v; },
-                                        "Record every round on this chain (overrides chain.rpc)");
+  agg->add_option_function<std::string>(
+      "--rpc", [&](const std::string& v) { aggregator.rpc = v; },
+      "Record every round on this chain (overrides chain.rpc)");
   agg->add_option("--threads", aggregator.threads, "Attribution threads (0 = one per core)");
   agg->callback([&action] { action = [] { return run_aggregator(aggregator); }; });
 
@@ -165,10 +167,12 @@ void add_deploy_commands(CLI::App& app, Action& action) {
   part->add_option("--config", participant.config, "Job file with a \"deployment\" section")->required();
   add_wallet(*part, participant);
   add_set_option(*part, participant);
-  part->add_option_function<std::string>("--aggregator", [&](const std::string& v) { participant.aggregator = v; },
-                                         "host:port of the aggregator (overrides deployment.aggregator)");
-  part->add_option_function<std::string>("--out", [&](const std::string& v) { participant.out_dir = v; },
-                                         "Folder for acks.jsonl (the aggregator's signed acks)");
+  part->add_option_function<std::string>(
+      "--aggregator", [&](const std::string& v) { participant.aggregator = v; },
+      "host:port of the aggregator (overrides deployment.aggregator)");
+  part->add_option_function<std::string>(
+      "--out", [&](const std::string& v) { participant.out_dir = v; },
+      "Folder for acks.jsonl (the aggregator's signed acks)");
   part->add_option("--fault-hang-round", participant.hang_in_round,
                    "Testing: stop answering after fetching this round's model")
       ->group("");

@@ -54,8 +54,7 @@ Result<ChainSession> connect(const EconomyRequest& request, KeyUse key_use) {
 
 // The finalized ModelShares token of --ledger/--job.
 Result<Address> shares_token_of(ChainSession& c, const EconomyRequest& request) {
-  auto ledger_address =
-      parse_contract(*c.rpc, request.ledger, "--ledger", "deploy one with `flywheel chain deploy`");
+  auto ledger_address = parse_contract(*c.rpc, request.ledger, "--ledger", "deploy one with `flywheel chain deploy`");
   if (!ledger_address) return tl::unexpected(ledger_address.error());
   auto job = parse_positive(request.job, "--job");
   if (!job) return tl::unexpected(job.error());
@@ -85,9 +84,9 @@ Result<void> revenue_deposit(const EconomyRequest& request) {
   if (!asset) return tl::unexpected(asset.error());
   auto receipt = chain::deposit_revenue(*c->signer, *token, *amount);
   if (!receipt) return tl::unexpected(with_context(receipt.error(), "depositing revenue"));
-  std::cout << "deposited " << amount->to_dec() << " " << asset_name(*asset)
-            << " into the revenue pool of job " << request.job << " (ModelShares "
-            << to_checksum(*token) << ", tx " << receipt->transaction_hash.hex() << ")\n";
+  std::cout << "deposited " << amount->to_dec() << " " << asset_name(*asset) << " into the revenue pool of job "
+            << request.job << " (ModelShares " << to_checksum(*token) << ", tx " << receipt->transaction_hash.hex()
+            << ")\n";
   return {};
 }
 
@@ -100,8 +99,8 @@ Result<void> revenue_claim(const EconomyRequest& request) {
   if (!asset) return tl::unexpected(asset.error());
   auto paid = chain::claim_revenue(*c->signer, *token);
   if (!paid) return tl::unexpected(with_context(paid.error(), "claiming revenue"));
-  std::cout << to_checksum(c->signer->address()) << " claimed " << paid->to_dec() << " "
-            << asset_name(*asset) << " of job " << request.job << "'s revenue\n";
+  std::cout << to_checksum(c->signer->address()) << " claimed " << paid->to_dec() << " " << asset_name(*asset)
+            << " of job " << request.job << "'s revenue\n";
   return {};
 }
 
@@ -109,16 +108,15 @@ Result<void> revenue_claimable(const EconomyRequest& request) {
   auto c = connect(request, KeyUse::read_only);
   if (!c) return tl::unexpected(c.error());
   auto account = parse_address(request.account);
-  if (!account)
-    return fail(Errc::config, "--account must be an address: " + account.error().message);
+  if (!account) return fail(Errc::config, "--account must be an address: " + account.error().message);
   auto token = shares_token_of(*c, request);
   if (!token) return tl::unexpected(token.error());
   auto asset = chain::revenue_token_of(*c->rpc, *token);
   if (!asset) return tl::unexpected(asset.error());
   auto amount = chain::claimable_revenue(*c->rpc, *token, *account);
   if (!amount) return tl::unexpected(amount.error());
-  std::cout << to_checksum(*account) << " can claim " << amount->to_dec() << " "
-            << asset_name(*asset) << " of job " << request.job << "'s revenue\n";
+  std::cout << to_checksum(*account) << " can claim " << amount->to_dec() << " " << asset_name(*asset) << " of job "
+            << request.job << "'s revenue\n";
   return {};
 }
 
@@ -129,15 +127,13 @@ Result<void> dao_deploy(const EconomyRequest& request) {
   params.initial_holder = c->signer->address();
   if (!request.holder.empty()) {
     auto holder = parse_address(request.holder);
-    if (!holder)
-      return fail(Errc::config, "--holder must be an address: " + holder.error().message);
+    if (!holder) return fail(Errc::config, "--holder must be an address: " + holder.error().message);
     params.initial_holder = *holder;
   }
   auto supply = parse_positive(request.supply, "--supply");
   if (!supply) return tl::unexpected(supply.error());
   auto threshold = U256::from_dec(request.threshold);
-  if (!threshold)
-    return fail(Errc::config, "--threshold must be a decimal integer (FLY base units)");
+  if (!threshold) return fail(Errc::config, "--threshold must be a decimal integer (FLY base units)");
   params.supply = *supply;
   params.proposal_threshold = *threshold;
   params.voting_delay_s = request.voting_delay_s;
@@ -146,25 +142,21 @@ Result<void> dao_deploy(const EconomyRequest& request) {
   params.quorum_percent = request.quorum_percent;
   auto g = chain::deploy_governance(*c->signer, params);
   if (!g) return tl::unexpected(with_context(g.error(), "deploying the DAO"));
-  std::cout << "FlywheelToken      " << to_checksum(g->token) << " (" << supply->to_dec()
-            << " base units to " << to_checksum(params.initial_holder) << ")\n"
-            << "TimelockController " << to_checksum(g->timelock) << " (min delay "
-            << params.min_delay_s << " s)\n"
-            << "FlywheelGovernor   " << to_checksum(g->governor) << " (voting delay "
-            << params.voting_delay_s << " s, period " << params.voting_period_s << " s, quorum "
-            << params.quorum_percent << " %)\n"
+  std::cout << "FlywheelToken      " << to_checksum(g->token) << " (" << supply->to_dec() << " base units to "
+            << to_checksum(params.initial_holder) << ")\n"
+            << "TimelockController " << to_checksum(g->timelock) << " (min delay " << params.min_delay_s << " s)\n"
+            << "FlywheelGovernor   " << to_checksum(g->governor) << " (voting delay " << params.voting_delay_s
+            << " s, period " << params.voting_period_s << " s, quorum " << params.quorum_percent << " %)\n"
             << "holders must delegate their FLY before they can vote: flywheel dao delegate "
             << "--token " << to_checksum(g->token) << "\n"
-            << "make the timelock the ledger's DAO: flywheel chain deploy --dao "
-            << to_checksum(g->timelock) << "\n";
+            << "make the timelock the ledger's DAO: flywheel chain deploy --dao " << to_checksum(g->timelock) << "\n";
   return {};
 }
 
 Result<void> dao_delegate(const EconomyRequest& request) {
   auto c = connect(request, KeyUse::dev_key_allowed);
   if (!c) return tl::unexpected(c.error());
-  auto token = parse_contract(*c->rpc, request.token, "--token",
-                              "the FlywheelToken `flywheel dao deploy` printed");
+  auto token = parse_contract(*c->rpc, request.token, "--token", "the FlywheelToken `flywheel dao deploy` printed");
   if (!token) return tl::unexpected(token.error());
   Address to = c->signer->address();
   if (!request.delegatee.empty()) {
@@ -174,8 +166,8 @@ Result<void> dao_delegate(const EconomyRequest& request) {
   }
   auto receipt = chain::delegate_votes(*c->signer, *token, to);
   if (!receipt) return tl::unexpected(with_context(receipt.error(), "delegating votes"));
-  std::cout << to_checksum(c->signer->address()) << " delegated its FLY votes to "
-            << to_checksum(to) << " (counted from the next block's timestamp)\n";
+  std::cout << to_checksum(c->signer->address()) << " delegated its FLY votes to " << to_checksum(to)
+            << " (counted from the next block's timestamp)\n";
   return {};
 }
 
@@ -189,17 +181,14 @@ struct VetoContext {
 Result<VetoContext> veto_context(const EconomyRequest& request) {
   auto c = connect(request, KeyUse::dev_key_allowed);
   if (!c) return tl::unexpected(c.error());
-  auto governor = parse_contract(*c->rpc, request.governor, "--governor",
-                                 "deploy one with `flywheel dao deploy`");
+  auto governor = parse_contract(*c->rpc, request.governor, "--governor", "deploy one with `flywheel dao deploy`");
   if (!governor) return tl::unexpected(governor.error());
-  auto ledger = parse_contract(*c->rpc, request.ledger, "--ledger",
-                               "deploy one with `flywheel chain deploy`");
+  auto ledger = parse_contract(*c->rpc, request.ledger, "--ledger", "deploy one with `flywheel chain deploy`");
   if (!ledger) return tl::unexpected(ledger.error());
   auto job = parse_positive(request.job, "--job");
   if (!job) return tl::unexpected(job.error());
-  VetoContext v{.c = std::move(*c),
-                .governor = std::nullopt,
-                .proposal = chain::veto_proposal(*ledger, *job, request.reason)};
+  VetoContext v{
+      .c = std::move(*c), .governor = std::nullopt, .proposal = chain::veto_proposal(*ledger, *job, request.reason)};
   v.governor.emplace(*governor, *v.c.signer);
   return v;
 }
@@ -219,11 +208,10 @@ Result<void> dao_propose(const EconomyRequest& request) {
   if (!id) return tl::unexpected(with_context(id.error(), "proposing the veto"));
   auto snapshot = v->governor->proposal_snapshot(*id);
   auto deadline = v->governor->proposal_deadline(*id);
-  std::cout << "proposed \"" << v->proposal.description << "\"\nproposal id " << id->to_dec()
-            << "\n";
+  std::cout << "proposed \"" << v->proposal.description << "\"\nproposal id " << id->to_dec() << "\n";
   if (snapshot && deadline) {
-    std::cout << "voting opens after " << seconds_from_now(*v->c.rpc, *snapshot)
-              << " and closes at " << deadline->to_dec() << "\n";
+    std::cout << "voting opens after " << seconds_from_now(*v->c.rpc, *snapshot) << " and closes at "
+              << deadline->to_dec() << "\n";
   }
   return {};
 }
@@ -237,16 +225,13 @@ Result<void> dao_vote(const EconomyRequest& request) {
   } else if (request.support == "abstain") {
     support = chain::VoteSupport::abstain;
   } else {
-    return fail(Errc::config,
-                "--support must be for, against or abstain, got '" + request.support + "'");
+    return fail(Errc::config, "--support must be for, against or abstain, got '" + request.support + "'");
   }
   auto id = U256::from_dec(request.proposal);
-  if (!id)
-    return fail(Errc::config, "--proposal must be the decimal proposal id `dao propose` printed");
+  if (!id) return fail(Errc::config, "--proposal must be the decimal proposal id `dao propose` printed");
   auto c = connect(request, KeyUse::dev_key_allowed);
   if (!c) return tl::unexpected(c.error());
-  auto address = parse_contract(*c->rpc, request.governor, "--governor",
-                                "deploy one with `flywheel dao deploy`");
+  auto address = parse_contract(*c->rpc, request.governor, "--governor", "deploy one with `flywheel dao deploy`");
   if (!address) return tl::unexpected(address.error());
   chain::Governor governor(*address, *c->signer);
   auto state = governor.state(*id);
@@ -254,8 +239,7 @@ Result<void> dao_vote(const EconomyRequest& request) {
   if (*state == chain::ProposalState::pending) {
     auto snapshot = governor.proposal_snapshot(*id);
     return fail(Errc::config, "proposal is Pending: voting opens after " +
-                                  (snapshot ? seconds_from_now(*c->rpc, *snapshot)
-                                            : std::string("the voting delay")));
+                                  (snapshot ? seconds_from_now(*c->rpc, *snapshot) : std::string("the voting delay")));
   }
   if (*state != chain::ProposalState::active) {
     return fail(Errc::config, "proposal is " + std::string(chain::to_string(*state)) +
@@ -263,8 +247,8 @@ Result<void> dao_vote(const EconomyRequest& request) {
   }
   auto receipt = governor.cast_vote(*id, support);
   if (!receipt) return tl::unexpected(with_context(receipt.error(), "voting"));
-  std::cout << to_checksum(c->signer->address()) << " voted " << request.support << " on proposal "
-            << id->to_dec() << " (tx " << receipt->transaction_hash.hex() << ")\n";
+  std::cout << to_checksum(c->signer->address()) << " voted " << request.support << " on proposal " << id->to_dec()
+            << " (tx " << receipt->transaction_hash.hex() << ")\n";
   return {};
 }
 
@@ -274,28 +258,27 @@ Result<void> dao_execute(const EconomyRequest& request) {
   const U256 id = v->proposal.id();
   auto state = v->governor->state(id);
   if (!state) {
-    return tl::unexpected(with_context(
-        state.error(), "proposal " + id.to_dec() + " (\"" + v->proposal.description +
-                           "\"; --ledger, --job and --reason must match `dao propose`)"));
+    return tl::unexpected(
+        with_context(state.error(), "proposal " + id.to_dec() + " (\"" + v->proposal.description +
+                                        "\"; --ledger, --job and --reason must match `dao propose`)"));
   }
   switch (*state) {
     case chain::ProposalState::pending: {
       auto snapshot = v->governor->proposal_snapshot(id);
-      return fail(Errc::config, "proposal is Pending: waiting for voting to open after " +
-                                    (snapshot ? seconds_from_now(*v->c.rpc, *snapshot)
-                                              : std::string("the voting delay")));
+      return fail(Errc::config,
+                  "proposal is Pending: waiting for voting to open after " +
+                      (snapshot ? seconds_from_now(*v->c.rpc, *snapshot) : std::string("the voting delay")));
     }
     case chain::ProposalState::active: {
       auto deadline = v->governor->proposal_deadline(id);
       return fail(Errc::config, "proposal is Active: waiting for voting to close at " +
-                                    (deadline ? seconds_from_now(*v->c.rpc, *deadline)
-                                              : std::string("the deadline")));
+                                    (deadline ? seconds_from_now(*v->c.rpc, *deadline) : std::string("the deadline")));
     }
     case chain::ProposalState::succeeded: {
       auto queued = v->governor->queue(v->proposal);
       if (!queued) return tl::unexpected(with_context(queued.error(), "queueing the veto"));
-      std::cout << "proposal " << id.to_dec() << " queued in the timelock (tx "
-                << queued->transaction_hash.hex() << ")\n";
+      std::cout << "proposal " << id.to_dec() << " queued in the timelock (tx " << queued->transaction_hash.hex()
+                << ")\n";
       break;
     }
     case chain::ProposalState::queued:
@@ -304,16 +287,16 @@ Result<void> dao_execute(const EconomyRequest& request) {
       std::cout << "proposal " << id.to_dec() << " was already executed\n";
       return {};
     default:
-      return fail(Errc::config, "proposal is " + std::string(chain::to_string(*state)) +
-                                    "; it can no longer be executed");
+      return fail(Errc::config,
+                  "proposal is " + std::string(chain::to_string(*state)) + "; it can no longer be executed");
   }
   auto eta = v->governor->proposal_eta(id);
   if (!eta) return tl::unexpected(eta.error());
   auto now = chain::latest_block_timestamp(*v->c.rpc);
   if (!now) return tl::unexpected(now.error());
   if (eta->fits_u64() && eta->limbs[0] > *now) {
-    std::cout << "waiting for the timelock delay: executable from "
-              << seconds_from_now(*v->c.rpc, *eta) << "; run `flywheel dao execute` again then "
+    std::cout << "waiting for the timelock delay: executable from " << seconds_from_now(*v->c.rpc, *eta)
+              << "; run `flywheel dao execute` again then "
               << "(before the ledger's challenge window closes)\n";
     return {};
   }
@@ -343,16 +326,14 @@ void add_economy_commands(CLI::App& app, Action& action) {
 
   auto* revenue = app.add_subcommand("revenue", "Deposit and claim a job's model revenue");
   revenue->require_subcommand(1);
-  auto* deposit = revenue->add_subcommand(
-      "deposit",
-      "Deposit revenue for all holders of a job's shares (ETH, or the job's ERC-20: "
-      "approved, then pulled)");
+  auto* deposit =
+      revenue->add_subcommand("deposit",
+                              "Deposit revenue for all holders of a job's shares (ETH, or the job's ERC-20: "
+                              "approved, then pulled)");
   add_chain_options(*deposit, request.chain, true);
   deposit->add_option("--ledger", request.ledger, "AttributionLedger address")->required();
   deposit->add_option("--job", request.job, "Job id")->required();
-  deposit
-      ->add_option("--amount", request.amount,
-                   "Revenue in base units of the revenue asset (wei for ETH)")
+  deposit->add_option("--amount", request.amount, "Revenue in base units of the revenue asset (wei for ETH)")
       ->required();
   deposit->callback([&action] { action = [] { return revenue_deposit(request); }; });
 
@@ -371,24 +352,21 @@ void add_economy_commands(CLI::App& app, Action& action) {
 
   auto* dao = app.add_subcommand("dao", "Deploy the DAO and veto share proposals through it");
   dao->require_subcommand(1);
-  auto* deploy =
-      dao->add_subcommand("deploy",
-                          "Deploy FlywheelToken, TimelockController and FlywheelGovernor (without "
-                          "--keystore: anvil's dev account 0)");
+  auto* deploy = dao->add_subcommand("deploy",
+                                     "Deploy FlywheelToken, TimelockController and FlywheelGovernor (without "
+                                     "--keystore: anvil's dev account 0)");
   add_chain_options(*deploy, request.chain, true);
   deploy->add_option("--holder", request.holder, "Receives the FLY supply (default: deployer)");
   deploy->add_option("--supply", request.supply, "FLY minted, base units (default 1e24)");
-  deploy->add_option("--threshold", request.threshold,
-                     "Votes needed to propose, FLY base units (default 1e21)");
+  deploy->add_option("--threshold", request.threshold, "Votes needed to propose, FLY base units (default 1e21)");
   deploy->add_option("--voting-delay", request.voting_delay_s, "Seconds before voting opens");
   deploy->add_option("--voting-period", request.voting_period_s, "Seconds voting lasts");
   deploy->add_option("--min-delay", request.min_delay_s, "Timelock delay in seconds");
-  deploy->add_option("--quorum", request.quorum_percent, "Quorum, percent of supply")
-      ->check(CLI::Range(0, 100));
+  deploy->add_option("--quorum", request.quorum_percent, "Quorum, percent of supply")->check(CLI::Range(0, 100));
   deploy->callback([&action] { action = [] { return dao_deploy(request); }; });
 
-  auto* delegate = dao->add_subcommand(
-      "delegate", "Delegate the account's FLY votes (to itself by default); needed before voting");
+  auto* delegate =
+      dao->add_subcommand("delegate", "Delegate the account's FLY votes (to itself by default); needed before voting");
   add_chain_options(*delegate, request.chain, true);
   delegate->add_option("--token", request.token, "FlywheelToken address")->required();
   delegate->add_option("--to", request.delegatee, "Delegatee (default: the account itself)");
@@ -406,8 +384,8 @@ void add_economy_commands(CLI::App& app, Action& action) {
   vote->add_option("--support", request.support, "for, against or abstain (default for)");
   vote->callback([&action] { action = [] { return dao_vote(request); }; });
 
-  auto* execute = dao->add_subcommand(
-      "execute", "Queue a succeeded veto and execute it once the timelock delay has passed");
+  auto* execute =
+      dao->add_subcommand("execute", "Queue a succeeded veto and execute it once the timelock delay has passed");
   add_chain_options(*execute, request.chain, true);
   add_veto_target(*execute, request);
   execute->callback([&action] { action = [] { return dao_execute(request); }; });

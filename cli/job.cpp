@@ -18,25 +18,25 @@
 #include "chain-bridge/outbox.hpp"
 #include "chain-bridge/rpc.hpp"
 #include "chain-bridge/signer.hpp"
-#include "common/file_io.hpp"
-#include "jobs/ledger_session.hpp"
 #include "cli/job_file.hpp"
 #include "cli/wallet.hpp"
-#include "common/keystore.hpp"
+#include "common/file_io.hpp"
 #include "common/keys.hpp"
+#include "common/keystore.hpp"
 #include "fedtrain/data/profile.hpp"
 #include "fedtrain/simulation/simulation.hpp"
 #include "fedtrain/transport/protocol.hpp"
+#include "jobs/ledger_session.hpp"
 
 namespace flywheel::cli {
 
-using jobs::ChainSettings;
+using jobs::annotate_report;
 using jobs::ChainRequest;
+using jobs::ChainSettings;
 using jobs::LedgerSession;
 using jobs::open_ledger_session;
 using jobs::parse_chain_settings;
 using jobs::records_on_chain;
-using jobs::annotate_report;
 
 const char* const kDemoConfig = R"({
   "job": {"name": "flywheel-demo", "seed": 42, "rounds": 5},
@@ -87,14 +87,13 @@ Result<fs::path> prepare_out_dir(const JobRequest& request, const std::string& j
   std::error_code ec;
   if (request.resume) {
     if (!fs::exists(dir / "checkpoint", ec)) {
-      return fail(Errc::not_found, "nothing to resume in " + dir.string() +
-                                       ": it has no checkpoint/ folder (run without --resume)");
+      return fail(Errc::not_found,
+                  "nothing to resume in " + dir.string() + ": it has no checkpoint/ folder (run without --resume)");
     }
     return dir;
   }
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
-    return fail(Errc::io, "run folder " + dir.string() +
-                              " already holds files; choose another --out or remove it");
+    return fail(Errc::io, "run folder " + dir.string() + " already holds files; choose another --out or remove it");
   }
   fs::create_directories(dir, ec);
   if (ec) return fail(Errc::io, "cannot create run folder " + dir.string() + ": " + ec.message());
@@ -107,16 +106,12 @@ Result<fs::path> prepare_out_dir(const JobRequest& request, const std::string& j
 class RecordingSink final : public fedtrain::RoundSink {
  public:
   explicit RecordingSink(fedtrain::RoundSink& next) : next_(next) {}
-  Result<void> on_job_start(const std::vector<fedtrain::ParticipantInfo>& p) override {
-    return next_.on_job_start(p);
-  }
+  Result<void> on_job_start(const std::vector<fedtrain::ParticipantInfo>& p) override { return next_.on_job_start(p); }
   Result<void> on_round(const fedtrain::RoundRecord& record) override {
     rounds.push_back(record);
     return next_.on_round(record);
   }
-  Result<void> on_job_end(const fedtrain::JobSummary& summary) override {
-    return next_.on_job_end(summary);
-  }
+  Result<void> on_job_end(const fedtrain::JobSummary& summary) override { return next_.on_job_end(summary); }
   std::vector<fedtrain::RoundRecord> rounds;
 
  private:
@@ -136,24 +131,22 @@ std::string percent(std::uint64_t shares, std::uint64_t total) {
 void print_rounds(const std::vector<fedtrain::RoundRecord>& rounds) {
   std::cout << "\nround  test accuracy  test loss  attribution root\n";
   for (const auto& r : rounds) {
-    std::cout << std::setw(5) << r.round << "  " << std::setw(13) << std::fixed
-              << std::setprecision(4) << r.test_accuracy << "  " << std::setw(9) << r.test_loss
-              << "  " << r.attribution_root.hex() << "\n";
+    std::cout << std::setw(5) << r.round << "  " << std::setw(13) << std::fixed << std::setprecision(4)
+              << r.test_accuracy << "  " << std::setw(9) << r.test_loss << "  " << r.attribution_root.hex() << "\n";
   }
 }
 
-void print_participants(const fedtrain::JobSummary& summary,
-                        const std::vector<std::optional<U256>>& balances) {
-  std::cout << "\n" << std::left << std::setw(44) << "participant" << std::setw(17) << "profile"
-            << std::right << std::setw(8) << "samples" << std::setw(15) << "Shapley value"
-            << std::setw(22) << "shares" << std::setw(9) << "" << std::setw(22)
-            << (balances.empty() ? "" : "token balance") << "\n";
+void print_participants(const fedtrain::JobSummary& summary, const std::vector<std::optional<U256>>& balances) {
+  std::cout << "\n"
+            << std::left << std::setw(44) << "participant" << std::setw(17) << "profile" << std::right << std::setw(8)
+            << "samples" << std::setw(15) << "Shapley value" << std::setw(22) << "shares" << std::setw(9) << ""
+            << std::setw(22) << (balances.empty() ? "" : "token balance") << "\n";
   for (std::size_t i = 0; i < summary.participants.size(); ++i) {
     const auto& p = summary.participants[i];
-    std::cout << std::left << std::setw(44) << to_checksum(p.address) << std::setw(17) << p.profile
-              << std::right << std::setw(8) << p.samples << std::setw(15) << std::fixed
-              << std::setprecision(6) << summary.total_values[i] << std::setw(22)
-              << summary.shares[i] << std::setw(9) << percent(summary.shares[i], summary.total_shares);
+    std::cout << std::left << std::setw(44) << to_checksum(p.address) << std::setw(17) << p.profile << std::right
+              << std::setw(8) << p.samples << std::setw(15) << std::fixed << std::setprecision(6)
+              << summary.total_values[i] << std::setw(22) << summary.shares[i] << std::setw(9)
+              << percent(summary.shares[i], summary.total_shares);
     if (i < balances.size()) {
       std::cout << std::setw(22) << (balances[i] ? balances[i]->to_dec() : std::string("?"));
     }
@@ -164,12 +157,10 @@ void print_participants(const fedtrain::JobSummary& summary,
 // ---------------------------------------------------------------------------------------------
 
 // Demo only: past the challenge window, finalize, then every participant claims with its key.
-Result<std::vector<std::optional<U256>>> finalize_and_claim(LedgerSession& session,
-                                                            const ChainSettings& settings,
+Result<std::vector<std::optional<U256>>> finalize_and_claim(LedgerSession& session, const ChainSettings& settings,
                                                             const fedtrain::SimulationConfig& config,
                                                             const fedtrain::JobSummary& summary) {
-  std::cout << "\nadvancing the chain clock past the " << settings.challenge_window
-            << " s challenge window\n";
+  std::cout << "\nadvancing the chain clock past the " << settings.challenge_window << " s challenge window\n";
   FLYWHEEL_TRY(session.rpc->increase_time(settings.challenge_window + 1));
   FLYWHEEL_TRY(session.rpc->mine());
   auto token = session.ledger->finalize(session.job_id);
@@ -184,14 +175,13 @@ Result<std::vector<std::optional<U256>>> finalize_and_claim(LedgerSession& sessi
       options.known_errors = chain::attribution_ledger_errors();
       chain::Signer participant(config.participants.keys[i], *session.rpc, options);
       chain::AttributionLedger ledger(session.ledger->address(), participant);
-      auto claimed = ledger.claim_shares(session.job_id, U256(summary.shares[i]),
-                                         summary.share_proofs[i]);
+      auto claimed = ledger.claim_shares(session.job_id, U256(summary.shares[i]), summary.share_proofs[i]);
       if (!claimed) {
-        return tl::unexpected(with_context(
-            claimed.error(), "claim of " + to_checksum(summary.participants[i].address)));
+        return tl::unexpected(
+            with_context(claimed.error(), "claim of " + to_checksum(summary.participants[i].address)));
       }
-      std::cout << "  " << to_checksum(summary.participants[i].address) << " claimed "
-                << summary.shares[i] << " shares (gas " << claimed->gas_used << ")\n";
+      std::cout << "  " << to_checksum(summary.participants[i].address) << " claimed " << summary.shares[i]
+                << " shares (gas " << claimed->gas_used << ")\n";
     }
     auto balance = chain::erc20_balance_of(*session.rpc, *token, summary.participants[i].address);
     if (!balance) return tl::unexpected(with_context(balance.error(), "reading a token balance"));
@@ -209,8 +199,9 @@ Result<fedtrain::SimulationConfig> deployment_job_config(const json& config_json
   auto job = fedtrain::parse_deployment_job(config_json.dump());
   if (!job) return tl::unexpected(job.error());
   const auto& allowlist = job->deployment.allowlist;
-  std::cout << "deployment job file: its " << allowlist.size()
-            << " allowlisted participants train in this process (the rest of the deployment section is not used here)\n";
+  std::cout
+      << "deployment job file: its " << allowlist.size()
+      << " allowlisted participants train in this process (the rest of the deployment section is not used here)\n";
   if (request.keystores.empty()) {
     std::cout << "no --keystore given: receipts are signed with keys derived from job.seed, whose addresses differ "
                  "from the allowlist (and so do the attribution roots)\n";
@@ -244,8 +235,9 @@ Result<fedtrain::SimulationConfig> deployment_job_config(const json& config_json
 // keys are given.
 Result<fedtrain::SimulationConfig> simulation_config(json config_json, const JobRequest& request) {
   if (!request.keystores.empty()) {
-    return fail(Errc::config, "--keystore signs for the participants of a deployment job file; a simulation "
-                              "config names its keys in participants.private_keys");
+    return fail(Errc::config,
+                "--keystore signs for the participants of a deployment job file; a simulation "
+                "config names its keys in participants.private_keys");
   }
   json& participants = config_json["participants"];
   if (participants.is_null()) participants = json::object();
@@ -321,14 +313,13 @@ Result<void> run_job(const JobRequest& request) {
   if (!balances.empty()) {
     U256 sum;
     for (const auto& b : balances) sum = sum + b.value_or(U256{});
-    std::cout << "\non-chain balances sum to " << sum.to_dec() << " of " << summary->total_shares
-              << " shares" << (sum == U256(summary->total_shares) ? "" : "  <-- MISMATCH") << "\n";
+    std::cout << "\non-chain balances sum to " << sum.to_dec() << " of " << summary->total_shares << " shares"
+              << (sum == U256(summary->total_shares) ? "" : "  <-- MISMATCH") << "\n";
     if (sum != U256(summary->total_shares)) {
       return fail(Errc::internal, "claimed balances do not sum to the total shares");
     }
   }
-  std::cout << "\nwrote " << (*out_dir / "metrics.jsonl").string() << ", "
-            << (*out_dir / "attribution.json").string()
+  std::cout << "\nwrote " << (*out_dir / "metrics.jsonl").string() << ", " << (*out_dir / "attribution.json").string()
             << (session ? ", " + (*out_dir / "deployment.json").string() : std::string()) << "\n";
   if (session && session->anvil) {
     std::cout << "stopping anvil (pid " << session->anvil->pid() << ")\n";

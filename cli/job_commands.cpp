@@ -22,8 +22,7 @@ void add_job_options(CLI::App& command, JobRequest& request) {
   command.add_option("--set", request.overrides,
                      "Override a config value: key.path=value (JSON value or bare string); "
                      "repeatable, e.g. --set job.rounds=3");
-  command.add_option("--threads", request.threads,
-                     "Worker threads for local training (0 = one per core)");
+  command.add_option("--threads", request.threads, "Worker threads for local training (0 = one per core)");
 }
 
 }  // namespace
@@ -32,10 +31,10 @@ void add_job_commands(CLI::App& app, Action& action) {
   // The requests must outlive parsing; the app owns nothing of ours, so keep them alive here.
   static JobRequest simulate;
   simulate.mode = JobMode::simulate;
-  auto* simulate_cmd = app.add_subcommand(
-      "simulate",
-      "Run a whole federated job in one process: aggregator and virtual participants, attribution "
-      "per round; rounds are recorded on-chain when the config's chain.rpc (or --rpc) is set");
+  auto* simulate_cmd =
+      app.add_subcommand("simulate",
+                         "Run a whole federated job in one process: aggregator and virtual participants, attribution "
+                         "per round; rounds are recorded on-chain when the config's chain.rpc (or --rpc) is set");
   simulate_cmd
       ->add_option_function<std::string>(
           "--config", [](const std::string& v) { simulate.config_file = v; }, "Job config (JSON)")
@@ -54,11 +53,11 @@ void add_job_commands(CLI::App& app, Action& action) {
 
   static JobRequest demo;
   demo.mode = JobMode::demo;
-  auto* demo_cmd = app.add_subcommand(
-      "demo",
-      "The whole loop on a local chain: start anvil (unless --rpc), deploy, train 6 participants "
-      "for 5 rounds, record every round, propose shares, pass the challenge window, finalize, "
-      "claim with each participant's key, print the table");
+  auto* demo_cmd =
+      app.add_subcommand("demo",
+                         "The whole loop on a local chain: start anvil (unless --rpc), deploy, train 6 participants "
+                         "for 5 rounds, record every round, propose shares, pass the challenge window, finalize, "
+                         "claim with each participant's key, print the table");
   demo_cmd->add_option_function<std::string>(
       "--config", [](const std::string& v) { demo.config_file = v; },
       "Job config (JSON) instead of the built-in demo job");

@@ -98,15 +98,16 @@ Result<void> keys_tls(const TlsRequest& request) {
   if (!files) return tl::unexpected(files.error());
   std::cout << "CA          " << files->ca.cert.string() << "  (key " << files->ca.key.string()
             << ": keep it offline)\n"
-            << "server      " << files->server.cert.string() << "  key " << files->server.key.string()
-            << "  names " << request.hosts << "\n";
+            << "server      " << files->server.cert.string() << "  key " << files->server.key.string() << "  names "
+            << request.hosts << "\n";
   for (const auto& c : files->clients) {
     std::cout << "client      " << c.cert.string() << "  key " << c.key.string() << "  CN " << c.name << "\n";
   }
   std::cout << "valid for " << request.days << " days; private keys are mode 0600\n"
             << "aggregator: \"tls\": {\"cert\": \"" << files->server.cert.string() << "\", \"key\": \""
-            << files->server.key.string() << "\"" << (files->clients.empty() ? "" : ", \"ca\": \"" +
-                                                          files->ca.cert.string() + "\", \"require_client_cert\": true")
+            << files->server.key.string() << "\""
+            << (files->clients.empty() ? ""
+                                       : ", \"ca\": \"" + files->ca.cert.string() + "\", \"require_client_cert\": true")
             << "}\n"
             << "participant: \"tls\": {\"ca\": \"" << files->ca.cert.string() << "\""
             << (files->clients.empty() ? std::string()

@@ -18,7 +18,8 @@ namespace {
 // stamped with the UTC time. Shared by cout and cerr, so a lock keeps their lines whole.
 class TeeBuffer final : public std::streambuf {
  public:
-  TeeBuffer(std::streambuf* terminal, std::ofstream* file, std::mutex& mu) : terminal_(terminal), file_(file), mu_(mu) {}
+  TeeBuffer(std::streambuf* terminal, std::ofstream* file, std::mutex& mu)
+      : terminal_(terminal), file_(file), mu_(mu) {}
 
  protected:
   int overflow(int c) override {

@@ -30,8 +30,8 @@ namespace flywheel::cli {
 
 //! What the command line says about logging.
 struct LogOptions {
-  std::string level = "info";                   //!< error, info or debug
-  std::optional<std::filesystem::path> file;    //!< --log-file
+  std::string level = "info";                 //!< error, info or debug
+  std::optional<std::filesystem::path> file;  //!< --log-file
 };
 
 //! Adds --log-level and --log-file to `app` (and, through fallthrough, to every subcommand).

@@ -20,8 +20,7 @@ Result<std::string> read_password(const std::optional<std::filesystem::path>& pa
     return line;
   }
   if (const char* env = std::getenv("FLYWHEEL_PASSWORD"); env != nullptr) return std::string(env);
-  return fail(Errc::config,
-              "no keystore password: pass --password-file FILE or set FLYWHEEL_PASSWORD");
+  return fail(Errc::config, "no keystore password: pass --password-file FILE or set FLYWHEEL_PASSWORD");
 }
 
 Result<Wallet> load_wallet(const WalletSource& source, bool allow_dev_key) {

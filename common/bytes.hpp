@@ -55,8 +55,7 @@ struct FixedBytes {
   //! Errc::parse unless `data` is exactly N bytes.
   static Result<FixedBytes> from(ByteView data) {
     if (data.size() != N) {
-      return fail(Errc::parse, "expected " + std::to_string(N) + " bytes, got " +
-                                   std::to_string(data.size()));
+      return fail(Errc::parse, "expected " + std::to_string(N) + " bytes, got " + std::to_string(data.size()));
     }
     FixedBytes out;
     std::copy(data.begin(), data.end(), out.bytes.begin());

@@ -30,8 +30,6 @@ Word encode_address(const Address& address) {
   return w;
 }
 
-Word encode_bool(bool value) { return encode_uint(value ? 1 : 0); }
-
 Word encode_bytes32(const Hash32& value) { return value.bytes; }
 
 Word encode_dynamic(ByteView contents) { return keccak256(contents).bytes; }
@@ -69,19 +67,17 @@ Hash32 signing_digest(const Hash32& domain_separator, const Hash32& struct_hash)
 }
 
 Hash32 hash_struct(const UpdateReceipt& r) {
-  return hash_struct(Eip712Struct{
-      .encode_type = kUpdateReceiptType,
-      .words = {encode_dynamic(as_bytes(r.job_id)), encode_uint(r.round),
-                encode_address(r.participant), encode_bytes32(r.start_model_hash),
-                encode_bytes32(r.update_hash), encode_uint(r.samples), encode_uint(r.compute_units),
-                encode_uint(r.compute_millis)}});
+  return hash_struct(
+      Eip712Struct{.encode_type = kUpdateReceiptType,
+                   .words = {encode_dynamic(as_bytes(r.job_id)), encode_uint(r.round), encode_address(r.participant),
+                             encode_bytes32(r.start_model_hash), encode_bytes32(r.update_hash), encode_uint(r.samples),
+                             encode_uint(r.compute_units), encode_uint(r.compute_millis)}});
 }
 
 Hash32 hash_struct(const UpdateAck& a) {
-  return hash_struct(Eip712Struct{
-      .encode_type = kUpdateAckType,
-      .words = {encode_bytes32(a.receipt_digest), encode_address(a.aggregator),
-                encode_uint(a.round), encode_uint(a.accepted_at_millis)}});
+  return hash_struct(Eip712Struct{.encode_type = kUpdateAckType,
+                                  .words = {encode_bytes32(a.receipt_digest), encode_address(a.aggregator),
+                                            encode_uint(a.round), encode_uint(a.accepted_at_millis)}});
 }
 
 Hash32 digest(const Domain& domain, const UpdateReceipt& receipt) {
@@ -97,8 +93,7 @@ Bytes sign_digest(const PrivateKey& key, const Hash32& digest) { return key.sign
 Result<Address> recover_signer(const Hash32& digest, ByteView signature) {
   if (signature.empty()) return fail(Errc::crypto, "missing signature");
   if (signature.size() != 65) {
-    return fail(Errc::crypto, "signature must be 65 bytes r||s||v, got " +
-                                  std::to_string(signature.size()));
+    return fail(Errc::crypto, "signature must be 65 bytes r||s||v, got " + std::to_string(signature.size()));
   }
   auto parsed = Signature::from_rsv(signature);
   if (!parsed) return fail(Errc::crypto, "malformed signature: " + parsed.error().message);

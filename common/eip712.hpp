@@ -37,8 +37,6 @@ using Word = std::array<std::uint8_t, 32>;
 Word encode_uint(std::uint64_t value);
 //! encodeData word of an address: left-padded to 32 bytes.
 Word encode_address(const Address& address);
-//! encodeData word of a bool: 0 or 1.
-Word encode_bool(bool value);
 //! encodeData word of bytes32: the bytes themselves.
 Word encode_bytes32(const Hash32& value);
 //! encodeData word of a dynamic `string` or `bytes`: keccak256 of the contents.
@@ -80,14 +78,14 @@ Hash32 signing_digest(const Hash32& domain_separator, const Hash32& struct_hash)
 //! encodeType: "UpdateReceipt(string jobId,uint64 round,address participant,bytes32 startModelHash,
 //! bytes32 updateHash,uint64 samples,uint64 computeUnits,uint64 computeMillis)".
 struct UpdateReceipt {
-  std::string job_id;             //!< the job's name (job.name)
-  std::uint64_t round = 0;        //!< 1-based round the update belongs to
-  Address participant;            //!< the signer's address
-  Hash32 start_model_hash;        //!< SHA-256 of the global model w_t the update started from
-  Hash32 update_hash;             //!< SHA-256 of the update Δ's float32 bytes
-  std::uint64_t samples = 0;      //!< training samples behind the update (per epoch)
-  std::uint64_t compute_units = 0;  //!< samples × local epochs
-  std::uint64_t compute_millis = 0; //!< measured training wall time, milliseconds
+  std::string job_id;                //!< the job's name (job.name)
+  std::uint64_t round = 0;           //!< 1-based round the update belongs to
+  Address participant;               //!< the signer's address
+  Hash32 start_model_hash;           //!< SHA-256 of the global model w_t the update started from
+  Hash32 update_hash;                //!< SHA-256 of the update Δ's float32 bytes
+  std::uint64_t samples = 0;         //!< training samples behind the update (per epoch)
+  std::uint64_t compute_units = 0;   //!< samples × local epochs
+  std::uint64_t compute_millis = 0;  //!< measured training wall time, milliseconds
   bool operator==(const UpdateReceipt&) const = default;
 };
 
@@ -100,9 +98,9 @@ Hash32 hash_struct(const UpdateReceipt& receipt);
 //! What the aggregator signs when it accepts an update.
 //! encodeType: "UpdateAck(bytes32 receiptDigest,address aggregator,uint64 round,uint64 acceptedAtMillis)".
 struct UpdateAck {
-  Hash32 receipt_digest;          //!< signing_digest of the receipt being acknowledged
-  Address aggregator;             //!< the aggregator's address
-  std::uint64_t round = 0;        //!< the round the update was accepted into
+  Hash32 receipt_digest;                 //!< signing_digest of the receipt being acknowledged
+  Address aggregator;                    //!< the aggregator's address
+  std::uint64_t round = 0;               //!< the round the update was accepted into
   std::uint64_t accepted_at_millis = 0;  //!< Unix time of acceptance, milliseconds
   bool operator==(const UpdateAck&) const = default;
 };

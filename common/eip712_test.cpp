@@ -24,8 +24,7 @@ Address address(std::string_view hex) { return parse_address(hex).value(); }
 
 Hash32 person(std::string_view name, std::string_view wallet) {
   return hash_struct(Eip712Struct{.encode_type = "Person(string name,address wallet)",
-                                  .words = {encode_dynamic(as_bytes(name)),
-                                            encode_address(address(wallet))}});
+                                  .words = {encode_dynamic(as_bytes(name)), encode_address(address(wallet))}});
 }
 
 Hash32 mail_digest() {
@@ -33,29 +32,27 @@ Hash32 mail_digest() {
                       .version = "1",
                       .chain_id = 1,
                       .verifying_contract = address("0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC")};
-  const Hash32 mail = hash_struct(Eip712Struct{
-      .encode_type = "Mail(Person from,Person to,string contents)Person(string name,address wallet)",
-      .words = {person("Cow", "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826").bytes,
-                person("Bob", "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB").bytes,
-                encode_dynamic(as_bytes("Hello, Bob!"))}});
+  const Hash32 mail = hash_struct(
+      Eip712Struct{.encode_type = "Mail(Person from,Person to,string contents)Person(string name,address wallet)",
+                   .words = {person("Cow", "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826").bytes,
+                             person("Bob", "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB").bytes,
+                             encode_dynamic(as_bytes("Hello, Bob!"))}});
   return signing_digest(domain_separator(domain), mail);
 }
 
 UpdateReceipt sample_receipt() {
-  return UpdateReceipt{
-      .job_id = "quickstart",
-      .round = 3,
-      .participant = address("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"),
-      .start_model_hash = Hash32::from_hex("0x" + std::string(64, '1')).value(),
-      .update_hash = Hash32::from_hex("0x" + std::string(64, '2')).value(),
-      .samples = 600,
-      .compute_units = 1200,
-      .compute_millis = 1534};
+  return UpdateReceipt{.job_id = "quickstart",
+                       .round = 3,
+                       .participant = address("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"),
+                       .start_model_hash = Hash32::from_hex("0x" + std::string(64, '1')).value(),
+                       .update_hash = Hash32::from_hex("0x" + std::string(64, '2')).value(),
+                       .samples = 600,
+                       .compute_units = 1200,
+                       .compute_millis = 1534};
 }
 
 PrivateKey anvil_key0() {
-  return PrivateKey::from_hex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
-      .value();
+  return PrivateKey::from_hex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80").value();
 }
 
 TEST(Eip712, MailExampleDomainSeparatorMatchesTheSpecification) {
@@ -63,8 +60,7 @@ TEST(Eip712, MailExampleDomainSeparatorMatchesTheSpecification) {
                       .version = "1",
                       .chain_id = 1,
                       .verifying_contract = address("0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC")};
-  EXPECT_EQ(domain_separator(domain).hex(),
-            "0xf2cee375fa42b42143804025fc449deafd50cc031ca257e0b194a650a912090f");
+  EXPECT_EQ(domain_separator(domain).hex(), "0xf2cee375fa42b42143804025fc449deafd50cc031ca257e0b194a650a912090f");
 }
 
 TEST(Eip712, MailExampleDigestMatchesTheSpecification) {
@@ -87,8 +83,8 @@ TEST(Eip712, UpdateReceiptSignatureMatchesCastWalletSignData) {
 }
 
 TEST(Eip712, TypedDataJsonSignsIdenticallyWithCastWhenCastIsInstalled) {
-  const std::filesystem::path cast = std::filesystem::path(FLYWHEEL_SOURCE_DIR) /
-                                     "node_modules/@foundry-rs/cast-linux-amd64/bin/cast";
+  const std::filesystem::path cast =
+      std::filesystem::path(FLYWHEEL_SOURCE_DIR) / "node_modules/@foundry-rs/cast-linux-amd64/bin/cast";
   if (!std::filesystem::exists(cast)) GTEST_SKIP() << "cast not installed (npm ci installs it)";
   const Domain domain{.chain_id = 7, .verifying_contract = address("0x5FbDB2315678afecb367f032d93F642f64180aa3")};
   auto receipt = sample_receipt();
@@ -99,9 +95,9 @@ TEST(Eip712, TypedDataJsonSignsIdenticallyWithCastWhenCastIsInstalled) {
   ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
   const std::filesystem::path dir = pattern;
   { std::ofstream(dir / "typed.json") << typed_data_json(domain, receipt); }
-  const std::string command = cast.string() + " wallet sign --private-key " +
-                              to_hex(anvil_key0().secret()) + " --data --from-file " +
-                              (dir / "typed.json").string() + " > " + (dir / "sig.txt").string();
+  const std::string command = cast.string() + " wallet sign --private-key " + to_hex(anvil_key0().secret()) +
+                              " --data --from-file " + (dir / "typed.json").string() + " > " +
+                              (dir / "sig.txt").string();
   ASSERT_EQ(std::system(command.c_str()), 0);
   std::string printed;
   std::ifstream(dir / "sig.txt") >> printed;

@@ -23,7 +23,8 @@ Result<std::string> read_file(const std::filesystem::path& path, std::string_vie
     return fail(Errc::io, "cannot read " + std::string(what) + " " + path.string() + ": it is a folder");
   }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Errc::io, "cannot read " + std::string(what) + " " + path.string() + ": " + std::strerror(errno));
+  if (!in)
+    return fail(Errc::io, "cannot read " + std::string(what) + " " + path.string() + ": " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return fail(Errc::io, "error reading " + std::string(what) + " " + path.string());

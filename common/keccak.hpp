@@ -43,7 +43,7 @@ class Keccak256 {
   [[nodiscard]] Hash32 finish();
 
  private:
-  std::array<std::uint64_t, 25> state_{};     // lane (x, y) at index x + 5 * y
+  std::array<std::uint64_t, 25> state_{};        // lane (x, y) at index x + 5 * y
   std::array<std::uint8_t, kRateBytes> tail_{};  // bytes of a not yet complete block
   std::size_t tail_size_ = 0;
 };

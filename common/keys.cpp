@@ -74,8 +74,7 @@ Bytes Signature::to_rsv() const {
 
 Result<Signature> Signature::from_rsv(ByteView rsv) {
   if (rsv.size() != 65) {
-    return fail(Errc::parse,
-                "a signature is 65 bytes r || s || v, got " + std::to_string(rsv.size()));
+    return fail(Errc::parse, "a signature is 65 bytes r || s || v, got " + std::to_string(rsv.size()));
   }
   const std::uint8_t v = rsv[64];
   if (v != 0 && v != 1 && v != 27 && v != 28) {
@@ -90,8 +89,7 @@ Result<Signature> Signature::from_rsv(ByteView rsv) {
 
 Result<PrivateKey> PrivateKey::from_bytes(ByteView secret) {
   if (secret.size() != 32) {
-    return fail(Errc::crypto,
-                "a private key is 32 bytes, got " + std::to_string(secret.size()));
+    return fail(Errc::crypto, "a private key is 32 bytes, got " + std::to_string(secret.size()));
   }
   if (secp256k1_ec_seckey_verify(context(), secret.data()) != 1) {
     return fail(Errc::crypto, "private key is zero or not below the secp256k1 group order");
@@ -140,8 +138,7 @@ Address PrivateKey::address() const {
 Signature PrivateKey::sign(const Hash32& digest) const {
   secp256k1_ecdsa_recoverable_signature raw;
   // Null nonce function = secp256k1_nonce_function_rfc6979; the result is always low-s.
-  if (secp256k1_ecdsa_sign_recoverable(context(), &raw, digest.bytes.data(), secret_.data(),
-                                       nullptr, nullptr) != 1) {
+  if (secp256k1_ecdsa_sign_recoverable(context(), &raw, digest.bytes.data(), secret_.data(), nullptr, nullptr) != 1) {
     std::abort();
   }
   std::array<std::uint8_t, 64> compact{};
@@ -156,15 +153,14 @@ Signature PrivateKey::sign(const Hash32& digest) const {
 
 Result<Address> recover_address(const Hash32& digest, const Signature& signature) {
   if (signature.recovery_id > 3) {
-    return fail(Errc::crypto, "signature recovery id must be 0..3, got " +
-                                  std::to_string(signature.recovery_id));
+    return fail(Errc::crypto, "signature recovery id must be 0..3, got " + std::to_string(signature.recovery_id));
   }
   std::array<std::uint8_t, 64> compact{};
   std::copy(signature.r.begin(), signature.r.end(), compact.begin());
   std::copy(signature.s.begin(), signature.s.end(), compact.begin() + 32);
   secp256k1_ecdsa_recoverable_signature raw;
-  if (secp256k1_ecdsa_recoverable_signature_parse_compact(context(), &raw, compact.data(),
-                                                          signature.recovery_id) != 1) {
+  if (secp256k1_ecdsa_recoverable_signature_parse_compact(context(), &raw, compact.data(), signature.recovery_id) !=
+      1) {
     return fail(Errc::crypto, "signature r or s is not below the secp256k1 group order");
   }
   secp256k1_pubkey pubkey;
@@ -210,7 +206,9 @@ Result<Address> parse_address(std::string_view text) {
 
 Hash32 personal_message_digest(ByteView message) {
   const std::string prefix =
-      "\x19" "Ethereum Signed Message:\n" + std::to_string(message.size());
+      "\x19"
+      "Ethereum Signed Message:\n" +
+      std::to_string(message.size());
   return keccak256(as_bytes(prefix), message);
 }
 

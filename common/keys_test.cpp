@@ -13,8 +13,7 @@
 namespace flywheel {
 namespace {
 
-constexpr std::string_view kDevKey0 =
-    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+constexpr std::string_view kDevKey0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
 PrivateKey dev_key() { return PrivateKey::from_hex(kDevKey0).value(); }
 
@@ -23,8 +22,7 @@ TEST(PrivateKey, AnvilDevKeyZeroHasTheWellKnownAddress) {
 }
 
 TEST(PrivateKey, AnvilDevKeyOneHasTheWellKnownAddress) {
-  auto key = PrivateKey::from_hex(
-      "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+  auto key = PrivateKey::from_hex("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
   ASSERT_TRUE(key);
   EXPECT_EQ(to_checksum(key->address()), "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
 }
@@ -41,17 +39,12 @@ TEST(PrivateKey, ZeroOrOversizedOrWrongLengthSecretsAreRejected) {
   EXPECT_EQ(PrivateKey::from_bytes(Bytes(32, 0)).error().code, Errc::crypto);
   EXPECT_EQ(PrivateKey::from_bytes(Bytes(31, 1)).error().code, Errc::crypto);
   // The group order n itself is not a valid scalar.
-  EXPECT_EQ(PrivateKey::from_hex(
-                "0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
-                .error()
-                .code,
+  EXPECT_EQ(PrivateKey::from_hex("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141").error().code,
             Errc::crypto);
   EXPECT_EQ(PrivateKey::from_hex("0xzz").error().code, Errc::parse);
 }
 
-TEST(PrivateKey, RandomKeysDiffer) {
-  EXPECT_NE(PrivateKey::random().address(), PrivateKey::random().address());
-}
+TEST(PrivateKey, RandomKeysDiffer) { EXPECT_NE(PrivateKey::random().address(), PrivateKey::random().address()); }
 
 TEST(Signature, SigningADigestMatchesCastWalletSign) {
   const Hash32 digest = keccak256(as_bytes("flywheel"));
@@ -89,8 +82,7 @@ TEST(Signature, RecoveryWithAWrongDigestGivesAnotherAddress) {
 
 TEST(Signature, SignaturesAreLowS) {
   // Half the group order, n / 2; a low-s signature has s <= n / 2.
-  const Bytes half =
-      from_hex("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0").value();
+  const Bytes half = from_hex("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0").value();
   for (int i = 0; i < 32; ++i) {
     const Signature sig = dev_key().sign(keccak256(as_bytes(std::to_string(i))));
     EXPECT_LE(Bytes(sig.s.begin(), sig.s.end()), half);

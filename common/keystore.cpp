@@ -23,8 +23,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/internal/scrypt.hpp"
 #include "common/file_io.hpp"
+#include "common/internal/scrypt.hpp"
 #include "common/keccak.hpp"
 
 namespace flywheel {
@@ -56,11 +56,10 @@ struct CipherCtxDeleter {
   void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
 };
 
-Result<void> derive_scrypt(std::string_view password, ByteView salt, std::uint64_t n,
-                           std::uint64_t r, std::uint64_t p, SecretBytes& out) {
+Result<void> derive_scrypt(std::string_view password, ByteView salt, std::uint64_t n, std::uint64_t r, std::uint64_t p,
+                           SecretBytes& out) {
   if (n < 2 || (n & (n - 1)) != 0) {
-    return fail(Errc::parse, "crypto.kdfparams.n must be a power of two > 1, got " +
-                                 std::to_string(n));
+    return fail(Errc::parse, "crypto.kdfparams.n must be a power of two > 1, got " + std::to_string(n));
   }
   if (r == 0 || p == 0) return fail(Errc::parse, "crypto.kdfparams.r and .p must be positive");
   if (n > kMaxScryptMemory / 128 / r) {
@@ -72,27 +71,25 @@ Result<void> derive_scrypt(std::string_view password, ByteView salt, std::uint64
   // OpenSSL follows RFC 7914's advice N < 2^(128·r/8) and refuses other parameters, but geth does
   // not (the specification's own scrypt vector has N = 2^18, r = 1): those go to our own ROMix.
   if (16 * r < 64 && n >= (std::uint64_t{1} << (16 * r))) {
-    return internal::scrypt(password, salt, n, static_cast<std::uint32_t>(r),
-                            static_cast<std::uint32_t>(p), {out.data(), out.size()});
+    return internal::scrypt(password, salt, n, static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(p),
+                            {out.data(), out.size()});
   }
   // OpenSSL refuses parameters above maxmem (default 32 MiB); allow what these parameters need.
   const std::uint64_t maxmem = 128 * r * (n + p + 2) + (std::uint64_t{1} << 20);
-  if (EVP_PBE_scrypt(password.data(), password.size(), salt.data(), salt.size(), n, r, p, maxmem,
-                     out.data(), out.size()) != 1) {
+  if (EVP_PBE_scrypt(password.data(), password.size(), salt.data(), salt.size(), n, r, p, maxmem, out.data(),
+                     out.size()) != 1) {
     return fail(Errc::crypto, "scrypt key derivation failed (parameters n=" + std::to_string(n) +
                                   " r=" + std::to_string(r) + " p=" + std::to_string(p) + ")");
   }
   return {};
 }
 
-Result<void> derive_pbkdf2(std::string_view password, ByteView salt, std::uint64_t c,
-                           SecretBytes& out) {
+Result<void> derive_pbkdf2(std::string_view password, ByteView salt, std::uint64_t c, SecretBytes& out) {
   if (c == 0 || c > 0x7fffffff) {
     return fail(Errc::parse, "crypto.kdfparams.c must be a positive iteration count");
   }
-  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt.data(),
-                        static_cast<int>(salt.size()), static_cast<int>(c), EVP_sha256(),
-                        static_cast<int>(out.size()), out.data()) != 1) {
+  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt.data(), static_cast<int>(salt.size()),
+                        static_cast<int>(c), EVP_sha256(), static_cast<int>(out.size()), out.data()) != 1) {
     return fail(Errc::crypto, "PBKDF2-HMAC-SHA256 key derivation failed");
   }
   return {};
@@ -103,8 +100,7 @@ Result<void> aes_128_ctr(ByteView key16, ByteView iv, ByteView in, std::uint8_t*
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> ctx(EVP_CIPHER_CTX_new());
   int len = 0;
   int final_len = 0;
-  if (!ctx ||
-      EVP_EncryptInit_ex(ctx.get(), EVP_aes_128_ctr(), nullptr, key16.data(), iv.data()) != 1 ||
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_128_ctr(), nullptr, key16.data(), iv.data()) != 1 ||
       EVP_EncryptUpdate(ctx.get(), out, &len, in.data(), static_cast<int>(in.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), out + len, &final_len) != 1) {
     return fail(Errc::crypto, "AES-128-CTR failed");
@@ -133,8 +129,7 @@ Result<Bytes> hex_field(const json& object, const std::string& key, const std::s
   return bytes;
 }
 
-Result<std::uint64_t> uint_field(const json& object, const std::string& key,
-                                 const std::string& path) {
+Result<std::uint64_t> uint_field(const json& object, const std::string& key, const std::string& path) {
   auto value = member(object, key, path);
   if (!value) return tl::unexpected(value.error());
   if (!(*value)->is_number_unsigned()) {
@@ -143,8 +138,7 @@ Result<std::uint64_t> uint_field(const json& object, const std::string& key,
   return (*value)->get<std::uint64_t>();
 }
 
-Result<std::string> string_field(const json& object, const std::string& key,
-                                 const std::string& path) {
+Result<std::string> string_field(const json& object, const std::string& key, const std::string& path) {
   auto value = member(object, key, path);
   if (!value) return tl::unexpected(value.error());
   if (!(*value)->is_string()) return fail(Errc::parse, "keystore field " + path + " must be a string");
@@ -155,8 +149,7 @@ Result<PrivateKey> decrypt_parsed(const json& doc, std::string_view password) {
   auto version = uint_field(doc, "version", "version");
   if (!version) return tl::unexpected(version.error());
   if (*version != 3) {
-    return fail(Errc::parse, "keystore field version is " + std::to_string(*version) +
-                                 "; only version 3 is supported");
+    return fail(Errc::parse, "keystore field version is " + std::to_string(*version) + "; only version 3 is supported");
   }
   // geth reads "Crypto" as well as "crypto" (older files use the capitalised name).
   const char* crypto_key = doc.contains("crypto") ? "crypto" : "Crypto";
@@ -167,8 +160,7 @@ Result<PrivateKey> decrypt_parsed(const json& doc, std::string_view password) {
   auto cipher = string_field(c, "cipher", "crypto.cipher");
   if (!cipher) return tl::unexpected(cipher.error());
   if (*cipher != "aes-128-ctr") {
-    return fail(Errc::parse, "keystore field crypto.cipher is '" + *cipher +
-                                 "'; only aes-128-ctr is supported");
+    return fail(Errc::parse, "keystore field crypto.cipher is '" + *cipher + "'; only aes-128-ctr is supported");
   }
   auto cipherparams = member(c, "cipherparams", "crypto.cipherparams");
   if (!cipherparams) return tl::unexpected(cipherparams.error());
@@ -195,8 +187,8 @@ Result<PrivateKey> decrypt_parsed(const json& doc, std::string_view password) {
   auto dklen = uint_field(kp, "dklen", "crypto.kdfparams.dklen");
   if (!dklen) return tl::unexpected(dklen.error());
   if (*dklen < kDerivedKeyLen || *dklen > 1024) {
-    return fail(Errc::parse, "keystore field crypto.kdfparams.dklen must be at least 32, got " +
-                                 std::to_string(*dklen));
+    return fail(Errc::parse,
+                "keystore field crypto.kdfparams.dklen must be at least 32, got " + std::to_string(*dklen));
   }
 
   SecretBytes derived(*dklen);
@@ -212,15 +204,13 @@ Result<PrivateKey> decrypt_parsed(const json& doc, std::string_view password) {
     auto prf = string_field(kp, "prf", "crypto.kdfparams.prf");
     if (!prf) return tl::unexpected(prf.error());
     if (*prf != "hmac-sha256") {
-      return fail(Errc::parse, "keystore field crypto.kdfparams.prf is '" + *prf +
-                                   "'; only hmac-sha256 is supported");
+      return fail(Errc::parse, "keystore field crypto.kdfparams.prf is '" + *prf + "'; only hmac-sha256 is supported");
     }
     auto iterations = uint_field(kp, "c", "crypto.kdfparams.c");
     if (!iterations) return tl::unexpected(iterations.error());
     FLYWHEEL_TRY(derive_pbkdf2(password, *salt, *iterations, derived));
   } else {
-    return fail(Errc::parse, "keystore field crypto.kdf is '" + *kdf +
-                                 "'; supported: scrypt, pbkdf2");
+    return fail(Errc::parse, "keystore field crypto.kdf is '" + *kdf + "'; supported: scrypt, pbkdf2");
   }
 
   const Hash32 expected = keystore_mac(derived, *ciphertext);
@@ -239,8 +229,7 @@ Result<PrivateKey> decrypt_parsed(const json& doc, std::string_view password) {
     if (!address) return fail(Errc::parse, "keystore field address is malformed: " + address.error().message);
     if (*address != key->address()) {
       return fail(Errc::crypto, "keystore field address " + address->hex() +
-                                    " does not match the decrypted key's address " +
-                                    key->address().hex());
+                                    " does not match the decrypted key's address " + key->address().hex());
     }
   }
   return key;
@@ -259,8 +248,8 @@ std::string uuid_v4(Bytes b) {
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
   const std::string hex = to_hex(b, false);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20, 12);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+         hex.substr(20, 12);
 }
 
 }  // namespace
@@ -283,8 +272,7 @@ Result<PrivateKey> load_keystore(const std::filesystem::path& path, std::string_
   return key;
 }
 
-Result<std::string> encrypt_keystore(const PrivateKey& key, std::string_view password,
-                                     const KeystoreOptions& options) {
+Result<std::string> encrypt_keystore(const PrivateKey& key, std::string_view password, const KeystoreOptions& options) {
   auto salt = random_bytes(32);
   if (!salt) return tl::unexpected(salt.error());
   auto iv = random_bytes(16);
@@ -297,26 +285,24 @@ Result<std::string> encrypt_keystore(const PrivateKey& key, std::string_view pas
   if (options.kdf == KeystoreKdf::scrypt) {
     auto derived_ok = derive_scrypt(password, *salt, options.n, options.r, options.p, derived);
     if (!derived_ok) {
-      return fail(Errc::invalid_argument,
-                  "keystore scrypt options out of range: " + derived_ok.error().message);
+      return fail(Errc::invalid_argument, "keystore scrypt options out of range: " + derived_ok.error().message);
     }
-    kdfparams = {{"dklen", kDerivedKeyLen}, {"n", options.n}, {"r", options.r},
-                 {"p", options.p},          {"salt", to_hex(*salt, false)}};
+    kdfparams = {{"dklen", kDerivedKeyLen},
+                 {"n", options.n},
+                 {"r", options.r},
+                 {"p", options.p},
+                 {"salt", to_hex(*salt, false)}};
   } else {
     auto derived_ok = derive_pbkdf2(password, *salt, options.c, derived);
     if (!derived_ok) {
-      return fail(Errc::invalid_argument,
-                  "keystore PBKDF2 options out of range: " + derived_ok.error().message);
+      return fail(Errc::invalid_argument, "keystore PBKDF2 options out of range: " + derived_ok.error().message);
     }
-    kdfparams = {{"c", options.c},
-                 {"dklen", kDerivedKeyLen},
-                 {"prf", "hmac-sha256"},
-                 {"salt", to_hex(*salt, false)}};
+    kdfparams = {{"c", options.c}, {"dklen", kDerivedKeyLen}, {"prf", "hmac-sha256"}, {"salt", to_hex(*salt, false)}};
   }
 
   Bytes ciphertext(32);
-  FLYWHEEL_TRY(aes_128_ctr(derived.view().subspan(0, 16), *iv,
-                           ByteView(key.secret().data(), key.secret().size()), ciphertext.data()));
+  FLYWHEEL_TRY(aes_128_ctr(derived.view().subspan(0, 16), *iv, ByteView(key.secret().data(), key.secret().size()),
+                           ciphertext.data()));
   const Hash32 mac = keystore_mac(derived, ciphertext);
   const json doc = {
       {"address", to_hex(key.address().view(), false)},
@@ -333,8 +319,8 @@ Result<std::string> encrypt_keystore(const PrivateKey& key, std::string_view pas
   return doc.dump();
 }
 
-Result<void> save_keystore(const std::filesystem::path& path, const PrivateKey& key,
-                           std::string_view password, const KeystoreOptions& options) {
+Result<void> save_keystore(const std::filesystem::path& path, const PrivateKey& key, std::string_view password,
+                           const KeystoreOptions& options) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) {
     return fail(Errc::io, "keystore file " + path.string() +
@@ -372,8 +358,7 @@ Result<void> save_keystore(const std::filesystem::path& path, const PrivateKey& 
   const int link_errno = errno;
   ::unlink(tmp.c_str());
   if (linked != 0) {
-    return fail(Errc::io, "cannot create keystore file " + path.string() + ": " +
-                              std::strerror(link_errno) +
+    return fail(Errc::io, "cannot create keystore file " + path.string() + ": " + std::strerror(link_errno) +
                               (link_errno == EEXIST ? " (refusing to overwrite)" : ""));
   }
   return {};

@@ -56,7 +56,7 @@ Result<std::string> encrypt_keystore(const PrivateKey& key, std::string_view pas
 //! Encrypts `key` and writes it to `path` with mode 0600, never overwriting: the file appears
 //! complete or not at all. Errc::io when `path` already exists or cannot be written;
 //! Errc::invalid_argument as for encrypt_keystore().
-Result<void> save_keystore(const std::filesystem::path& path, const PrivateKey& key,
-                           std::string_view password, const KeystoreOptions& options = {});
+Result<void> save_keystore(const std::filesystem::path& path, const PrivateKey& key, std::string_view password,
+                           const KeystoreOptions& options = {});
 
 }  // namespace flywheel

@@ -27,8 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Web3 Secret Storage Definition, "Test Vectors": password "testpassword", secret below.
-constexpr std::string_view kVectorSecret =
-    "7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d";
+constexpr std::string_view kVectorSecret = "7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d";
 constexpr std::string_view kVectorPassword = "testpassword";
 
 constexpr std::string_view kPbkdf2Vector = R"({
@@ -161,8 +160,7 @@ TEST(Keystore, MissingFieldIsAParseErrorNamingIt) {
   auto key = decrypt_keystore(doc.dump(), kVectorPassword);
   ASSERT_FALSE(key);
   EXPECT_EQ(key.error().code, Errc::parse);
-  EXPECT_NE(key.error().message.find("crypto.kdfparams.salt"), std::string::npos)
-      << key.error().message;
+  EXPECT_NE(key.error().message.find("crypto.kdfparams.salt"), std::string::npos) << key.error().message;
 }
 
 TEST(Keystore, MalformedHexIsAParseErrorNamingTheField) {
@@ -171,8 +169,7 @@ TEST(Keystore, MalformedHexIsAParseErrorNamingTheField) {
   auto key = decrypt_keystore(doc.dump(), kVectorPassword);
   ASSERT_FALSE(key);
   EXPECT_EQ(key.error().code, Errc::parse);
-  EXPECT_NE(key.error().message.find("crypto.cipherparams.iv"), std::string::npos)
-      << key.error().message;
+  EXPECT_NE(key.error().message.find("crypto.cipherparams.iv"), std::string::npos) << key.error().message;
 }
 
 TEST(Keystore, UnsupportedCipherKdfAndVersionAreParseErrors) {
@@ -198,9 +195,7 @@ TEST(Keystore, ScryptCostThatIsNotAPowerOfTwoIsRejectedBeforeDeriving) {
   EXPECT_NE(key.error().message.find("crypto.kdfparams.n"), std::string::npos);
 }
 
-TEST(Keystore, NotJsonIsAParseError) {
-  EXPECT_EQ(decrypt_keystore("{nope", "pw").error().code, Errc::parse);
-}
+TEST(Keystore, NotJsonIsAParseError) { EXPECT_EQ(decrypt_keystore("{nope", "pw").error().code, Errc::parse); }
 
 TEST(Keystore, AddressFieldThatDoesNotMatchTheKeyIsRejected) {
   auto doc = parse(kPbkdf2Vector);
@@ -244,10 +239,8 @@ TEST(Keystore, TwoEncryptionsOfOneKeyUseFreshSaltAndIv) {
 
 TEST(Keystore, OutOfRangeOptionsAreInvalidArguments) {
   const PrivateKey key = PrivateKey::random();
-  EXPECT_EQ(encrypt_keystore(key, "pw", {.kdf = KeystoreKdf::scrypt, .n = 1000}).error().code,
-            Errc::invalid_argument);
-  EXPECT_EQ(encrypt_keystore(key, "pw", {.kdf = KeystoreKdf::pbkdf2, .c = 0}).error().code,
-            Errc::invalid_argument);
+  EXPECT_EQ(encrypt_keystore(key, "pw", {.kdf = KeystoreKdf::scrypt, .n = 1000}).error().code, Errc::invalid_argument);
+  EXPECT_EQ(encrypt_keystore(key, "pw", {.kdf = KeystoreKdf::pbkdf2, .c = 0}).error().code, Errc::invalid_argument);
 }
 
 TEST(Keystore, SaveWritesAPrivateFileAndRefusesToOverwrite) {
@@ -283,8 +276,8 @@ class KeystoreWithCast : public ::testing::Test {
 TEST_F(KeystoreWithCast, KeystoreImportedByCastLoadsToTheSameKey) {
   const PrivateKey key = PrivateKey::random();
   const std::string key_hex = to_hex(key.secret());
-  auto imported = run({cast_path(), "wallet", "import", "imported", "--private-key", key_hex,
-                       "--unsafe-password", "pw", "--keystore-dir", dir_.path().string()});
+  auto imported = run({cast_path(), "wallet", "import", "imported", "--private-key", key_hex, "--unsafe-password", "pw",
+                       "--keystore-dir", dir_.path().string()});
   ASSERT_EQ(imported.status, 0) << imported.out;
   auto loaded = load_keystore(dir_.path() / "imported", "pw");
   ASSERT_TRUE(loaded) << loaded.error().to_string();
@@ -296,8 +289,7 @@ TEST_F(KeystoreWithCast, KeystoreCreatedByCastLoadsToTheAddressCastReports) {
   ASSERT_EQ(created.status, 0) << created.out;
   ASSERT_EQ(std::distance(fs::directory_iterator(dir_.path()), fs::directory_iterator()), 1);
   const fs::path file = fs::directory_iterator(dir_.path())->path();
-  auto cast_address =
-      run({cast_path(), "wallet", "address", "--keystore", file.string(), "--password", "pw"});
+  auto cast_address = run({cast_path(), "wallet", "address", "--keystore", file.string(), "--password", "pw"});
   ASSERT_EQ(cast_address.status, 0) << cast_address.out;
   auto loaded = load_keystore(file, "pw");
   ASSERT_TRUE(loaded) << loaded.error().to_string();
@@ -309,8 +301,7 @@ TEST_F(KeystoreWithCast, CastDecryptsAScryptKeystoreSavedHere) {
   const PrivateKey key = PrivateKey::random();
   const fs::path file = dir_.path() / "scrypt.json";
   ASSERT_TRUE(save_keystore(file, key, "pw", kFastScrypt));
-  auto address =
-      run({cast_path(), "wallet", "address", "--keystore", file.string(), "--password", "pw"});
+  auto address = run({cast_path(), "wallet", "address", "--keystore", file.string(), "--password", "pw"});
   ASSERT_EQ(address.status, 0) << address.out;
   EXPECT_EQ(address.out, to_checksum(key.address()));
 }
@@ -319,8 +310,7 @@ TEST_F(KeystoreWithCast, CastDecryptsAPbkdf2KeystoreSavedHere) {
   const PrivateKey key = PrivateKey::random();
   const fs::path file = dir_.path() / "pbkdf2.json";
   ASSERT_TRUE(save_keystore(file, key, "pw", kFastPbkdf2));
-  auto address =
-      run({cast_path(), "wallet", "address", "--keystore", file.string(), "--password", "pw"});
+  auto address = run({cast_path(), "wallet", "address", "--keystore", file.string(), "--password", "pw"});
   ASSERT_EQ(address.status, 0) << address.out;
   EXPECT_EQ(address.out, to_checksum(key.address()));
 }
@@ -328,8 +318,7 @@ TEST_F(KeystoreWithCast, CastDecryptsAPbkdf2KeystoreSavedHere) {
 TEST_F(KeystoreWithCast, CastRejectsTheWrongPasswordForAKeystoreSavedHere) {
   const fs::path file = dir_.path() / "k.json";
   ASSERT_TRUE(save_keystore(file, PrivateKey::random(), "pw", kFastScrypt));
-  auto address =
-      run({cast_path(), "wallet", "address", "--keystore", file.string(), "--password", "nope"});
+  auto address = run({cast_path(), "wallet", "address", "--keystore", file.string(), "--password", "nope"});
   EXPECT_NE(address.status, 0);
 }
 

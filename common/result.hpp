@@ -66,10 +66,10 @@ inline Error with_context(Error error, std::string_view context) {
 
 //! Evaluates a Result-returning expression; on failure returns its error from the enclosing
 //! function, otherwise yields nothing. For Result<void>-style checks.
-#define FLYWHEEL_TRY(expr)                                        \
-  do {                                                            \
-    auto flywheel_try_result_ = (expr);                           \
-    if (!flywheel_try_result_) {                                  \
+#define FLYWHEEL_TRY(expr)                                            \
+  do {                                                                \
+    auto flywheel_try_result_ = (expr);                               \
+    if (!flywheel_try_result_) {                                      \
       return tl::unexpected(std::move(flywheel_try_result_).error()); \
-    }                                                             \
+    }                                                                 \
   } while (false)

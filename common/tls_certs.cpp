@@ -39,7 +39,9 @@ namespace {
 template <auto Free>
 struct Deleter {
   template <class T>
-  void operator()(T* p) const { Free(p); }
+  void operator()(T* p) const {
+    Free(p);
+  }
 };
 
 using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
@@ -63,15 +65,13 @@ tl::unexpected<Error> openssl_failure(const std::string& what) {
   return fail(Errc::crypto, text);
 }
 
-bool is_ip_address(const std::string& host) {
-  return OctetsPtr(a2i_IPADDRESS(host.c_str())) != nullptr;
-}
+bool is_ip_address(const std::string& host) { return OctetsPtr(a2i_IPADDRESS(host.c_str())) != nullptr; }
 
 bool is_dns_name(const std::string& host) {
   if (host.empty() || host.size() > 253) return false;
   for (char c : host) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                    c == '.' || c == '*';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '*';
     if (!ok) return false;
   }
   return true;
@@ -80,8 +80,8 @@ bool is_dns_name(const std::string& host) {
 bool is_client_name(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                    c == '_' || c == '.';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -107,7 +107,7 @@ struct CertRequest {
   std::string common_name;
   std::uint32_t days = 365;
   bool is_ca = false;
-  std::string extended_usage;  // "serverAuth" / "clientAuth"; empty for the CA
+  std::string extended_usage;    // "serverAuth" / "clientAuth"; empty for the CA
   std::string subject_alt_name;  // "DNS:a,IP:b"; empty for none
 };
 
@@ -177,8 +177,6 @@ Result<std::string> key_pem(EVP_PKEY* key) {
   return bio_text(bio.get());
 }
 
-
-
 Result<X509Ptr> load_certificate(const std::filesystem::path& path) {
   auto text = read_file(path);
   if (!text) return tl::unexpected(text.error());
@@ -222,8 +220,7 @@ Result<TlsSetupFiles> make_tls_setup(const std::filesystem::path& out_dir, const
   std::set<std::string> seen;
   for (const auto& name : options.clients) {
     if (!is_client_name(name)) {
-      return fail(Errc::invalid_argument, "client name \"" + name +
-                                              "\" must be 1-64 letters, digits, '-', '_' or '.'");
+      return fail(Errc::invalid_argument, "client name \"" + name + "\" must be 1-64 letters, digits, '-', '_' or '.'");
     }
     if (!seen.insert(name).second) return fail(Errc::invalid_argument, "client name \"" + name + "\" is repeated");
   }
@@ -282,11 +279,9 @@ Result<TlsSetupFiles> make_tls_setup(const std::filesystem::path& out_dir, const
   for (const auto& client : files.clients) {
     auto key = new_key();
     if (!key) return tl::unexpected(key.error());
-    auto cert = make_certificate({.common_name = client.name,
-                                  .days = options.days,
-                                  .extended_usage = "clientAuth",
-                                  .subject_alt_name = {}},
-                                 key->get(), ca->get(), ca_key->get());
+    auto cert = make_certificate(
+        {.common_name = client.name, .days = options.days, .extended_usage = "clientAuth", .subject_alt_name = {}},
+        key->get(), ca->get(), ca_key->get());
     if (!cert) return tl::unexpected(cert.error());
     FLYWHEEL_TRY(add_pair(client, cert->get(), key->get()));
   }
@@ -320,8 +315,8 @@ Result<void> verify_certificate(const std::filesystem::path& ca, const std::file
   if (X509_verify_cert(ctx.get()) != 1) {
     const int code = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();
-    return fail(Errc::crypto, cert.string() + " does not verify against " + ca.string() + ": " +
-                                  X509_verify_cert_error_string(code));
+    return fail(Errc::crypto,
+                cert.string() + " does not verify against " + ca.string() + ": " + X509_verify_cert_error_string(code));
   }
   return {};
 }

@@ -33,16 +33,16 @@ struct TlsSetupOptions {
 
 //! One key pair's files.
 struct TlsKeyPairFiles {
-  std::string name;                //!< "ca", "server" or the client's name
-  std::filesystem::path cert;      //!< PEM certificate
-  std::filesystem::path key;       //!< PEM PKCS#8 private key, mode 0600
+  std::string name;            //!< "ca", "server" or the client's name
+  std::filesystem::path cert;  //!< PEM certificate
+  std::filesystem::path key;   //!< PEM PKCS#8 private key, mode 0600
 };
 
 //! The files make_tls_setup() wrote.
 struct TlsSetupFiles {
-  TlsKeyPairFiles ca;                   //!< ca.pem, ca.key
-  TlsKeyPairFiles server;               //!< server.pem, server.key
-  std::vector<TlsKeyPairFiles> clients; //!< client-<name>.pem, client-<name>.key
+  TlsKeyPairFiles ca;                    //!< ca.pem, ca.key
+  TlsKeyPairFiles server;                //!< server.pem, server.key
+  std::vector<TlsKeyPairFiles> clients;  //!< client-<name>.pem, client-<name>.key
 };
 
 //! Creates `out_dir` (if needed) and writes a CA, a server certificate for options.hosts and one
@@ -51,8 +51,7 @@ struct TlsSetupFiles {
 //! or client name that cannot go into a certificate, a repeated client name or days out of range;
 //! Errc::io naming the file that exists or cannot be written; Errc::crypto when OpenSSL fails (its
 //! error text is in the message).
-Result<TlsSetupFiles> make_tls_setup(const std::filesystem::path& out_dir,
-                                     const TlsSetupOptions& options = {});
+Result<TlsSetupFiles> make_tls_setup(const std::filesystem::path& out_dir, const TlsSetupOptions& options = {});
 
 //! Checks that the PEM certificate `cert` was signed by the PEM CA certificate `ca` and is valid
 //! now. Errc::io when a file cannot be read, Errc::parse when it is not a PEM certificate,

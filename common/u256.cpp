@@ -48,8 +48,7 @@ Result<U256> U256::from_dec(std::string_view text) {
   U256 value;
   for (char c : text) {
     if (c < '0' || c > '9') {
-      return fail(Errc::parse, "invalid decimal digit '" + std::string(1, c) + "' in \"" +
-                                   std::string(text) + "\"");
+      return fail(Errc::parse, "invalid decimal digit '" + std::string(1, c) + "' in \"" + std::string(text) + "\"");
     }
     if (mul_add_small(value, 10, static_cast<std::uint64_t>(c - '0')) != 0) {
       return fail(Errc::parse, "decimal number \"" + std::string(text) + "\" exceeds 2^256 - 1");
@@ -61,8 +60,8 @@ Result<U256> U256::from_dec(std::string_view text) {
 Result<U256> U256::from_hex(std::string_view text) {
   if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
   if (text.size() > 64) {
-    return fail(Errc::parse, "hex number has " + std::to_string(text.size()) +
-                                 " digits; a 256-bit value has at most 64");
+    return fail(Errc::parse,
+                "hex number has " + std::to_string(text.size()) + " digits; a 256-bit value has at most 64");
   }
   U256 value;
   for (char c : text) {
@@ -75,8 +74,7 @@ Result<U256> U256::from_hex(std::string_view text) {
 
 Result<U256> U256::from_be_bytes(ByteView bytes) {
   if (bytes.size() > 32) {
-    return fail(Errc::parse, "a 256-bit value has at most 32 bytes, got " +
-                                 std::to_string(bytes.size()));
+    return fail(Errc::parse, "a 256-bit value has at most 32 bytes, got " + std::to_string(bytes.size()));
   }
   U256 value;
   for (std::size_t i = 0; i < bytes.size(); ++i) {

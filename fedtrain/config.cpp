@@ -54,8 +54,7 @@ class Section {
   Result<void> only(std::initializer_list<const char*> allowed) const {
     if (object_ == nullptr) return {};
     for (const auto& item : object_->items()) {
-      const bool known = std::any_of(allowed.begin(), allowed.end(),
-                                     [&](const char* a) { return item.key() == a; });
+      const bool known = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return item.key() == a; });
       if (!known) {
         return fail(Errc::config, "unknown key \"" + name(item.key().c_str()) + "\"; " +
                                       (path_.empty() ? std::string("the top level") : path_) +
@@ -73,8 +72,7 @@ class Section {
     }
     const auto v = value->get<std::uint64_t>();
     if (v < min) {
-      return fail(Errc::config, name(key) + " must be >= " + std::to_string(min) + ", got " +
-                                    std::to_string(v));
+      return fail(Errc::config, name(key) + " must be >= " + std::to_string(min) + ", got " + std::to_string(v));
     }
     out = v;
     return {};
@@ -116,14 +114,11 @@ class Section {
   }
 
   // A string restricted to `choices`.
-  Result<void> read_choice(const char* key, std::string& out,
-                           std::initializer_list<const char*> choices) const {
+  Result<void> read_choice(const char* key, std::string& out, std::initializer_list<const char*> choices) const {
     FLYWHEEL_TRY(read_string(key, out));
-    const bool ok = std::any_of(choices.begin(), choices.end(),
-                                [&](const char* c) { return out == c; });
+    const bool ok = std::any_of(choices.begin(), choices.end(), [&](const char* c) { return out == c; });
     if (!ok) {
-      return fail(Errc::config, name(key) + " \"" + out + "\" is not supported; use one of: " +
-                                    join(choices));
+      return fail(Errc::config, name(key) + " \"" + out + "\" is not supported; use one of: " + join(choices));
     }
     return {};
   }
@@ -134,9 +129,7 @@ class Section {
     return it == object_->end() ? nullptr : &*it;
   }
 
-  [[nodiscard]] std::string name(const char* key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + key;
-  }
+  [[nodiscard]] std::string name(const char* key) const { return path_.empty() ? std::string(key) : path_ + "." + key; }
 
  private:
   const Json* object_;
@@ -151,9 +144,8 @@ Result<std::uint64_t> parse_total_shares(const Json& value) {
     return v;
   }
   if (!value.is_string()) {
-    return fail(Errc::config, std::string(field) +
-                                  " must be a decimal string such as \"1000000000000000000\", got " +
-                                  value.dump());
+    return fail(Errc::config,
+                std::string(field) + " must be a decimal string such as \"1000000000000000000\", got " + value.dump());
   }
   const auto text = value.get<std::string>();
   if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
@@ -163,8 +155,8 @@ Result<std::uint64_t> parse_total_shares(const Json& value) {
   for (char c : text) {
     const auto digit = static_cast<std::uint64_t>(c - '0');
     if (v > (UINT64_MAX - digit) / 10) {
-      return fail(Errc::config, std::string(field) + " \"" + text +
-                                    "\" exceeds 18446744073709551615, the largest total supported");
+      return fail(Errc::config,
+                  std::string(field) + " \"" + text + "\" exceeds 18446744073709551615, the largest total supported");
     }
     v = v * 10 + digit;
   }
@@ -176,8 +168,8 @@ Result<SimulationConfig> parse_object(const Json& root) {
   SimulationConfig config;
   if (!root.is_object()) return fail(Errc::config, "the configuration must be a JSON object");
   const Section top(&root, "");
-  FLYWHEEL_TRY(top.only({"job", "data", "model", "training", "strategy", "participants",
-                         "attribution", "shares", "chain"}));
+  FLYWHEEL_TRY(
+      top.only({"job", "data", "model", "training", "strategy", "participants", "attribution", "shares", "chain"}));
 
   // job
   auto job = top.child("job");
@@ -191,17 +183,16 @@ Result<SimulationConfig> parse_object(const Json& root) {
   // data
   auto data = top.child("data");
   if (!data) return tl::unexpected(data.error());
-  FLYWHEEL_TRY(data->only({"root", "partition", "alpha", "shards_per_participant",
-                           "min_partition_size", "validation_size", "train_limit"}));
+  FLYWHEEL_TRY(data->only({"root", "partition", "alpha", "shards_per_participant", "min_partition_size",
+                           "validation_size", "train_limit"}));
   std::string root_dir = config.data.root.string();
   FLYWHEEL_TRY(data->read_string("root", root_dir));
   if (root_dir.empty()) return fail(Errc::config, "data.root must not be empty");
   config.data.root = root_dir;
   std::string partition = "dirichlet";
-  FLYWHEEL_TRY(data->read_choice("partition", partition,
-                                 {"dirichlet", "iid", "shards", "quantity-skew"}));
-  for (auto kind : {PartitionKind::iid, PartitionKind::dirichlet, PartitionKind::shards,
-                    PartitionKind::quantity_skew}) {
+  FLYWHEEL_TRY(data->read_choice("partition", partition, {"dirichlet", "iid", "shards", "quantity-skew"}));
+  for (auto kind :
+       {PartitionKind::iid, PartitionKind::dirichlet, PartitionKind::shards, PartitionKind::quantity_skew}) {
     if (partition_name(kind) == partition) config.data.partition = kind;
   }
   FLYWHEEL_TRY(data->read_number("alpha", config.data.alpha));
@@ -227,8 +218,8 @@ Result<SimulationConfig> parse_object(const Json& root) {
   if (!is_model(model_name)) {
     std::string names;
     for (const auto& name : model_names()) names += (names.empty() ? "" : ", ") + name;
-    return fail(Errc::config, "model.name \"" + model_name + "\" is not a known model; use one of: " +
-                                  names + " (or register a libtorch module, see fedtrain/model/torch_module.hpp)");
+    return fail(Errc::config, "model.name \"" + model_name + "\" is not a known model; use one of: " + names +
+                                  " (or register a libtorch module, see fedtrain/model/torch_module.hpp)");
   }
   config.model = default_model_config(model_name);
   if (const Json* hidden = model->find("hidden")) {
@@ -238,10 +229,9 @@ Result<SimulationConfig> parse_object(const Json& root) {
     config.model.hidden.clear();
     for (std::size_t i = 0; i < hidden->size(); ++i) {
       const Json& width = (*hidden)[i];
-      if (!width.is_number_unsigned() || width.get<std::uint64_t>() == 0 ||
-          width.get<std::uint64_t>() > 65536) {
-        return fail(Errc::config, "model.hidden[" + std::to_string(i) +
-                                      "] must be an integer in 1..65536, got " + width.dump());
+      if (!width.is_number_unsigned() || width.get<std::uint64_t>() == 0 || width.get<std::uint64_t>() > 65536) {
+        return fail(Errc::config,
+                    "model.hidden[" + std::to_string(i) + "] must be an integer in 1..65536, got " + width.dump());
       }
       config.model.hidden.push_back(width.get<std::size_t>());
     }
@@ -267,17 +257,15 @@ Result<SimulationConfig> parse_object(const Json& root) {
   // strategy: Flower's defaults for the named strategy, then the keys given.
   auto strategy = top.child("strategy");
   if (!strategy) return tl::unexpected(strategy.error());
-  FLYWHEEL_TRY(strategy->only({"name", "fraction_fit", "min_fit_clients", "fraction_evaluate",
-                               "min_evaluate_clients", "server_learning_rate", "server_momentum",
-                               "beta_1", "beta_2", "tau", "proximal_mu", "trim_beta",
-                               "num_malicious_clients", "num_clients_to_keep"}));
+  FLYWHEEL_TRY(strategy->only({"name", "fraction_fit", "min_fit_clients", "fraction_evaluate", "min_evaluate_clients",
+                               "server_learning_rate", "server_momentum", "beta_1", "beta_2", "tau", "proximal_mu",
+                               "trim_beta", "num_malicious_clients", "num_clients_to_keep"}));
   std::string strategy_name = config.strategy.name;
   FLYWHEEL_TRY(strategy->read_string("name", strategy_name));
   if (!is_strategy(strategy_name)) {
     std::string names;
     for (const auto& name : strategy_names()) names += (names.empty() ? "" : ", ") + name;
-    return fail(Errc::config, "strategy.name \"" + strategy_name +
-                                  "\" is not a known strategy; use one of: " + names);
+    return fail(Errc::config, "strategy.name \"" + strategy_name + "\" is not a known strategy; use one of: " + names);
   }
   config.strategy = default_strategy_config(strategy_name);
   FLYWHEEL_TRY(strategy->read_number("fraction_fit", config.strategy.fraction_fit));
@@ -299,7 +287,7 @@ Result<SimulationConfig> parse_object(const Json& root) {
   auto attribution = top.child("attribution");
   if (!attribution) return tl::unexpected(attribution.error());
   FLYWHEEL_TRY(attribution->only({"method", "utility", "max_evaluations", "truncation_tolerance",
-                                   "round_truncation_tolerance", "seed", "keep_artifacts"}));
+                                  "round_truncation_tolerance", "seed", "keep_artifacts"}));
   FLYWHEEL_TRY(attribution->read_string("method", config.attribution.method));
   const auto method = attribution::parse_method(config.attribution.method);
   if (!method) {
@@ -327,8 +315,7 @@ Result<SimulationConfig> parse_object(const Json& root) {
   FLYWHEEL_TRY(attribution->read_bool("keep_artifacts", config.attribution.keep_artifacts));
   std::string utility = "accuracy";
   FLYWHEEL_TRY(attribution->read_choice("utility", utility, {"accuracy", "negative-loss"}));
-  config.attribution.utility =
-      utility == "accuracy" ? UtilityMetric::accuracy : UtilityMetric::negative_loss;
+  config.attribution.utility = utility == "accuracy" ? UtilityMetric::accuracy : UtilityMetric::negative_loss;
 
   // participants
   auto participants = top.child("participants");
@@ -337,19 +324,15 @@ Result<SimulationConfig> parse_object(const Json& root) {
   std::size_t count = 6;
   FLYWHEEL_TRY(participants->read_size("count", count, 1));
   if (config.strategy.min_fit_clients > count) {
-    return fail(Errc::config, "strategy.min_fit_clients (" +
-                                  std::to_string(config.strategy.min_fit_clients) +
+    return fail(Errc::config, "strategy.min_fit_clients (" + std::to_string(config.strategy.min_fit_clients) +
                                   ") exceeds participants.count (" + std::to_string(count) + ")");
   }
   if (config.strategy.fraction_evaluate > 0 && config.strategy.min_evaluate_clients > count) {
-    return fail(Errc::config, "strategy.min_evaluate_clients (" +
-                                  std::to_string(config.strategy.min_evaluate_clients) +
+    return fail(Errc::config, "strategy.min_evaluate_clients (" + std::to_string(config.strategy.min_evaluate_clients) +
                                   ") exceeds participants.count (" + std::to_string(count) + ")");
   }
-  if (config.data.train_limit > 0 &&
-      count > config.data.train_limit - config.data.validation_size) {
-    return fail(Errc::config, "participants.count (" + std::to_string(count) +
-                                  ") exceeds the " +
+  if (config.data.train_limit > 0 && count > config.data.train_limit - config.data.validation_size) {
+    return fail(Errc::config, "participants.count (" + std::to_string(count) + ") exceeds the " +
                                   std::to_string(config.data.train_limit - config.data.validation_size) +
                                   " samples left for participants (data.train_limit minus "
                                   "data.validation_size); every participant needs at least one");
@@ -365,10 +348,10 @@ Result<SimulationConfig> parse_object(const Json& root) {
       std::ostringstream fraction;
       fraction << config.strategy.fraction_fit;
       return fail(Errc::config, "participants.count (" + std::to_string(count) + ") with strategy.fraction_fit " +
-                                    fraction.str() + " puts " +
-                                    std::to_string(per_round) + " participants in a round, more than " +
-                                    std::to_string(limit) + ", the most that attribution.method \"" +
-                                    config.attribution.method + "\" can evaluate" +
+                                    fraction.str() + " puts " + std::to_string(per_round) +
+                                    " participants in a round, more than " + std::to_string(limit) +
+                                    ", the most that attribution.method \"" + config.attribution.method +
+                                    "\" can evaluate" +
                                     (exact ? " (2^n coalitions per round); lower strategy.fraction_fit or "
                                              "use a sampling method such as \"gtg\""
                                            : " (coalitions are 128-bit masks); lower strategy.fraction_fit"));
@@ -377,8 +360,9 @@ Result<SimulationConfig> parse_object(const Json& root) {
   config.participants.profiles.assign(count, Profile::honest);
   if (const Json* profiles = participants->find("profiles")) {
     if (!profiles->is_object()) {
-      return fail(Errc::config, "participants.profiles must be an object mapping a participant "
-                                "index to a profile, e.g. {\"5\": \"shuffled-labels\", \"6\": \"duplicate:0\"}");
+      return fail(Errc::config,
+                  "participants.profiles must be an object mapping a participant "
+                  "index to a profile, e.g. {\"5\": \"shuffled-labels\", \"6\": \"duplicate:0\"}");
     }
     for (const auto& item : profiles->items()) {
       const std::string path = "participants.profiles." + item.key();
@@ -386,8 +370,8 @@ Result<SimulationConfig> parse_object(const Json& root) {
       const bool digits = !key.empty() && key.size() <= 6 &&
                           std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
       if (!digits || std::stoul(key) >= count) {
-        return fail(Errc::config, path + ": \"" + key + "\" is not a participant index (0.." +
-                                      std::to_string(count - 1) + ")");
+        return fail(Errc::config,
+                    path + ": \"" + key + "\" is not a participant index (0.." + std::to_string(count - 1) + ")");
       }
       if (!item.value().is_string()) {
         return fail(Errc::config, path + " must be a profile name string");
@@ -417,8 +401,7 @@ Result<SimulationConfig> parse_object(const Json& root) {
       if (!hex.is_string()) return fail(Errc::config, path + " must be a hex string");
       auto key = PrivateKey::from_hex(hex.get<std::string>());
       if (!key) {
-        return fail(Errc::config, path + " is not a valid secp256k1 private key: " +
-                                      key.error().message);
+        return fail(Errc::config, path + " is not a valid secp256k1 private key: " + key.error().message);
       }
       for (std::size_t j = 0; j < i; ++j) {
         if (config.participants.keys[j].secret() == key->secret()) {
@@ -476,8 +459,7 @@ Result<SimulationConfig> load_simulation_config(const std::filesystem::path& fil
 }
 
 Result<PrivateKey> simulated_participant_key(std::uint64_t seed, std::size_t index) {
-  const std::string label = "flywheel/simulated-participant/" + std::to_string(seed) + "/" +
-                            std::to_string(index);
+  const std::string label = "flywheel/simulated-participant/" + std::to_string(seed) + "/" + std::to_string(index);
   const Hash32 secret = keccak256(as_bytes(label));
   return PrivateKey::from_bytes(secret.view());
 }
@@ -488,10 +470,14 @@ std::string_view utility_name(UtilityMetric metric) {
 
 std::string_view partition_name(PartitionKind kind) {
   switch (kind) {
-    case PartitionKind::iid: return "iid";
-    case PartitionKind::dirichlet: return "dirichlet";
-    case PartitionKind::shards: return "shards";
-    case PartitionKind::quantity_skew: return "quantity-skew";
+    case PartitionKind::iid:
+      return "iid";
+    case PartitionKind::dirichlet:
+      return "dirichlet";
+    case PartitionKind::shards:
+      return "shards";
+    case PartitionKind::quantity_skew:
+      return "quantity-skew";
   }
   return "?";
 }
@@ -505,8 +491,7 @@ std::size_t fit_clients_per_round(const SimulationConfig& config) {
 std::size_t evaluate_clients_per_round(const SimulationConfig& config) {
   if (!(config.strategy.fraction_evaluate > 0)) return 0;
   const std::size_t n = config.participants.count();
-  const auto sampled =
-      static_cast<std::size_t>(config.strategy.fraction_evaluate * static_cast<double>(n));
+  const auto sampled = static_cast<std::size_t>(config.strategy.fraction_evaluate * static_cast<double>(n));
   return std::min(n, std::max(sampled, config.strategy.min_evaluate_clients));
 }
 
@@ -520,8 +505,10 @@ std::string canonical_config_json(const SimulationConfig& config) {
                  {"min_partition_size", config.data.min_partition_size},
                  {"validation_size", config.data.validation_size},
                  {"train_limit", config.data.train_limit}};
-  doc["model"] = {{"name", config.model.name}, {"hidden", config.model.hidden},
-                  {"inputs", config.model.inputs}, {"classes", config.model.classes}};
+  doc["model"] = {{"name", config.model.name},
+                  {"hidden", config.model.hidden},
+                  {"inputs", config.model.inputs},
+                  {"classes", config.model.classes}};
   doc["training"] = {{"local_epochs", config.training.local_epochs},
                      {"batch_size", config.training.batch_size},
                      {"learning_rate", config.training.learning_rate},
@@ -544,9 +531,8 @@ std::string canonical_config_json(const SimulationConfig& config) {
   Json people = Json::array();
   for (std::size_t i = 0; i < config.participants.count(); ++i) {
     people.push_back({{"profile", std::string(profile_name(config.participants.profiles[i]))},
-                      {"address", i < config.participants.keys.size()
-                                      ? config.participants.keys[i].address().hex()
-                                      : std::string()}});
+                      {"address", i < config.participants.keys.size() ? config.participants.keys[i].address().hex()
+                                                                      : std::string()}});
   }
   doc["participants"] = std::move(people);
   doc["attribution"] = {{"method", config.attribution.method},
@@ -568,14 +554,14 @@ std::string canonical_config_json(const SimulationConfig& config) {
   if (config.measure_compute_time) doc["training"]["measure_compute_time"] = true;
   if (config.receipt_domain != SimulationConfig{}.receipt_domain) {
     const auto& d = config.receipt_domain;
-    doc["receipt_domain"] = {{"name", d.name}, {"version", d.version}, {"chain_id", d.chain_id},
+    doc["receipt_domain"] = {{"name", d.name},
+                             {"version", d.version},
+                             {"chain_id", d.chain_id},
                              {"verifying_contract", d.verifying_contract ? d.verifying_contract->hex() : ""}};
   }
   return doc.dump();  // nlohmann::json sorts object keys: canonical
 }
 
-Hash32 config_hash(const SimulationConfig& config) {
-  return keccak256(as_bytes(canonical_config_json(config)));
-}
+Hash32 config_hash(const SimulationConfig& config) { return keccak256(as_bytes(canonical_config_json(config))); }
 
 }  // namespace flywheel::fedtrain

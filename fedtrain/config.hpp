@@ -40,8 +40,8 @@
 #include "common/keys.hpp"
 #include "common/result.hpp"
 #include "fedtrain/data/dataset.hpp"
-#include "fedtrain/model/model.hpp"
 #include "fedtrain/data/profile.hpp"
+#include "fedtrain/model/model.hpp"
 #include "fedtrain/strategy/strategy.hpp"
 
 namespace flywheel::fedtrain {
@@ -63,22 +63,22 @@ enum class UtilityMetric {
 //! A simulated job, fully resolved: every participant has a profile and a key.
 struct SimulationConfig {
   struct Job {
-    std::string name = "quickstart";   //!< job.name, non-empty
-    std::uint64_t seed = 42;           //!< job.seed: every random choice of the job derives from it
-    std::uint64_t rounds = 5;          //!< job.rounds ≥ 1
+    std::string name = "quickstart";  //!< job.name, non-empty
+    std::uint64_t seed = 42;          //!< job.seed: every random choice of the job derives from it
+    std::uint64_t rounds = 5;         //!< job.rounds ≥ 1
   } job;
 
   struct Data {
     std::filesystem::path root = kDefaultFashionMnistRoot;  //!< data.root: Fashion-MNIST directory
-    PartitionKind partition = PartitionKind::dirichlet;      //!< data.partition
-    double alpha = 0.5;               //!< data.alpha > 0: Dirichlet concentration (dirichlet, quantity-skew)
+    PartitionKind partition = PartitionKind::dirichlet;     //!< data.partition
+    double alpha = 0.5;                      //!< data.alpha > 0: Dirichlet concentration (dirichlet, quantity-skew)
     std::size_t shards_per_participant = 2;  //!< data.shards_per_participant ≥ 1 (shards)
-    std::size_t validation_size = 5000;  //!< data.validation_size ≥ 1: aggregator-held samples
-    std::size_t train_limit = 0;      //!< data.train_limit: use only the first N training samples (0 = all)
-    std::size_t min_partition_size = 10;  //!< data.min_partition_size: smallest share (dirichlet, quantity-skew)
+    std::size_t validation_size = 5000;      //!< data.validation_size ≥ 1: aggregator-held samples
+    std::size_t train_limit = 0;             //!< data.train_limit: use only the first N training samples (0 = all)
+    std::size_t min_partition_size = 10;     //!< data.min_partition_size: smallest share (dirichlet, quantity-skew)
   } data;
 
-  ModelConfig model;                  //!< model.name ("mlp", "cnn", registered), model.hidden (widths ≥ 1)
+  ModelConfig model;  //!< model.name ("mlp", "cnn", registered), model.hidden (widths ≥ 1)
 
   //! training.local_epochs ≥ 1, batch_size ≥ 1, learning_rate > 0, momentum in [0, 1). The seed
   //! and proximal_mu fields are unused here: each participant's training seed derives from
@@ -90,8 +90,8 @@ struct SimulationConfig {
   StrategyConfig strategy;
 
   struct Participants {
-    std::vector<Profile> profiles;    //!< one per participant (participants.count of them)
-    std::vector<PrivateKey> keys;     //!< one per participant: given, or derived from job.seed
+    std::vector<Profile> profiles;  //!< one per participant (participants.count of them)
+    std::vector<PrivateKey> keys;   //!< one per participant: given, or derived from job.seed
     [[nodiscard]] std::size_t count() const { return profiles.size(); }
   } participants;
 
@@ -131,7 +131,7 @@ struct SimulationConfig {
   //! a simulation config.
   eip712::Domain receipt_domain{.chain_id = 31337, .verifying_contract = std::nullopt};
 
-  std::string chain_json = "{}";      //!< the "chain" section as compact JSON text
+  std::string chain_json = "{}";  //!< the "chain" section as compact JSON text
 };
 
 //! How many participants train in a round: max(⌊fraction_fit·count⌋, min_fit_clients), at most

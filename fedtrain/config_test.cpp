@@ -104,24 +104,20 @@ TEST(SimulationConfig, DerivedKeysFollowTheDocumentedRecipe) {
 TEST(SimulationConfig, GivenPrivateKeysAreUsedInOrder) {
   const std::string k0 = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
   const std::string k1 = "0x0000000000000000000000000000000000000000000000000000000000000001";
-  auto config = parse_simulation_config(R"({"participants": {"count": 2, "private_keys": [")" +
-                                        k0 + R"(", ")" + k1 + R"("]}})");
+  auto config =
+      parse_simulation_config(R"({"participants": {"count": 2, "private_keys": [")" + k0 + R"(", ")" + k1 + R"("]}})");
   ASSERT_TRUE(config) << config.error().to_string();
   EXPECT_EQ(config->participants.keys[0].secret(), PrivateKey::from_hex(k0)->secret());
   EXPECT_EQ(config->participants.keys[1].secret(), PrivateKey::from_hex(k1)->secret());
 }
 
-TEST(SimulationConfig, UnknownTopLevelKeyIsRejected) {
-  expect_config_error(R"({"trainig": {}})", "trainig");
-}
+TEST(SimulationConfig, UnknownTopLevelKeyIsRejected) { expect_config_error(R"({"trainig": {}})", "trainig"); }
 
 TEST(SimulationConfig, UnknownNestedKeyIsRejectedWithItsPath) {
   expect_config_error(R"({"data": {"alpah": 0.1}})", "data.alpah");
 }
 
-TEST(SimulationConfig, InvalidJsonIsAConfigError) {
-  expect_config_error(R"({"job": )", "not valid JSON");
-}
+TEST(SimulationConfig, InvalidJsonIsAConfigError) { expect_config_error(R"({"job": )", "not valid JSON"); }
 
 TEST(SimulationConfig, NonObjectRootIsRejected) { expect_config_error("[1, 2]", "JSON object"); }
 
@@ -129,21 +125,13 @@ TEST(SimulationConfig, SectionThatIsNotAnObjectIsRejected) {
   expect_config_error(R"({"job": 5})", "job must be a JSON object");
 }
 
-TEST(SimulationConfig, EmptyJobNameIsRejected) {
-  expect_config_error(R"({"job": {"name": ""}})", "job.name");
-}
+TEST(SimulationConfig, EmptyJobNameIsRejected) { expect_config_error(R"({"job": {"name": ""}})", "job.name"); }
 
-TEST(SimulationConfig, NegativeSeedIsRejected) {
-  expect_config_error(R"({"job": {"seed": -1}})", "job.seed");
-}
+TEST(SimulationConfig, NegativeSeedIsRejected) { expect_config_error(R"({"job": {"seed": -1}})", "job.seed"); }
 
-TEST(SimulationConfig, ZeroRoundsIsRejected) {
-  expect_config_error(R"({"job": {"rounds": 0}})", "job.rounds");
-}
+TEST(SimulationConfig, ZeroRoundsIsRejected) { expect_config_error(R"({"job": {"rounds": 0}})", "job.rounds"); }
 
-TEST(SimulationConfig, FractionalRoundsIsRejected) {
-  expect_config_error(R"({"job": {"rounds": 2.5}})", "job.rounds");
-}
+TEST(SimulationConfig, FractionalRoundsIsRejected) { expect_config_error(R"({"job": {"rounds": 2.5}})", "job.rounds"); }
 
 TEST(SimulationConfig, NonPositiveAlphaIsRejected) {
   expect_config_error(R"({"data": {"alpha": 0}})", "data.alpha must be > 0");
@@ -159,10 +147,9 @@ TEST(SimulationConfig, UnknownPartitionIsRejected) {
 }
 
 TEST(SimulationConfig, EveryPartitionKindIsRead) {
-  for (auto kind : {PartitionKind::iid, PartitionKind::dirichlet, PartitionKind::shards,
-                    PartitionKind::quantity_skew}) {
-    auto config = parse_simulation_config(R"({"data": {"partition": ")" +
-                                          std::string(partition_name(kind)) +
+  for (auto kind :
+       {PartitionKind::iid, PartitionKind::dirichlet, PartitionKind::shards, PartitionKind::quantity_skew}) {
+    auto config = parse_simulation_config(R"({"data": {"partition": ")" + std::string(partition_name(kind)) +
                                           R"(", "shards_per_participant": 3}})");
     ASSERT_TRUE(config) << config.error().to_string();
     EXPECT_EQ(config->data.partition, kind);
@@ -182,17 +169,14 @@ TEST(SimulationConfig, MoreParticipantsThanSamplesIsRejected) {
 }
 
 TEST(SimulationConfig, ValidationSetAsLargeAsTheTrainLimitIsRejected) {
-  expect_config_error(R"({"data": {"train_limit": 100, "validation_size": 100}})",
-                      "data.validation_size");
+  expect_config_error(R"({"data": {"train_limit": 100, "validation_size": 100}})", "data.validation_size");
 }
 
 TEST(SimulationConfig, ZeroValidationSizeIsRejected) {
   expect_config_error(R"({"data": {"validation_size": 0}})", "data.validation_size");
 }
 
-TEST(SimulationConfig, EmptyDataRootIsRejected) {
-  expect_config_error(R"({"data": {"root": ""}})", "data.root");
-}
+TEST(SimulationConfig, EmptyDataRootIsRejected) { expect_config_error(R"({"data": {"root": ""}})", "data.root"); }
 
 TEST(SimulationConfig, UnknownModelIsRejected) {
   expect_config_error(R"({"model": {"name": "resnet"}})", "model.name");
@@ -285,10 +269,8 @@ TEST(SimulationConfig, MinFitClientsAboveTheCountIsRejected) {
 
 TEST(SimulationConfig, OutOfRangeStrategySettingsAreRejected) {
   expect_config_error(R"({"strategy": {"name": "fedadam", "beta_2": 1}})", "strategy.beta_2");
-  expect_config_error(R"({"strategy": {"name": "fedtrimmedavg", "trim_beta": 0.5}})",
-                      "strategy.trim_beta");
-  expect_config_error(R"({"strategy": {"name": "fedprox", "proximal_mu": -1}})",
-                      "strategy.proximal_mu");
+  expect_config_error(R"({"strategy": {"name": "fedtrimmedavg", "trim_beta": 0.5}})", "strategy.trim_beta");
+  expect_config_error(R"({"strategy": {"name": "fedprox", "proximal_mu": -1}})", "strategy.proximal_mu");
   expect_config_error(R"({"strategy": {"server_typo": 1}})", "strategy.server_typo");
 }
 
@@ -297,8 +279,7 @@ TEST(SimulationConfig, SamplingLetsAJobHaveMoreParticipantsThanExactShapleyPerRo
                                             "strategy": {"fraction_fit": 0.25}})");
   ASSERT_TRUE(config) << config.error().to_string();
   EXPECT_EQ(fit_clients_per_round(*config), 10U);
-  expect_config_error(R"({"participants": {"count": 40}, "strategy": {"fraction_fit": 0.5}})",
-                      "strategy.fraction_fit");
+  expect_config_error(R"({"participants": {"count": 40}, "strategy": {"fraction_fit": 0.5}})", "strategy.fraction_fit");
 }
 
 TEST(SimulationConfig, SamplingMethodsAcceptAHundredParticipantsPerRound) {
@@ -342,18 +323,15 @@ TEST(SimulationConfig, MoreParticipantsThanExactShapleyHandlesIsRejected) {
 }
 
 TEST(SimulationConfig, ProfileIndexOutOfRangeIsRejected) {
-  expect_config_error(R"({"participants": {"count": 3, "profiles": {"3": "honest"}}})",
-                      "participants.profiles.3");
+  expect_config_error(R"({"participants": {"count": 3, "profiles": {"3": "honest"}}})", "participants.profiles.3");
 }
 
 TEST(SimulationConfig, NonNumericProfileIndexIsRejected) {
-  expect_config_error(R"({"participants": {"profiles": {"last": "honest"}}})",
-                      "participants.profiles.last");
+  expect_config_error(R"({"participants": {"profiles": {"last": "honest"}}})", "participants.profiles.last");
 }
 
 TEST(SimulationConfig, UnknownProfileIsRejected) {
-  expect_config_error(R"({"participants": {"profiles": {"0": "byzantine"}}})",
-                      "participants.profiles.0");
+  expect_config_error(R"({"participants": {"profiles": {"0": "byzantine"}}})", "participants.profiles.0");
 }
 
 TEST(SimulationConfig, WrongNumberOfPrivateKeysIsRejected) {
@@ -414,8 +392,7 @@ TEST(SimulationConfig, NegativeTruncationToleranceIsRejected) {
 TEST(SimulationConfig, SeventeenParticipantsPerRoundAreRefusedForExactButAcceptedForGtg) {
   expect_config_error(R"({"participants": {"count": 17}})", "attribution.method");
   EXPECT_TRUE(parse_simulation_config(R"({"participants": {"count": 17}, "attribution": {"method": "gtg"}})"));
-  expect_config_error(R"({"participants": {"count": 129}, "attribution": {"method": "tmc"}})",
-                      "participants.count");
+  expect_config_error(R"({"participants": {"count": 129}, "attribution": {"method": "tmc"}})", "participants.count");
 }
 
 TEST(SimulationConfig, UnknownUtilityIsRejected) {
@@ -434,9 +411,7 @@ TEST(SimulationConfig, TotalSharesBeyond64BitsIsRejected) {
   expect_config_error(R"({"shares": {"total": "18446744073709551616"}})", "shares.total");
 }
 
-TEST(SimulationConfig, ChainThatIsNotAnObjectIsRejected) {
-  expect_config_error(R"({"chain": "anvil"})", "chain");
-}
+TEST(SimulationConfig, ChainThatIsNotAnObjectIsRejected) { expect_config_error(R"({"chain": "anvil"})", "chain"); }
 
 TEST(SimulationConfig, LoadingAFileNamesItInErrors) {
   const auto dir = internal::fresh_temp_dir("fedtrain-config");

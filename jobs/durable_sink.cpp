@@ -79,10 +79,9 @@ Result<void> DurableLedgerSink::on_job_end(const fedtrain::JobSummary& summary) 
     if (*delivered) break;
     if (left.count() == 0) {
       auto count = outbox_.unconfirmed_count();
-      return fail(Errc::rpc, "the chain stayed unreachable for " +
-                                 std::to_string(options_.end_flush.count() / 1000) + " s after the last round: " +
-                                 std::to_string(count.value_or(0)) + " round record(s) are safe in " +
-                                 outbox_.path().string() +
+      return fail(Errc::rpc, "the chain stayed unreachable for " + std::to_string(options_.end_flush.count() / 1000) +
+                                 " s after the last round: " + std::to_string(count.value_or(0)) +
+                                 " round record(s) are safe in " + outbox_.path().string() +
                                  "; run the same command with --resume when the chain answers, to deliver them "
                                  "and propose the shares");
     }
@@ -90,8 +89,8 @@ Result<void> DurableLedgerSink::on_job_end(const fedtrain::JobSummary& summary) 
   }
   auto receipt = ledger_.propose_shares(job_id_, summary.shares_root, U256(summary.total_shares));
   if (!receipt) return tl::unexpected(with_context(receipt.error(), "proposing shares"));
-  out_ << "shares proposed on-chain: root " << summary.shares_root.hex() << " (tx "
-       << receipt->transaction_hash.hex() << ")\n";
+  out_ << "shares proposed on-chain: root " << summary.shares_root.hex() << " (tx " << receipt->transaction_hash.hex()
+       << ")\n";
   return {};
 }
 

@@ -42,8 +42,8 @@ struct DurableSinkOptions {
 //! Errc::io from the outbox are errors at once; errors of proposing the shares.
 class DurableLedgerSink final : public fedtrain::RoundSink {
  public:
-  DurableLedgerSink(chain::RoundOutbox& outbox, chain::AttributionLedger& ledger, U256 job_id,
-                    std::ostream& out, DurableSinkOptions options = {});
+  DurableLedgerSink(chain::RoundOutbox& outbox, chain::AttributionLedger& ledger, U256 job_id, std::ostream& out,
+                    DurableSinkOptions options = {});
 
   Result<void> on_job_start(const std::vector<fedtrain::ParticipantInfo>& participants) override;
   Result<void> on_round(const fedtrain::RoundRecord& record) override;

@@ -72,8 +72,10 @@ class ChainLink : public ::testing::Test {
     options_.port = anvil_->port();
   }
   Result<std::unique_ptr<LedgerSession>> open(bool resume, DurableSinkOptions sink = {}) {
-    return open_ledger_session(ChainSettings{}, ChainRequest{.rpc = anvil_->url(), .resume = resume, .start_anvil = false, .signer_key = std::nullopt}, "chain-link",
-                               dir_.path(), log_, sink);
+    return open_ledger_session(
+        ChainSettings{},
+        ChainRequest{.rpc = anvil_->url(), .resume = resume, .start_anvil = false, .signer_key = std::nullopt},
+        "chain-link", dir_.path(), log_, sink);
   }
 
   TempDir dir_;

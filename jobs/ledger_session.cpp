@@ -26,13 +26,11 @@ Result<ChainSettings> parse_chain_settings(std::string_view chain_json) {
       if (!value.is_string()) return fail(Errc::config, "chain.rpc must be a URL string");
       out.rpc = value.get<std::string>();
     } else if (key == "ledger") {
-      auto a = value.is_string() ? parse_address(value.get<std::string>())
-                                 : fail(Errc::parse, "not a string");
+      auto a = value.is_string() ? parse_address(value.get<std::string>()) : fail(Errc::parse, "not a string");
       if (!a) return fail(Errc::config, "chain.ledger must be a contract address: " + a.error().message);
       out.ledger = *a;
     } else if (key == "dao") {
-      auto a = value.is_string() ? parse_address(value.get<std::string>())
-                                 : fail(Errc::parse, "not a string");
+      auto a = value.is_string() ? parse_address(value.get<std::string>()) : fail(Errc::parse, "not a string");
       if (!a) return fail(Errc::config, "chain.dao must be an address: " + a.error().message);
       out.dao = *a;
     } else if (key == "aggregator_key") {
@@ -44,8 +42,8 @@ Result<ChainSettings> parse_chain_settings(std::string_view chain_json) {
       }
       out.challenge_window = value.get<std::uint64_t>();
     } else {
-      return fail(Errc::config, "unknown key chain." + key +
-                                    " (known: rpc, ledger, dao, aggregator_key, challenge_window)");
+      return fail(Errc::config,
+                  "unknown key chain." + key + " (known: rpc, ledger, dao, aggregator_key, challenge_window)");
     }
   }
   return out;
@@ -61,7 +59,8 @@ namespace {
 
 // What a reset chain looks like, said once.
 std::string reset_hint(const std::string& url) {
-  return "; was the chain at " + url + " reset, or is this another chain? The round records stay in "
+  return "; was the chain at " + url +
+         " reset, or is this another chain? The round records stay in "
          "outbox.sqlite; to record the job again, start it in a fresh run folder";
 }
 
@@ -72,8 +71,8 @@ Result<void> check_chain_holds(LedgerSession& session, const Address& ledger, co
   auto code = session.rpc->get_code(ledger);
   if (!code) return tl::unexpected(with_context(code.error(), "reading the ledger's code at " + url));
   if (code->empty()) {
-    return fail(Errc::config, "the AttributionLedger " + to_checksum(ledger) + " has no code on the chain" +
-                                  reset_hint(url));
+    return fail(Errc::config,
+                "the AttributionLedger " + to_checksum(ledger) + " has no code on the chain" + reset_hint(url));
   }
   if (!job_id) return {};
   auto count = session.ledger->job_count();
@@ -104,11 +103,9 @@ Result<void> check_chain_holds(LedgerSession& session, const Address& ledger, co
 
 }  // namespace
 
-Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& settings,
-                                                           const ChainRequest& request,
-                                                           const std::string& job_name,
-                                                           const fs::path& out_dir, std::ostream& out,
-                                                           DurableSinkOptions sink_options) {
+Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& settings, const ChainRequest& request,
+                                                           const std::string& job_name, const fs::path& out_dir,
+                                                           std::ostream& out, DurableSinkOptions sink_options) {
   auto session = std::make_unique<LedgerSession>();
   std::optional<json> resumed_deployment;
   std::error_code ec;
@@ -144,7 +141,8 @@ Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& 
   PrivateKey key;
   if (settings.aggregator_key) {
     auto parsed = PrivateKey::from_hex(*settings.aggregator_key);
-    if (!parsed) return fail(Errc::config, "chain.aggregator_key is not a valid private key: " + parsed.error().message);
+    if (!parsed)
+      return fail(Errc::config, "chain.aggregator_key is not a valid private key: " + parsed.error().message);
     key = *parsed;
   } else if (request.signer_key) {
     key = *request.signer_key;
@@ -189,8 +187,7 @@ Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& 
       FLYWHEEL_TRY(check_chain_holds(*session, *settings.ledger, std::nullopt, {}, url));
     } else {
       const Address dao = settings.dao.value_or(aggregator);
-      auto ledger = chain::AttributionLedger::deploy(*session->aggregator,
-                                                     chain::default_ledger_artifact_path(), dao);
+      auto ledger = chain::AttributionLedger::deploy(*session->aggregator, chain::default_ledger_artifact_path(), dao);
       if (!ledger) return tl::unexpected(with_context(ledger.error(), "deploying AttributionLedger"));
       session->ledger.emplace(std::move(*ledger));
       out << "AttributionLedger deployed at " << to_checksum(session->ledger->address()) << "\n";
@@ -198,8 +195,8 @@ Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& 
     auto job_id = session->ledger->register_job(aggregator, settings.challenge_window, job_name);
     if (!job_id) return tl::unexpected(with_context(job_id.error(), "registering the job"));
     session->job_id = *job_id;
-    out << "job " << job_id->to_dec() << " registered; aggregator " << to_checksum(aggregator)
-        << ", challenge window " << settings.challenge_window << " s\n";
+    out << "job " << job_id->to_dec() << " registered; aggregator " << to_checksum(aggregator) << ", challenge window "
+        << settings.challenge_window << " s\n";
     session->deployment = {
         {"chain_id", session->chain_id},
         {"rpc_url", url},
@@ -215,8 +212,7 @@ Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& 
 
   // Every round record goes through a durable outbox in the run folder, so a crash or an RPC
   // outage never loses or doubles a record.
-  auto outbox = chain::RoundOutbox::open(out_dir / "outbox.sqlite", session->ledger->address(),
-                                         *session->aggregator);
+  auto outbox = chain::RoundOutbox::open(out_dir / "outbox.sqlite", session->ledger->address(), *session->aggregator);
   if (!outbox) return tl::unexpected(with_context(outbox.error(), "opening the outbox"));
   session->outbox.emplace(std::move(*outbox));
   session->sink.emplace(*session->outbox, *session->ledger, session->job_id, out, sink_options);

@@ -58,8 +58,7 @@ struct ChainRequest {
 
 //! True when a job with these settings records on-chain: --rpc or chain.rpc is given, anvil may be
 //! started, or a resumed run folder holds deployment.json.
-bool records_on_chain(const ChainSettings& settings, const ChainRequest& request,
-                      const std::filesystem::path& out_dir);
+bool records_on_chain(const ChainSettings& settings, const ChainRequest& request, const std::filesystem::path& out_dir);
 
 //! A job's link to its ledger: the node (and the anvil it started, if any), the signer, the
 //! ledger binding, the run folder's outbox and the sink fedtrain reports rounds to. Not movable:
@@ -93,11 +92,9 @@ struct LedgerSession {
 //! (the message says the chain was reset or is another chain, and what to do); Errc::rpc when the
 //! chain cannot be reached; Errc::parse for a malformed deployment.json; errors of deploying,
 //! registering and opening the outbox, with context.
-Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& settings,
-                                                           const ChainRequest& request,
+Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& settings, const ChainRequest& request,
                                                            const std::string& job_name,
-                                                           const std::filesystem::path& out_dir,
-                                                           std::ostream& out,
+                                                           const std::filesystem::path& out_dir, std::ostream& out,
                                                            DurableSinkOptions sink_options = {});
 
 //! Adds the job's on-chain identity (job_id, chain_id, ledger) to out_dir/attribution.json.

@@ -35,7 +35,8 @@ CommandResult simulate(const TempDir& dir, std::size_t participants, const std::
     "data": {"partition": "iid", "train_limit": 2000, "validation_size": 200},
     "model": {"hidden": [16]}, "participants": {"count": )"
                         << participants << R"(, "profiles": {"1": "label-flipper"}},
-    "attribution": {"method": ")" << method << R"(", "max_evaluations": 200}})";
+    "attribution": {"method": ")"
+                        << method << R"(", "max_evaluations": 200}})";
   return run_command(kFlywheel + " simulate --threads 1 --config " + config + " --out " + dir.path() + "/run");
 }
 
@@ -92,8 +93,8 @@ TEST_F(ExactRun, RecomputingWithExactReproducesTheRecordedValues) {
 
 TEST_F(ExactRun, ExportedUtilitiesAreOneJsonLinePerCoalition) {
   const std::string file = dir_->path() + "/utilities.jsonl";
-  const auto r = run_command(kFlywheel + " attribute --threads 1 --run " + run() +
-                             " --method exact --export-utilities " + file);
+  const auto r =
+      run_command(kFlywheel + " attribute --threads 1 --run " + run() + " --method exact --export-utilities " + file);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const Json recorded = read_json(run() + "/attribution.json");
   std::ifstream in(file);

@@ -37,8 +37,7 @@ class BadUpdate : public ::testing::Test {
     ASSERT_TRUE(parsed) << parsed.error().message;
     job_ = *parsed;
     std::ostringstream quiet;
-    auto aggregator = Aggregator::start(job_, PrivateKey::random(), dir_.path(), sink_,
-                                        {.threads = 1, .quiet = true});
+    auto aggregator = Aggregator::start(job_, PrivateKey::random(), dir_.path(), sink_, {.threads = 1, .quiet = true});
     ASSERT_TRUE(aggregator) << aggregator.error().message;
     aggregator_ = std::move(*aggregator);
     runner_ = std::thread([this] { (void)aggregator_->run(); });
@@ -109,8 +108,9 @@ TEST_F(BadUpdate, AGoodUpdateIsAcceptedWithAnAckSignedByTheAggregator) {
   const auto delta = zeros();
   auto outcome = c.push_update(good(0, plan, delta)).value();
   ASSERT_EQ(outcome.status, TransportStatus::ok) << outcome.message;
-  EXPECT_EQ(eip712::recover_signer(eip712::digest(job_.deployment.domain(), outcome.ack), outcome.ack_signature).value(),
-            outcome.ack.aggregator);
+  EXPECT_EQ(
+      eip712::recover_signer(eip712::digest(job_.deployment.domain(), outcome.ack), outcome.ack_signature).value(),
+      outcome.ack.aggregator);
 }
 
 TEST_F(BadUpdate, AnUpdateSignedWhileStreamingIsAcceptedAndItsAckNamesTheReceipt) {

@@ -26,8 +26,7 @@ testing::CommandResult simulate(const TempDir& dir, const std::string& extra) {
   std::ofstream(config) << R"({"job": {"name": "t", "rounds": 1},
     "data": {"train_limit": 2000, "validation_size": 200},
     "model": {"hidden": [16]}, "participants": {"count": 3, "profiles": {}}})";
-  return run_command(kFlywheel + " simulate --config " + config + " --out " + dir.path() + "/run " +
-                     extra);
+  return run_command(kFlywheel + " simulate --config " + config + " --out " + dir.path() + "/run " + extra);
 }
 
 void expect_clean_failure(const testing::CommandResult& r, const std::string& must_mention) {

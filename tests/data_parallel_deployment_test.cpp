@@ -72,16 +72,29 @@ Outcome run_job(const std::filesystem::path& root, bool data_parallel) {
   EXPECT_FALSE(endpoint.empty()) << aggregator.log();
 
   auto participant_args = [&](std::size_t i) {
-    return std::vector<std::string>{"participant", "--config", job_file.string(),
-                                    "--keystore", (root / ("key" + std::to_string(i) + ".json")).string(),
-                                    "--password-file", (root / "password").string(), "--aggregator", endpoint};
+    return std::vector<std::string>{"participant",
+                                    "--config",
+                                    job_file.string(),
+                                    "--keystore",
+                                    (root / ("key" + std::to_string(i) + ".json")).string(),
+                                    "--password-file",
+                                    (root / "password").string(),
+                                    "--aggregator",
+                                    endpoint};
   };
   std::unique_ptr<testing::ChildProcess> first;
   if (data_parallel) {
     // As root OpenMPI needs explicit consent; --oversubscribe lets 2 ranks share a busy machine;
     // shared-memory copies rather than CMA (process_vm_readv), which containers often forbid.
-    std::vector<std::string> args{"--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
-                                  "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "2",
+    std::vector<std::string> args{"--allow-run-as-root",
+                                  "--oversubscribe",
+                                  "--bind-to",
+                                  "none",
+                                  "--mca",
+                                  "btl_vader_single_copy_mechanism",
+                                  "none",
+                                  "-np",
+                                  "2",
                                   FLYWHEEL_BINARY};
     auto rest = participant_args(0);
     args.insert(args.end(), rest.begin(), rest.end());

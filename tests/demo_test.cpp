@@ -21,8 +21,7 @@ using nlohmann::json;
 using testing::run_command;
 using testing::TempDir;
 
-const std::string kCast = std::string(FLYWHEEL_SOURCE_DIR) +
-                          "/node_modules/@foundry-rs/cast-linux-amd64/bin/cast";
+const std::string kCast = std::string(FLYWHEEL_SOURCE_DIR) + "/node_modules/@foundry-rs/cast-linux-amd64/bin/cast";
 
 // Small enough for CI, large enough that the shuffled-labels participant is clearly harmful.
 const std::string kTinyJob =
@@ -45,17 +44,17 @@ class DemoOnAnvil : public ::testing::Test {
     auto anvil = chain::AnvilProcess::start();
     ASSERT_TRUE(anvil) << anvil.error().to_string();
     anvil_.emplace(std::move(*anvil));
-    result_ = run_command(std::string(FLYWHEEL_BINARY) + " demo --rpc " + anvil_->url() +
-                          " --out " + dir_.path() + "/run" + kTinyJob);
+    result_ = run_command(std::string(FLYWHEEL_BINARY) + " demo --rpc " + anvil_->url() + " --out " + dir_.path() +
+                          "/run" + kTinyJob);
     ASSERT_EQ(result_.exit_code, 0) << result_.output;
     attribution_ = read_json(dir_.path() + "/run/attribution.json");
     deployment_ = read_json(dir_.path() + "/run/deployment.json");
   }
 
   std::string cast_call(const std::string& signature, const std::string& args) {
-    auto r = run_command(kCast + " call --rpc-url " + anvil_->url() + " " +
-                         deployment_["contracts"]["AttributionLedger"].get<std::string>() + " '" +
-                         signature + "' " + args);
+    auto r =
+        run_command(kCast + " call --rpc-url " + anvil_->url() + " " +
+                    deployment_["contracts"]["AttributionLedger"].get<std::string>() + " '" + signature + "' " + args);
     EXPECT_EQ(r.exit_code, 0) << r.output;
     return trim(r.output);
   }
@@ -71,13 +70,12 @@ TEST_F(DemoOnAnvil, CastReadsTheSameRoundRootsAsTheReport) {
   const std::string job = attribution_["job_id"].get<std::string>();
   ASSERT_EQ(attribution_["rounds"].size(), 3u);
   for (const auto& round : attribution_["rounds"]) {
-    const std::string on_chain = cast_call("roundRoot(uint256,uint256)(bytes32)",
-                                           job + " " + std::to_string(round["round"].get<int>()));
+    const std::string on_chain =
+        cast_call("roundRoot(uint256,uint256)(bytes32)", job + " " + std::to_string(round["round"].get<int>()));
     EXPECT_EQ(on_chain, round["root"].get<std::string>()) << "round " << round["round"];
   }
   EXPECT_EQ(cast_call("roundCount(uint256)(uint256)", job), "3");
-  EXPECT_EQ(cast_call("sharesRoot(uint256)(bytes32)", job),
-            attribution_["shares_root"].get<std::string>());
+  EXPECT_EQ(cast_call("sharesRoot(uint256)(bytes32)", job), attribution_["shares_root"].get<std::string>());
 }
 
 TEST_F(DemoOnAnvil, ClaimedBalancesSumToTheTotalShares) {
@@ -87,8 +85,8 @@ TEST_F(DemoOnAnvil, ClaimedBalancesSumToTheTotalShares) {
   // Sum with 128-bit integers: 10^18 overflows nothing here, but balances are uint256 on-chain.
   unsigned __int128 sum = 0;
   for (const auto& p : attribution_["participants"]) {
-    auto r = run_command(kCast + " call --rpc-url " + anvil_->url() + " " + token +
-                         " 'balanceOf(address)(uint256)' " + p["address"].get<std::string>());
+    auto r = run_command(kCast + " call --rpc-url " + anvil_->url() + " " + token + " 'balanceOf(address)(uint256)' " +
+                         p["address"].get<std::string>());
     ASSERT_EQ(r.exit_code, 0) << r.output;
     // cast prints "123 [1.23e2]" for large numbers; the first word is the value.
     const std::string balance = trim(r.output).substr(0, trim(r.output).find(' '));

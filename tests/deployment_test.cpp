@@ -30,12 +30,12 @@
 #include "chain-bridge/anvil.hpp"
 #include "common/eip712.hpp"
 #include "common/keystore.hpp"
-#include "fedtrain/transport/aggregator.hpp"
 #include "fedtrain/model/model.hpp"
+#include "fedtrain/transport/aggregator.hpp"
 #include "fedtrain/transport/protocol.hpp"
 #include "tests/internal/child_process.hpp"
-#include "tests/internal/run_command.hpp"
 #include "tests/internal/deployment_jobs.hpp"
+#include "tests/internal/run_command.hpp"
 #include "tests/internal/test_files.hpp"
 
 namespace flywheel::fedtrain {
@@ -71,8 +71,8 @@ struct JobFolder {
     std::ofstream(job_file) << job.dump(2);
     std::ofstream(password) << "test-password\n";
     for (std::size_t i = 0; i < n; ++i) {
-      EXPECT_TRUE(save_keystore(keystore(i), participant_key(i), "test-password",
-                                {.kdf = KeystoreKdf::pbkdf2, .c = 2}));
+      EXPECT_TRUE(
+          save_keystore(keystore(i), participant_key(i), "test-password", {.kdf = KeystoreKdf::pbkdf2, .c = 2}));
     }
   }
   [[nodiscard]] std::filesystem::path keystore(std::size_t i) const {
@@ -80,7 +80,7 @@ struct JobFolder {
   }
   std::unique_ptr<Process> aggregator(std::vector<std::string> extra = {}) const {
     std::vector<std::string> args{"aggregator", "--config", job_file.string(), "--out", (root / "run").string(),
-                                  "--threads", "2"};
+                                  "--threads",  "2"};
     args.insert(args.end(), extra.begin(), extra.end());
     return start_flywheel(args, root / "aggregator.log");
   }
@@ -90,9 +90,17 @@ struct JobFolder {
     return e;
   }
   std::unique_ptr<Process> participant(std::size_t i, std::vector<std::string> extra = {}) const {
-    std::vector<std::string> args{"participant", "--config", job_file.string(), "--keystore", keystore(i).string(),
-                                  "--password-file", password.string(), "--aggregator", endpoint(),
-                                  "--out", (root / ("p" + std::to_string(i))).string()};
+    std::vector<std::string> args{"participant",
+                                  "--config",
+                                  job_file.string(),
+                                  "--keystore",
+                                  keystore(i).string(),
+                                  "--password-file",
+                                  password.string(),
+                                  "--aggregator",
+                                  endpoint(),
+                                  "--out",
+                                  (root / ("p" + std::to_string(i))).string()};
     args.insert(args.end(), extra.begin(), extra.end());
     return start_flywheel(args, root / ("participant" + std::to_string(i) + ".log"));
   }
@@ -150,12 +158,12 @@ void expect_the_models_of_its_simulation(const json& job, std::size_t n) {
 
   std::string keystores;
   for (std::size_t i = n; i-- > 0;) keystores += " --keystore " + setup.keystore(i).string();  // any order
-  const auto simulated = testing::run_command(std::string(FLYWHEEL_BINARY) + " simulate --threads 2 --config " +
-                                              setup.job_file.string() + " --out " + (setup.root / "simulated").string() +
-                                              keystores + " --password-file " + setup.password.string());
+  const auto simulated = testing::run_command(
+      std::string(FLYWHEEL_BINARY) + " simulate --threads 2 --config " + setup.job_file.string() + " --out " +
+      (setup.root / "simulated").string() + keystores + " --password-file " + setup.password.string());
   ASSERT_EQ(simulated.exit_code, 0) << simulated.output;
   EXPECT_NE(simulated.output.find("deployment job file: its " + std::to_string(n) +
-                                   " allowlisted participants train in this process"),
+                                  " allowlisted participants train in this process"),
             std::string::npos)
       << simulated.output;
 
@@ -214,8 +222,8 @@ TEST(Deployment, AParticipantKilledMidRoundLetsTheRoundCloseAtQuorum) {
   ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(setup.root / "run" / "endpoint"); }, 60s));
   std::vector<std::unique_ptr<Process>> participants;
   for (std::size_t i = 0; i < 5; ++i) {
-    participants.push_back(setup.participant(i, i == 0 ? std::vector<std::string>{"--fault-hang-round", "2"}
-                                                       : std::vector<std::string>{}));
+    participants.push_back(setup.participant(
+        i, i == 0 ? std::vector<std::string>{"--fault-hang-round", "2"} : std::vector<std::string>{}));
   }
   ASSERT_TRUE(wait_until([&] { return participants[0]->log().find("hanging") != std::string::npos; }, 120s))
       << participants[0]->log();
@@ -398,8 +406,8 @@ class DeploymentOnChain : public ::testing::Test {
   std::string cast_call(const std::filesystem::path& run, const std::string& signature, const std::string& args) {
     const json deployment = json::parse(read_text(run / "deployment.json"));
     auto r = testing::run_command(kCast + " call --rpc-url " + anvil_->url() + " " +
-                                  deployment["contracts"]["AttributionLedger"].get<std::string>() + " '" +
-                                  signature + "' " + args);
+                                  deployment["contracts"]["AttributionLedger"].get<std::string>() + " '" + signature +
+                                  "' " + args);
     EXPECT_EQ(r.exit_code, 0) << r.output;
     return trim(r.output);
   }
@@ -424,10 +432,10 @@ class DeploymentOnChain : public ::testing::Test {
     const json deployment = json::parse(read_text(run / "deployment.json"));
     std::ostringstream job_topic;
     job_topic << "0x" << std::setw(64) << std::setfill('0') << std::hex << std::stoull(job);
-    auto r = testing::run_command(kCast + " logs --json --rpc-url " + anvil_->url() + " --from-block 0 --address " +
-                                  deployment["contracts"]["AttributionLedger"].get<std::string>() +
-                                  " 'RoundRecorded(uint256 indexed,uint256 indexed,bytes32,bytes32)' " +
-                                  job_topic.str());
+    auto r =
+        testing::run_command(kCast + " logs --json --rpc-url " + anvil_->url() + " --from-block 0 --address " +
+                             deployment["contracts"]["AttributionLedger"].get<std::string>() +
+                             " 'RoundRecorded(uint256 indexed,uint256 indexed,bytes32,bytes32)' " + job_topic.str());
     EXPECT_EQ(r.exit_code, 0) << r.output;
     std::vector<std::uint64_t> out;
     for (const auto& log : json::parse(r.output)) {

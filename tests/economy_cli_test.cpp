@@ -33,8 +33,7 @@ using testing::run_command;
 using testing::TempDir;
 
 const std::string kFlywheel = FLYWHEEL_BINARY;
-const std::string kCast =
-    std::string(FLYWHEEL_SOURCE_DIR) + "/node_modules/@foundry-rs/cast-linux-amd64/bin/cast";
+const std::string kCast = std::string(FLYWHEEL_SOURCE_DIR) + "/node_modules/@foundry-rs/cast-linux-amd64/bin/cast";
 constexpr std::string_view kPassword = "test-password";
 
 std::string trim(std::string s) {
@@ -77,12 +76,8 @@ class EconomyCli : public ::testing::Test {
     }
     return path;
   }
-  std::string wallet(std::size_t i) {
-    return " --keystore " + keystore(i) + " --password-file " + password_file();
-  }
-  static PrivateKey dev_key(std::size_t i) {
-    return PrivateKey::from_hex(chain::kAnvilDevKeys[i]).value();
-  }
+  std::string wallet(std::size_t i) { return " --keystore " + keystore(i) + " --password-file " + password_file(); }
+  static PrivateKey dev_key(std::size_t i) { return PrivateKey::from_hex(chain::kAnvilDevKeys[i]).value(); }
   static std::string dev_address(std::size_t i) { return to_checksum(dev_key(i).address()); }
 
   CommandResult flywheel(const std::string& args) {
@@ -118,9 +113,9 @@ class EconomyCli : public ::testing::Test {
 
   // `flywheel dao deploy` with short delays, then account 0 delegates its FLY to itself.
   void deploy_dao() {
-    const std::string out = flywheel_ok(
-        "dao deploy --voting-delay " + std::to_string(kVotingDelay) + " --voting-period " +
-        std::to_string(kVotingPeriod) + " --min-delay " + std::to_string(kMinDelay));
+    const std::string out =
+        flywheel_ok("dao deploy --voting-delay " + std::to_string(kVotingDelay) + " --voting-period " +
+                    std::to_string(kVotingPeriod) + " --min-delay " + std::to_string(kMinDelay));
     token_ = address_after(out, "FlywheelToken");
     timelock_ = address_after(out, "TimelockController");
     governor_ = address_after(out, "FlywheelGovernor");
@@ -150,11 +145,10 @@ class DaoCli : public EconomyCli {
     ledger_ = deploy_ledger(timelock_);
     ASSERT_FALSE(ledger_.empty());
     cast_send(0, ledger_, "'registerJob(address,uint64,string)' " + dev_address(0) + " 3600 veto");
-    cast_send(0, ledger_,
-              "'recordRound(uint256,uint256,bytes32,bytes32)' 1 1 0x" + std::string(64, '1') +
-                  " 0x" + std::string(64, '2'));
-    flywheel_ok("shares propose --ledger " + ledger_ + " --job 1 --root " + kBadRoot +
-                " --total 1000");
+    cast_send(
+        0, ledger_,
+        "'recordRound(uint256,uint256,bytes32,bytes32)' 1 1 0x" + std::string(64, '1') + " 0x" + std::string(64, '2'));
+    flywheel_ok("shares propose --ledger " + ledger_ + " --job 1 --root " + kBadRoot + " --total 1000");
     advance(1);  // the delegation becomes a past checkpoint, so it counts for proposing
   }
 
@@ -189,18 +183,15 @@ TEST_F(DaoCli, VetoGoesThroughProposeVoteQueueExecuteAndClearsTheProposal) {
   advance(kMinDelay + 1);
   const std::string executed = flywheel_ok("dao execute" + veto_target());
   EXPECT_NE(executed.find("executed"), std::string::npos) << executed;
-  EXPECT_EQ(cast("call " + ledger_ + " 'sharesRoot(uint256)(bytes32)' 1"),
-            "0x" + std::string(64, '0'));
+  EXPECT_EQ(cast("call " + ledger_ + " 'sharesRoot(uint256)(bytes32)' 1"), "0x" + std::string(64, '0'));
   EXPECT_EQ(cast("call " + ledger_ + " 'totalShares(uint256)(uint256)' 1"), "0");
   // The aggregator may propose again.
-  flywheel_ok("shares propose --ledger " + ledger_ + " --job 1 --root 0x" + std::string(64, 'c') +
-              " --total 1000");
+  flywheel_ok("shares propose --ledger " + ledger_ + " --job 1 --root 0x" + std::string(64, 'c') + " --total 1000");
 }
 
 TEST_F(DaoCli, VoteBeforeVotingOpensIsRefused) {
   const std::string id = propose();
-  expect_clean_failure(flywheel("dao vote --governor " + governor_ + " --proposal " + id),
-                       "proposal is Pending");
+  expect_clean_failure(flywheel("dao vote --governor " + governor_ + " --proposal " + id), "proposal is Pending");
 }
 
 TEST_F(DaoCli, VoteAfterVotingClosedIsRefused) {
@@ -223,15 +214,13 @@ TEST_F(DaoCli, ExecuteOfAProposalThatWasNeverMadeNamesTheFlags) {
 
 TEST_F(DaoCli, VoteWithAnUnknownSupportValueIsRefused) {
   const std::string id = propose();
-  expect_clean_failure(
-      flywheel("dao vote --governor " + governor_ + " --proposal " + id + " --support maybe"),
-      "--support must be for, against or abstain");
+  expect_clean_failure(flywheel("dao vote --governor " + governor_ + " --proposal " + id + " --support maybe"),
+                       "--support must be for, against or abstain");
 }
 
 TEST_F(EconomyCli, DaoCommandsRefuseAnAddressWithoutContract) {
   expect_clean_failure(
-      flywheel("dao propose --governor " + dev_address(3) + " --ledger " + dev_address(4) +
-               " --job 1"),
+      flywheel("dao propose --governor " + dev_address(3) + " --ledger " + dev_address(4) + " --job 1"),
       "--governor: no contract at");
 }
 
@@ -239,8 +228,7 @@ TEST_F(EconomyCli, DaoCommandsRefuseAnAddressWithoutContract) {
 
 // The double-hashed leaf of the shares tree (AttributionLedger's format).
 Hash32 share_leaf(const Address& account, std::uint64_t amount) {
-  const Bytes encoded =
-      chain::abi_encode({chain::AbiValue::of_address(account), chain::AbiValue::of_uint(amount)});
+  const Bytes encoded = chain::abi_encode({chain::AbiValue::of_address(account), chain::AbiValue::of_uint(amount)});
   return keccak256(keccak256(encoded).view());
 }
 
@@ -258,9 +246,9 @@ class RevenueCli : public EconomyCli {
               "'registerJobWithPolicy(address,uint64,string,address,uint16,uint16,uint16,"
               "address)' " +
                   dev_address(0) + " 0 revenue " + dev_address(0) + " 10000 0 0 " + token_);
-    cast_send(0, ledger_,
-              "'recordRound(uint256,uint256,bytes32,bytes32)' 1 1 0x" + std::string(64, '1') +
-                  " 0x" + std::string(64, '2'));
+    cast_send(
+        0, ledger_,
+        "'recordRound(uint256,uint256,bytes32,bytes32)' 1 1 0x" + std::string(64, '1') + " 0x" + std::string(64, '2'));
     const Hash32 a = share_leaf(dev_key(1).address(), 600);
     const Hash32 b = share_leaf(dev_key(2).address(), 400);
     Bytes pair;
@@ -274,9 +262,8 @@ class RevenueCli : public EconomyCli {
     json doc;
     doc["shares_root"] = root.hex();
     doc["total_shares"] = "1000";
-    doc["participants"] = json::array(
-        {{{"address", dev_address(1)}, {"shares", "600"}, {"share_proof", {b.hex()}}},
-         {{"address", dev_address(2)}, {"shares", "400"}, {"share_proof", {a.hex()}}}});
+    doc["participants"] = json::array({{{"address", dev_address(1)}, {"shares", "600"}, {"share_proof", {b.hex()}}},
+                                       {{"address", dev_address(2)}, {"shares", "400"}, {"share_proof", {a.hex()}}}});
     std::ofstream(run_dir_ + "/attribution.json") << doc.dump(2);
     flywheel_ok("shares propose --ledger " + ledger_ + " --job 1 --run " + run_dir_);
     flywheel_ok("shares finalize --ledger " + ledger_ + " --job 1");
@@ -299,12 +286,10 @@ class RevenueCli : public EconomyCli {
 TEST_F(RevenueCli, TwoHoldersClaimTheirProRataPartsOfADeposit) {
   ASSERT_EQ(cast("call " + shares_ + " 'balanceOf(address)(uint256)' " + dev_address(1)), "600");
   const std::string deposited = flywheel_ok("revenue deposit" + job() + " --amount 1000000");
-  EXPECT_NE(deposited.find("deposited 1000000 base units of ERC-20 " + token_), std::string::npos)
-      << deposited;
+  EXPECT_NE(deposited.find("deposited 1000000 base units of ERC-20 " + token_), std::string::npos) << deposited;
   EXPECT_EQ(cast("call " + token_ + " 'balanceOf(address)(uint256)' " + shares_), "1000000");
 
-  const std::string claimable =
-      flywheel_ok("revenue claimable" + job() + " --account " + dev_address(1));
+  const std::string claimable = flywheel_ok("revenue claimable" + job() + " --account " + dev_address(1));
   EXPECT_NE(claimable.find(dev_address(1) + " can claim 600000 "), std::string::npos) << claimable;
 
   const std::string first = flywheel_ok("revenue claim" + job() + wallet(1));
@@ -315,8 +300,7 @@ TEST_F(RevenueCli, TwoHoldersClaimTheirProRataPartsOfADeposit) {
   EXPECT_EQ(fly_balance(1), "600000");
   EXPECT_EQ(fly_balance(2), "400000");
   EXPECT_EQ(cast("call " + token_ + " 'balanceOf(address)(uint256)' " + shares_), "0");
-  const std::string after =
-      flywheel_ok("revenue claimable" + job() + " --account " + dev_address(1));
+  const std::string after = flywheel_ok("revenue claimable" + job() + " --account " + dev_address(1));
   EXPECT_NE(after.find(" can claim 0 "), std::string::npos) << after;
 }
 
@@ -340,8 +324,7 @@ TEST_F(RevenueCli, DepositOfZeroIsRefused) {
 }
 
 TEST_F(RevenueCli, RevenueOfAJobWithoutSharesTokenIsRefused) {
-  expect_clean_failure(flywheel("revenue claimable --ledger " + ledger_ + " --job 2 --account " +
-                                dev_address(1)),
+  expect_clean_failure(flywheel("revenue claimable --ledger " + ledger_ + " --job 2 --account " + dev_address(1)),
                        "has no shares token yet");
 }
 

@@ -63,7 +63,8 @@ std::vector<std::string> one_round(const TempDir& dir, const std::string& tag, c
       kClean + env + " " + kFlywheel + " simulate --threads 2 --config " + FLYWHEEL_SOURCE_DIR +
       "/examples/fashion_mnist_quick/config.json --out " + run +
       " --set job.rounds=1 --set participants.count=4 --set data.train_limit=4000 --set data.validation_size=400"
-      " --set model.name=" + model + " --set model.hidden=[32]");
+      " --set model.name=" +
+      model + " --set model.hidden=[32]");
   EXPECT_EQ(r.exit_code, 0) << tag << ": " << r.output;
   if (r.exit_code != 0) return {};
   return fingerprint(run);
@@ -71,11 +72,11 @@ std::vector<std::string> one_round(const TempDir& dir, const std::string& tag, c
 
 // The variables other CPUs would set by themselves, as pairs (name of the case, assignments).
 const std::vector<std::pair<std::string, std::string>> kOtherCpus = {
-    {"openblas-skylakex", "OPENBLAS_CORETYPE=SkylakeX"},      // Intel AVX-512 (OpenBLAS's own pick there)
-    {"openblas-cooperlake", "OPENBLAS_CORETYPE=Cooperlake"},  // Intel AVX-512 with BF16
-    {"openblas-zen", "OPENBLAS_CORETYPE=Zen"},                // AMD Zen
+    {"openblas-skylakex", "OPENBLAS_CORETYPE=SkylakeX"},        // Intel AVX-512 (OpenBLAS's own pick there)
+    {"openblas-cooperlake", "OPENBLAS_CORETYPE=Cooperlake"},    // Intel AVX-512 with BF16
+    {"openblas-zen", "OPENBLAS_CORETYPE=Zen"},                  // AMD Zen
     {"openblas-sandybridge", "OPENBLAS_CORETYPE=Sandybridge"},  // AVX without FMA
-    {"openblas-prescott", "OPENBLAS_CORETYPE=Prescott"},      // SSE3 only
+    {"openblas-prescott", "OPENBLAS_CORETYPE=Prescott"},        // SSE3 only
     {"openblas-l2", "OPENBLAS_L2_SIZE=4096"},
     {"onednn-sse41", "DNNL_MAX_CPU_ISA=SSE41"},
     {"onednn-avx512", "ONEDNN_MAX_CPU_ISA=AVX512_CORE"},
@@ -106,10 +107,9 @@ TEST(ForcedCpuDispatch, ChangesNoBitOfAJobOnTheBaselineKernelsEither) {
 TEST(ThreadVariables, LeaveTheDemosFirstRoundRootAndModelUnchanged) {
   TempDir dir;
   // Unset (the binary run directly), set as scripts once did, and oversubscribed.
-  const std::vector<std::string> settings = {
-      "", "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1",
-      "OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=3 MKL_NUM_THREADS=4",
-      "OPENBLAS_NUM_THREADS=8 OMP_NUM_THREADS=8 MKL_NUM_THREADS=8"};
+  const std::vector<std::string> settings = {"", "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1",
+                                             "OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=3 MKL_NUM_THREADS=4",
+                                             "OPENBLAS_NUM_THREADS=8 OMP_NUM_THREADS=8 MKL_NUM_THREADS=8"};
   std::vector<std::string> reference;
   for (std::size_t k = 0; k < settings.size(); ++k) {
     const std::string run = dir.path() + "/demo" + std::to_string(k);
@@ -139,7 +139,8 @@ TEST_P(OtherFamilyReplay, GivesTheMergesBitForBitAndTheValuesWithinTheDocumented
         kClean + kFlywheel + " simulate --threads 2 --config " + FLYWHEEL_SOURCE_DIR +
         "/examples/fashion_mnist_quick/config.json --out " + run +
         " --set job.rounds=3 --set participants.count=5 --set data.train_limit=6000 --set data.validation_size=600"
-        " --set model.hidden=[32] --set model.name=" + model + " --set attribution.utility=" + utility);
+        " --set model.hidden=[32] --set model.name=" +
+        model + " --set attribution.utility=" + utility);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     r = run_command(kClean + "FLYWHEEL_KERNELS=baseline " + kFlywheel + " attribute --threads 2 --run " + run);
     ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -62,8 +62,8 @@ class TlsJob {
     }
     std::ofstream(root_ / "password") << "test-password\n";
     for (std::size_t i = 0; i < participants; ++i) {
-      EXPECT_TRUE(save_keystore(keystore(i), participant_key(i), "test-password",
-                                {.kdf = KeystoreKdf::pbkdf2, .c = 2}));
+      EXPECT_TRUE(
+          save_keystore(keystore(i), participant_key(i), "test-password", {.kdf = KeystoreKdf::pbkdf2, .c = 2}));
     }
   }
 
@@ -97,8 +97,8 @@ class TlsJob {
     return std::make_unique<testing::ChildProcess>(
         FLYWHEEL_BINARY,
         std::vector<std::string>{"participant", "--config", file.string(), "--keystore", keystore(i).string(),
-                                 "--password-file", (root_ / "password").string(), "--aggregator", endpoint(),
-                                 "--out", (root_ / ("p" + std::to_string(i))).string()},
+                                 "--password-file", (root_ / "password").string(), "--aggregator", endpoint(), "--out",
+                                 (root_ / ("p" + std::to_string(i))).string()},
         root_ / ("participant" + std::to_string(i) + ".log"));
   }
 
@@ -124,13 +124,15 @@ class TlsJob {
 TEST(KeysTls, WritesACaAServerAndClientCertificatesThatVerifyAgainstTheCa) {
   testing::TempDir dir;
   const fs::path out = fs::path(dir.path()) / "tls";
-  auto r = flywheel("keys tls --out " + out.string() + " --hosts localhost,127.0.0.1,::1 --days 30 --clients alice,bob");
+  auto r =
+      flywheel("keys tls --out " + out.string() + " --hosts localhost,127.0.0.1,::1 --days 30 --clients alice,bob");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* name : {"server.pem", "client-alice.pem", "client-bob.pem"}) {
     EXPECT_TRUE(verify_certificate(out / "ca.pem", out / name)) << name;
     const bool have_openssl = testing::run_command("command -v openssl").exit_code == 0;
     if (have_openssl) {
-      auto v = testing::run_command("openssl verify -CAfile " + (out / "ca.pem").string() + " " + (out / name).string());
+      auto v =
+          testing::run_command("openssl verify -CAfile " + (out / "ca.pem").string() + " " + (out / name).string());
       EXPECT_EQ(v.exit_code, 0) << v.output;
       EXPECT_NE(v.output.find(": OK"), std::string::npos) << v.output;
     }
@@ -221,8 +223,9 @@ TEST(DeploymentTls, AJobCompletesOverMutualTlsWithClientCertificates) {
   std::vector<std::unique_ptr<testing::ChildProcess>> participants;
   for (std::size_t i = 0; i < 2; ++i) {
     const std::string name = "tls/client-client" + std::to_string(i + 1);
-    participants.push_back(job.participant(
-        i, {{"ca", job.path("tls/ca.pem")}, {"client_cert", job.path(name + ".pem")}, {"client_key", job.path(name + ".key")}}));
+    participants.push_back(job.participant(i, {{"ca", job.path("tls/ca.pem")},
+                                               {"client_cert", job.path(name + ".pem")},
+                                               {"client_key", job.path(name + ".key")}}));
   }
   ASSERT_EQ(aggregator->wait(180s), 0) << aggregator->log();
   for (auto& p : participants) EXPECT_EQ(p->wait(30s), 0) << p->log();

@@ -43,7 +43,8 @@ TEST(Estimate, BanzhafSamplesMembersAboveSixtyFourLikeTheOthers) {
   o.min_samples = 20000;
   o.convergence_tolerance = 0;
   o.round_truncation_tolerance = 0;
-  auto r = estimate(Method::banzhaf, n, [](Coalition s) { return coalition_size(s) >= 35 ? 1.0 : 0.0; }, o);
+  auto r = estimate(
+      Method::banzhaf, n, [](Coalition s) { return coalition_size(s) >= 35 ? 1.0 : 0.0; }, o);
   ASSERT_TRUE(r) << r.error().to_string();
   for (std::size_t k = 0; k < 5; ++k) {
     for (std::size_t i : {k, 65 + k}) {

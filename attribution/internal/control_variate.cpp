@@ -58,8 +58,8 @@ Surrogate fit_surrogate(std::size_t n, const std::vector<double>& weights,
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = i + 1; j < n; ++j) {
       const double a = f.w[i] / (f.w[i] + f.w[j]), b = f.w[j] / (f.w[i] + f.w[j]);
-      const double gij = (evaluator.at(member(i) | member(j)) - a * a * f.g[i * n + i] - b * b * f.g[j * n + j]) /
-                         (2 * a * b);
+      const double gij =
+          (evaluator.at(member(i) | member(j)) - a * a * f.g[i * n + i] - b * b * f.g[j * n + j]) / (2 * a * b);
       f.g[i * n + j] = f.g[j * n + i] = gij;
     }
   }
@@ -104,8 +104,8 @@ Result<std::vector<double>> supplied_control_variate(std::size_t n, const Estima
   auto table = options.control_variate();
   if (!table) return tl::unexpected(table.error());
   if (!table->empty() && table->size() != (std::size_t{1} << n)) {
-    return fail(Errc::internal, "the control variate has " + std::to_string(table->size()) +
-                                    " values, expected 2^" + std::to_string(n));
+    return fail(Errc::internal, "the control variate has " + std::to_string(table->size()) + " values, expected 2^" +
+                                    std::to_string(n));
   }
   for (double v : *table) {
     if (!std::isfinite(v)) return fail(Errc::internal, "the control variate has a value that is not finite");

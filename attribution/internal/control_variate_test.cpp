@@ -101,7 +101,8 @@ TEST(ControlVariate, AnyFixedGameKeepsTheEstimateUnbiased) {
         ++calls;
         return f;
       };
-      auto r = estimate(method, n, [&](Coalition s) { return u[s]; }, o);
+      auto r = estimate(
+          method, n, [&](Coalition s) { return u[s]; }, o);
       ASSERT_TRUE(r);
       ASSERT_EQ(calls, 1) << method_name(method);
       for (std::size_t i = 0; i < n; ++i) {
@@ -122,7 +123,8 @@ TEST(ControlVariate, OfTheWrongSizeOrNotFiniteEndsTheEstimateWithAnInternalError
   for (Method method : {Method::stratified, Method::gtg}) {
     EstimatorOptions o = stratified_options(1, 60);
     o.control_variate = [&]() -> Result<std::vector<double>> { return std::vector<double>(63, 0.0); };
-    auto r = estimate(method, 6, [&](Coalition s) { return u[s]; }, o);
+    auto r = estimate(
+        method, 6, [&](Coalition s) { return u[s]; }, o);
     ASSERT_FALSE(r) << method_name(method);
     EXPECT_EQ(r.error().code, Errc::internal);
     EXPECT_NE(r.error().message.find("63 values, expected 2^6"), std::string::npos) << r.error().message;
@@ -131,7 +133,8 @@ TEST(ControlVariate, OfTheWrongSizeOrNotFiniteEndsTheEstimateWithAnInternalError
       f[5] = std::numeric_limits<double>::quiet_NaN();
       return f;
     };
-    r = estimate(method, 6, [&](Coalition s) { return u[s]; }, o);
+    r = estimate(
+        method, 6, [&](Coalition s) { return u[s]; }, o);
     ASSERT_FALSE(r) << method_name(method);
     EXPECT_NE(r.error().message.find("not finite"), std::string::npos) << r.error().message;
   }
@@ -142,7 +145,8 @@ TEST(ControlVariate, ItsErrorEndsTheEstimateWithThatError) {
   for (Method method : {Method::stratified, Method::gtg}) {
     EstimatorOptions o = stratified_options(1, 60);
     o.control_variate = []() -> Result<std::vector<double>> { return fail(Errc::io, "validation rows unreadable"); };
-    auto r = estimate(method, 6, [&](Coalition s) { return u[s]; }, o);
+    auto r = estimate(
+        method, 6, [&](Coalition s) { return u[s]; }, o);
     ASSERT_FALSE(r) << method_name(method);
     EXPECT_EQ(r.error().code, Errc::io);
     EXPECT_NE(r.error().message.find("validation rows unreadable"), std::string::npos);
@@ -158,12 +162,15 @@ TEST(ControlVariate, TurnsGtgsWithinRoundTruncationOffAndSaysSo) {
   EstimatorOptions o = stratified_options(2, 153);
   o.truncation_tolerance = 0.001;
   o.round_truncation_tolerance = 0;
-  auto plain = estimate(Method::gtg, n, [&](Coalition s) { return u[s]; }, o);
+  auto plain = estimate(
+      Method::gtg, n, [&](Coalition s) { return u[s]; }, o);
   o.control_variate = [&]() -> Result<std::vector<double>> { return u; };
-  auto with_f = estimate(Method::gtg, n, [&](Coalition s) { return u[s]; }, o);
+  auto with_f = estimate(
+      Method::gtg, n, [&](Coalition s) { return u[s]; }, o);
   ASSERT_TRUE(plain && with_f);
   auto noted = [](const Estimate& e, std::string_view text) {
-    return std::any_of(e.notes.begin(), e.notes.end(), [&](const std::string& note) { return note.find(text) != std::string::npos; });
+    return std::any_of(e.notes.begin(), e.notes.end(),
+                       [&](const std::string& note) { return note.find(text) != std::string::npos; });
   };
   EXPECT_TRUE(noted(*plain, "within-round truncation (")) << "the plain run truncates";
   EXPECT_FALSE(noted(*with_f, "within-round truncation (")) << "no step skipped with f";

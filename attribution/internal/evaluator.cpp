@@ -2,9 +2,9 @@
 // Copyright 2026 The Flywheel Authors
 #include "attribution/internal/evaluator.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <exception>
 #include <string>
 
@@ -60,28 +60,27 @@ Result<void> Evaluator::evaluate(std::span<const Coalition> batch) {
         values = fail(Errc::internal, "the utility threw a non-standard exception");
       }
       if (values && values->size() != chunk.size()) {
-        values = fail(Errc::internal, "the batch utility returned " + std::to_string(values->size()) +
-                                          " values for " + std::to_string(chunk.size()) + " coalitions");
+        values = fail(Errc::internal, "the batch utility returned " + std::to_string(values->size()) + " values for " +
+                                          std::to_string(chunk.size()) + " coalitions");
       }
       for (std::size_t k = begin; k < end; ++k) {
         results[k] = values ? Result<double>((*values)[k - begin]) : Result<double>(tl::unexpected(values.error()));
       }
     });
   } else {
-  pool_.run(missing.size(), [&](std::size_t k) {
-    try {
-      results[k] = (*utility_)(missing[k]);
-    } catch (const std::exception& e) {
-      results[k] = fail(Errc::internal, std::string("the utility threw: ") + e.what());
-    } catch (...) {
-      results[k] = fail(Errc::internal, "the utility threw a non-standard exception");
-    }
-  });
+    pool_.run(missing.size(), [&](std::size_t k) {
+      try {
+        results[k] = (*utility_)(missing[k]);
+      } catch (const std::exception& e) {
+        results[k] = fail(Errc::internal, std::string("the utility threw: ") + e.what());
+      } catch (...) {
+        results[k] = fail(Errc::internal, "the utility threw a non-standard exception");
+      }
+    });
   }
   for (std::size_t k = 0; k < missing.size(); ++k) {
     if (!results[k]) {
-      return tl::unexpected(with_context(results[k].error(),
-                                         "evaluating coalition 0x" + coalition_hex(missing[k])));
+      return tl::unexpected(with_context(results[k].error(), "evaluating coalition 0x" + coalition_hex(missing[k])));
     }
     cache_.insert(missing[k], *results[k]);
   }

@@ -58,8 +58,8 @@ TEST(Estimate, ExactValuesSumToGrandMinusEmptyUtility) {
 TEST(Estimate, SymmetricPlayersGetEqualExactValues) {
   auto u = [](Coalition s) {
     const double a = static_cast<double>((s >> 1 & 1) + (s >> 4 & 1));
-    return a * a * 0.3 + 0.2 * static_cast<double>(s & 1) +
-           0.7 * static_cast<double>((s >> 2 & 1) * (s >> 3 & 1)) + 0.05 * static_cast<int>(coalition_size(s));
+    return a * a * 0.3 + 0.2 * static_cast<double>(s & 1) + 0.7 * static_cast<double>((s >> 2 & 1) * (s >> 3 & 1)) +
+           0.05 * static_cast<int>(coalition_size(s));
   };
   auto r = estimate(Method::exact, 5, u);
   ASSERT_TRUE(r);

@@ -63,7 +63,7 @@ void stratified_estimate(std::size_t n, const std::unordered_map<Coalition, doub
                          const std::vector<std::unordered_set<Coalition, CoalitionHash>>& truncated_at,
                          std::vector<double>& values, std::vector<double>& errors) {
   std::vector<RunningStats> strata(n, RunningStats(n));  // strata[i] indexed by prefix size k
-  RunningStats pooled(n);                                 // every pair of participant i
+  RunningStats pooled(n);                                // every pair of participant i
   // Sorted, so the summation order (and the rounding) does not depend on the hash table.
   std::vector<std::pair<Coalition, double>> pool(memo.begin(), memo.end());
   std::sort(pool.begin(), pool.end());
@@ -137,9 +137,7 @@ Result<Estimate> run_gtg(std::size_t n, Evaluator& evaluator, const Settings& se
   std::size_t samples = 0;
   std::size_t truncated_steps = 0;
   std::vector<double> values(n, 0.0), errors(n, kInf);
-  auto over_cap = [&] {
-    return options.max_evaluations > 0 && evaluator.evaluations() >= options.max_evaluations;
-  };
+  auto over_cap = [&] { return options.max_evaluations > 0 && evaluator.evaluations() >= options.max_evaluations; };
   // Exact border strata: with an evaluation cap at least twice the 2n + 2 + C(n, 2) border
   // coalitions, every coalition of sizes 1, 2 and n − 1 is evaluated first, so strata 0, 1 and
   // n − 1 (the marginals on the empty set, on singletons and on N ∖ {i}) are exact and the guided
@@ -203,8 +201,8 @@ Result<Estimate> run_gtg(std::size_t n, Evaluator& evaluator, const Settings& se
         if (needed.empty()) continue;
         if (over_cap()) {
           finished = true;
-          out.notes.push_back("stopped at max_evaluations (" + std::to_string(evaluator.evaluations()) +
-                              ") after " + std::to_string(samples) + " permutations");
+          out.notes.push_back("stopped at max_evaluations (" + std::to_string(evaluator.evaluations()) + ") after " +
+                              std::to_string(samples) + " permutations");
           break;
         }
         // The cap is hard: a walk whose next coalition would pass it ends here, and so does the
@@ -236,8 +234,8 @@ Result<Estimate> run_gtg(std::size_t n, Evaluator& evaluator, const Settings& se
           memo.emplace(prefix[b], previous[b]);
         }
         if (finished) {
-          out.notes.push_back("stopped at max_evaluations (" + std::to_string(evaluator.evaluations()) +
-                              ") after " + std::to_string(samples) + " permutations");
+          out.notes.push_back("stopped at max_evaluations (" + std::to_string(evaluator.evaluations()) + ") after " +
+                              std::to_string(samples) + " permutations");
           break;
         }
       }
@@ -246,8 +244,8 @@ Result<Estimate> run_gtg(std::size_t n, Evaluator& evaluator, const Settings& se
       if (batch_end || (options.target_std_error > 0 && samples >= settings.min_samples)) estimate_now();
       if (!batch_end && options.target_std_error > 0 && samples >= settings.min_samples &&
           *std::max_element(errors.begin(), errors.end()) <= options.target_std_error) {
-        out.notes.push_back(format("stopped: every standard error <= %g", options.target_std_error) +
-                            " after " + std::to_string(samples) + " permutations");
+        out.notes.push_back(format("stopped: every standard error <= %g", options.target_std_error) + " after " +
+                            std::to_string(samples) + " permutations");
         finished = true;
       }
     }

@@ -28,7 +28,8 @@ TEST(Estimate, UntruncatedGtgEstimatesAreEfficientWithinTheirStandardErrors) {
   // U(N) − U(∅) in expectation (not per draw): within 4 standard errors of the sum.
   const std::size_t n = 9;
   const auto u = random_fl_game(n, 21);
-  auto r = estimate(Method::gtg, n, [&](Coalition s) { return u[s]; }, untruncated(8, 27));
+  auto r = estimate(
+      Method::gtg, n, [&](Coalition s) { return u[s]; }, untruncated(8, 27));
   ASSERT_TRUE(r);
   double variance = 0;
   for (double se : r->std_errors) variance += se * se;
@@ -40,7 +41,8 @@ TEST(Estimate, GtgIsExactlyEfficientOnceEveryCoalitionIsMemoised) {
   // 2^6 = 64 coalitions: 60 guided permutations reach them all; every stratum is then complete.
   const std::size_t n = 6;
   const auto u = random_fl_game(n, 23);
-  auto r = estimate(Method::gtg, n, [&](Coalition s) { return u[s]; }, untruncated(8, 600));
+  auto r = estimate(
+      Method::gtg, n, [&](Coalition s) { return u[s]; }, untruncated(8, 600));
   auto exact = estimate(Method::exact, n, [&](Coalition s) { return u[s]; });
   ASSERT_TRUE(r && exact);
   EXPECT_EQ(r->evaluations, 64U);
@@ -58,7 +60,13 @@ TEST(Estimate, OneGtgBatchPutsEveryParticipantFirstAndLast) {
   const std::size_t n = 10;
   const auto u = random_fl_game(n, 12);
   std::vector<std::atomic<int>> calls(u.size());
-  auto r = estimate(Method::gtg, n, [&](Coalition s) { ++calls[s]; return u[s]; }, untruncated(3, 2 * n));
+  auto r = estimate(
+      Method::gtg, n,
+      [&](Coalition s) {
+        ++calls[s];
+        return u[s];
+      },
+      untruncated(3, 2 * n));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->samples, 2 * n);
   const Coalition full = (Coalition{1} << n) - 1;
@@ -86,7 +94,10 @@ TEST(Estimate, GtgWithDefaultsIsCloseToExactWithFewerEvaluations) {
 
 TEST(Estimate, GtgSkipsARoundWhoseGainIsBelowTheBetweenRoundTolerance) {
   std::atomic<int> calls = 0;
-  auto flat = [&](Coalition s) { ++calls; return 0.8 + 0.0001 * static_cast<int>(coalition_size(s)); };
+  auto flat = [&](Coalition s) {
+    ++calls;
+    return 0.8 + 0.0001 * static_cast<int>(coalition_size(s));
+  };
   EstimatorOptions o;
   o.round_truncation_tolerance = 0.005;
   auto r = estimate(Method::gtg, 10, flat, o);
@@ -102,7 +113,8 @@ TEST(Estimate, GtgSkipsARoundWhoseGainIsBelowTheBetweenRoundTolerance) {
 TEST(Estimate, GtgDoesNotSkipARoundWithAGainAboveTheTolerance) {
   EstimatorOptions o;
   o.round_truncation_tolerance = 0.0005;
-  auto r = estimate(Method::gtg, 10, [](Coalition s) { return 0.8 + 0.0001 * static_cast<int>(coalition_size(s)); }, o);
+  auto r = estimate(
+      Method::gtg, 10, [](Coalition s) { return 0.8 + 0.0001 * static_cast<int>(coalition_size(s)); }, o);
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->truncated_round);
 }
@@ -127,7 +139,8 @@ TEST(Estimate, StopsWhenEveryStandardErrorMeetsTheTarget) {
   EstimatorOptions o = untruncated(3, 100000);
   o.min_samples = 8;
   o.target_std_error = 0.003;
-  auto r = estimate(Method::gtg, 8, [&](Coalition s) { return u[s]; }, o);
+  auto r = estimate(
+      Method::gtg, 8, [&](Coalition s) { return u[s]; }, o);
   ASSERT_TRUE(r);
   for (double se : r->std_errors) EXPECT_LE(se, 0.003);
   EXPECT_LT(r->samples, 100000u);
@@ -138,7 +151,13 @@ TEST(Gtg, EvaluatesEveryPairFirstWhenTheCapAllowsIt) {
   std::vector<int> seen(u.size(), 0);
   EstimatorOptions o = stratified_options(1, 153);
   o.round_truncation_tolerance = 0;
-  auto r = estimate(Method::gtg, 10, [&](Coalition s) { seen[static_cast<std::size_t>(s)] = 1; return u[s]; }, o);
+  auto r = estimate(
+      Method::gtg, 10,
+      [&](Coalition s) {
+        seen[static_cast<std::size_t>(s)] = 1;
+        return u[s];
+      },
+      o);
   ASSERT_TRUE(r);
   for (std::size_t s = 0; s < u.size(); ++s) {
     if (std::popcount(s) <= 2 || std::popcount(s) >= 9) {
@@ -154,7 +173,8 @@ TEST(Gtg, NeverExceedsTheEvaluationCap) {
   for (std::size_t cap : {30, 67, 100, 153, 400}) {
     EstimatorOptions o = stratified_options(5, cap);
     o.round_truncation_tolerance = 0;
-    auto r = estimate(Method::gtg, 10, [&](Coalition s) { return u[s]; }, o);
+    auto r = estimate(
+        Method::gtg, 10, [&](Coalition s) { return u[s]; }, o);
     ASSERT_TRUE(r) << cap;
     EXPECT_LE(r->evaluations, cap) << cap;
     EXPECT_GE(r->evaluations, cap - 2) << cap;  // it spends the budget it has

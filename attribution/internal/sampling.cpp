@@ -33,15 +33,14 @@ bool StopRule::done(std::size_t samples, std::size_t evaluations, const std::vec
     return true;
   }
   if (samples < settings_.min_samples) return false;
-  if (options_.target_std_error > 0 &&
-      *std::max_element(errors.begin(), errors.end()) <= options_.target_std_error) {
+  if (options_.target_std_error > 0 && *std::max_element(errors.begin(), errors.end()) <= options_.target_std_error) {
     notes.push_back(format("stopped: every standard error <= %g", options_.target_std_error) + after);
     return true;
   }
   if (settings_.convergence > 0 && stable_ >= 2) {
-    notes.push_back(format("stopped: converged (relative change %.3g < %g for two batches)",
-                           change, settings_.convergence) +
-                    after);
+    notes.push_back(
+        format("stopped: converged (relative change %.3g < %g for two batches)", change, settings_.convergence) +
+        after);
     return true;
   }
   return false;

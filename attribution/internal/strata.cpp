@@ -33,8 +33,7 @@ bool border_pairs(std::size_t n, const EstimatorOptions& options) {
 }
 
 void stratified_values(std::size_t n, const std::vector<std::pair<Coalition, double>>& residual,
-                       const std::vector<double>& base, std::vector<double>& values,
-                       std::vector<double>& errors) {
+                       const std::vector<double>& base, std::vector<double>& values, std::vector<double>& errors) {
   std::vector<RunningStats> with(n + 1, RunningStats(n)), without(n + 1, RunningStats(n));
   RunningStats by_size(n + 1);
   for (const auto& [s, r] : residual) {

@@ -33,7 +33,6 @@ bool border_pairs(std::size_t n, const EstimatorOptions& options);
 //! sample (only when the cap cut a sweep short) takes the mean of r over all evaluated coalitions of
 //! that size, counted as one sample; a size with none contributes 0 with an infinite error.
 void stratified_values(std::size_t n, const std::vector<std::pair<Coalition, double>>& residual,
-                       const std::vector<double>& base, std::vector<double>& values,
-                       std::vector<double>& errors);
+                       const std::vector<double>& base, std::vector<double>& values, std::vector<double>& errors);
 
 }  // namespace flywheel::attribution::internal

@@ -93,8 +93,7 @@ std::vector<std::size_t> neyman_draws(std::size_t n, const std::vector<char>& en
     if (enumerated[size]) continue;
     if (!std::isfinite(variance[size])) return first_sweep_draws(n, enumerated);
     const double t = static_cast<double>(std::min(size, n - size));
-    weight[size] = std::sqrt(variance[size] /
-                             (static_cast<double>(size) * static_cast<double>(n - size) * (t + 10.0)));
+    weight[size] = std::sqrt(variance[size] / (static_cast<double>(size) * static_cast<double>(n - size) * (t + 10.0)));
     sum += weight[size];
   }
   std::vector<std::size_t> draws(n + 1, 0);
@@ -204,8 +203,7 @@ Result<Estimate> run_stratified(std::size_t n, Evaluator& evaluator, const Setti
     // the real n = 10 rounds Neyman allocation made the worst error 0.0051 instead of 0.0048);
     // above 16 participants half as many draws in all, allocated by neyman_draws on the variances
     // seen so far (n = 50 real round: 718 instead of 1,302 evaluations for standard errors ≤ 0.002).
-    const auto draws = sweeps == 0 || surrogate ? first_draws
-                                                : neyman_draws(n, enumerated, size_variance, later_total);
+    const auto draws = sweeps == 0 || surrogate ? first_draws : neyman_draws(n, enumerated, size_variance, later_total);
     ++sweeps;
     auto sweep = stratified_sweep(n, enumerated, draws, rng);
     if (sweep.size() > settings.max_samples - samples) sweep.resize(settings.max_samples - samples);

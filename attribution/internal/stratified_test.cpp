@@ -66,7 +66,8 @@ TEST(Stratified, GivesOneOrTwoParticipantsTheirExactValuesWithoutSampling) {
 TEST(Stratified, NeverExceedsTheEvaluationCap) {
   const auto u = random_fl_game(10, 11);
   for (std::size_t cap : {30, 67, 100, 153, 400}) {
-    auto r = estimate(Method::stratified, 10, [&](Coalition s) { return u[s]; }, stratified_options(5, cap));
+    auto r = estimate(
+        Method::stratified, 10, [&](Coalition s) { return u[s]; }, stratified_options(5, cap));
     ASSERT_TRUE(r) << cap;
     EXPECT_LE(r->evaluations, cap);
     EXPECT_GE(r->evaluations, std::min<std::size_t>(cap, 22));
@@ -101,8 +102,8 @@ TEST(Stratified, GivesSymmetricPlayersEqualValues) {
   // compare the averages over seeds, within 4 standard errors of the difference.
   auto u = [](Coalition s) {
     const double a = static_cast<double>((s >> 1 & 1) + (s >> 4 & 1));
-    return a * a * 0.03 + 0.02 * static_cast<double>(s & 1) +
-           0.07 * static_cast<double>((s >> 2 & 1) * (s >> 3 & 1)) + 0.005 * static_cast<int>(coalition_size(s));
+    return a * a * 0.03 + 0.02 * static_cast<double>(s & 1) + 0.07 * static_cast<double>((s >> 2 & 1) * (s >> 3 & 1)) +
+           0.005 * static_cast<int>(coalition_size(s));
   };
   constexpr int kSeeds = 200;
   double d14 = 0, d23 = 0, d14_sq = 0, d23_sq = 0;
@@ -190,7 +191,8 @@ TEST(Stratified, StopsWhenEveryStandardErrorMeetsTheTarget) {
   o.convergence_tolerance = 0;
   o.min_samples = 2;
   o.target_std_error = 0.003;
-  auto r = estimate(Method::stratified, 12, [&](Coalition s) { return u[s]; }, o);
+  auto r = estimate(
+      Method::stratified, 12, [&](Coalition s) { return u[s]; }, o);
   ASSERT_TRUE(r);
   for (double se : r->std_errors) EXPECT_LE(se, 0.003);
   EXPECT_LT(r->evaluations, u.size());
@@ -201,8 +203,8 @@ TEST(Stratified, WorksWithoutTheSurrogateAboveItsLimit) {
   // marginal is the player's weight, so every stratum mean and the value are exact.
   std::vector<double> w(40);
   for (std::size_t i = 0; i < w.size(); ++i) w[i] = 0.001 * static_cast<double>(i + 1);
-  auto r = estimate(Method::stratified, 40, [&](Coalition s) { return additive(w, s); },
-                    stratified_options(1, 2000));
+  auto r = estimate(
+      Method::stratified, 40, [&](Coalition s) { return additive(w, s); }, stratified_options(1, 2000));
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_LE(r->evaluations, 2000u);
   // Unpaired means: exact only in expectation; the error stays within 4 standard errors.
@@ -212,11 +214,13 @@ TEST(Stratified, WorksWithoutTheSurrogateAboveItsLimit) {
 TEST(Stratified, RefusesWeightsOfTheWrongLengthOrSign) {
   EstimatorOptions o;
   o.weights = {1, 2};
-  auto r = estimate(Method::stratified, 3, [](Coalition) { return 0.0; }, o);
+  auto r = estimate(
+      Method::stratified, 3, [](Coalition) { return 0.0; }, o);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::invalid_argument);
   o.weights = {1, 0, 2};
-  r = estimate(Method::stratified, 3, [](Coalition) { return 0.0; }, o);
+  r = estimate(
+      Method::stratified, 3, [](Coalition) { return 0.0; }, o);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("positive"), std::string::npos);
 }

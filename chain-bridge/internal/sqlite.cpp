@@ -13,14 +13,13 @@ void StatementFinalizer::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize
 
 Result<Database> Database::open(const std::string& path, int busy_timeout_ms) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   Database db;
   db.db_.reset(raw);  // sqlite3_open_v2 allocates a handle even on failure; it must be closed
   if (rc != SQLITE_OK) {
-    return fail(Errc::io, "cannot open SQLite database " + path + ": " +
-                              (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    return fail(Errc::io,
+                "cannot open SQLite database " + path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   sqlite3_busy_timeout(raw, busy_timeout_ms);
   return db;
@@ -41,16 +40,15 @@ Result<void> Database::exec(std::string_view sql) {
 
 Result<Statement> Database::prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
     return fail(Errc::io, "SQLite cannot prepare '" + std::string(sql) + "': " + error_message());
   }
   return Statement(stmt, db_.get());
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-  if (sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()),
-                        SQLITE_TRANSIENT) != SQLITE_OK) {
+  if (sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT) !=
+      SQLITE_OK) {
     bind_error_ = sqlite3_errmsg(db_);
   }
   return *this;
@@ -99,9 +97,7 @@ std::string Statement::text(int column) const {
 
 std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
 
-bool Statement::is_null(int column) const {
-  return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL;
-}
+bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
 
 Result<Transaction> Transaction::begin(Database& db) {
   FLYWHEEL_TRY(db.exec("BEGIN IMMEDIATE"));

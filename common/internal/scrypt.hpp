@@ -17,7 +17,7 @@ namespace flywheel::internal {
 
 //! Derives out.size() bytes. `n` must be a power of two > 1, `r` and `p` positive (the caller
 //! checks, and bounds memory: 128·n·r bytes). Errc::crypto when PBKDF2 fails.
-Result<void> scrypt(std::string_view password, ByteView salt, std::uint64_t n, std::uint32_t r,
-                    std::uint32_t p, std::span<std::uint8_t> out);
+Result<void> scrypt(std::string_view password, ByteView salt, std::uint64_t n, std::uint32_t r, std::uint32_t p,
+                    std::span<std::uint8_t> out);
 
 }  // namespace flywheel::internal

@@ -11,8 +11,8 @@
 namespace flywheel::internal {
 namespace {
 
-std::string derive_hex(std::string_view password, std::string_view salt, std::uint64_t n,
-                       std::uint32_t r, std::uint32_t p, std::size_t len) {
+std::string derive_hex(std::string_view password, std::string_view salt, std::uint64_t n, std::uint32_t r,
+                       std::uint32_t p, std::size_t len) {
   Bytes out(len);
   EXPECT_TRUE(scrypt(password, as_bytes(salt), n, r, p, out));
   return to_hex(out, false);
@@ -41,8 +41,8 @@ TEST(Scrypt, AgreesWithOpenSslForSeveralParameterSets) {
     const std::string_view password = "flywheel";
     const Bytes salt = {1, 2, 3, 4, 5, 6, 7, 8, 9};
     ASSERT_TRUE(scrypt(password, salt, q.n, q.r, q.p, ours));
-    ASSERT_EQ(EVP_PBE_scrypt(password.data(), password.size(), salt.data(), salt.size(), q.n, q.r,
-                             q.p, 64u << 20, theirs.data(), theirs.size()),
+    ASSERT_EQ(EVP_PBE_scrypt(password.data(), password.size(), salt.data(), salt.size(), q.n, q.r, q.p, 64u << 20,
+                             theirs.data(), theirs.size()),
               1);
     EXPECT_EQ(ours, theirs) << "n=" << q.n << " r=" << q.r << " p=" << q.p;
   }

@@ -14,9 +14,9 @@
 #include <torch/torch.h>
 
 #include "fedtrain/config.hpp"
+#include "fedtrain/model/torch_module.hpp"
 #include "fedtrain/round/round_sink.hpp"
 #include "fedtrain/simulation/simulation.hpp"
-#include "fedtrain/model/torch_module.hpp"
 
 namespace {
 
@@ -29,9 +29,7 @@ struct TanhMlpImpl : torch::nn::Module {
     fc1 = register_module("fc1", torch::nn::Linear(static_cast<std::int64_t>(config.inputs), hidden));
     fc2 = register_module("fc2", torch::nn::Linear(hidden, static_cast<std::int64_t>(config.classes)));
   }
-  torch::Tensor forward(const torch::Tensor& images) {
-    return fc2(torch::tanh(fc1(images.flatten(1))));
-  }
+  torch::Tensor forward(const torch::Tensor& images) { return fc2(torch::tanh(fc1(images.flatten(1)))); }
   torch::nn::Linear fc1{nullptr};
   torch::nn::Linear fc2{nullptr};
 };
@@ -45,9 +43,12 @@ int main(int argc, char** argv) {
   std::string train_limit = "0";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--out") out = argv[i + 1];
-    else if (flag == "--rounds") rounds = argv[i + 1];
-    else if (flag == "--train-limit") train_limit = argv[i + 1];
+    if (flag == "--out")
+      out = argv[i + 1];
+    else if (flag == "--rounds")
+      rounds = argv[i + 1];
+    else if (flag == "--train-limit")
+      train_limit = argv[i + 1];
     else {
       std::cerr << "unknown option " << flag << " (use --out, --rounds, --train-limit)\n";
       return 2;
@@ -65,7 +66,8 @@ int main(int argc, char** argv) {
 
   // 2. Name it in the config like a built-in model.
   auto config = flywheel::fedtrain::parse_simulation_config(R"({
-    "job": {"name": "custom-model", "seed": 7, "rounds": )" + rounds + R"(},
+    "job": {"name": "custom-model", "seed": 7, "rounds": )" +
+                                                            rounds + R"(},
     "data": {"partition": "dirichlet", "alpha": 1.0, "validation_size": 1000,
              "train_limit": )" + train_limit + R"(},
     "model": {"name": "tanh-mlp", "hidden": [64]},

@@ -64,8 +64,8 @@ Result<void> read_exact(gzFile_s* file, void* out, std::size_t size, const std::
 Result<std::uint32_t> read_be32(gzFile_s* file, const std::filesystem::path& path) {
   std::array<unsigned char, 4> raw{};
   FLYWHEEL_TRY(read_exact(file, raw.data(), raw.size(), path));
-  return (std::uint32_t{raw[0]} << 24) | (std::uint32_t{raw[1]} << 16) |
-         (std::uint32_t{raw[2]} << 8) | std::uint32_t{raw[3]};
+  return (std::uint32_t{raw[0]} << 24) | (std::uint32_t{raw[1]} << 16) | (std::uint32_t{raw[2]} << 8) |
+         std::uint32_t{raw[3]};
 }
 
 std::string hex32(std::uint32_t value) {
@@ -78,8 +78,8 @@ Result<void> expect_magic(gzFile_s* file, std::uint32_t expected, const std::fil
   auto magic = read_be32(file, path);
   if (!magic) return tl::unexpected(magic.error());
   if (*magic != expected) {
-    return fail(Errc::data, "dataset file " + path.string() + " has magic " + hex32(*magic) +
-                                ", expected " + hex32(expected) + " (not an IDX file of this kind)");
+    return fail(Errc::data, "dataset file " + path.string() + " has magic " + hex32(*magic) + ", expected " +
+                                hex32(expected) + " (not an IDX file of this kind)");
   }
   return {};
 }
@@ -98,8 +98,8 @@ Result<std::vector<float>> read_idx_images(const std::filesystem::path& file, st
   auto cols = read_be32(gz, file);
   if (!cols) return tl::unexpected(cols.error());
   if (*rows != kSide || *cols != kSide) {
-    return fail(Errc::data, "dataset file " + file.string() + " holds " + std::to_string(*rows) +
-                                "x" + std::to_string(*cols) + " images, expected 28x28");
+    return fail(Errc::data, "dataset file " + file.string() + " holds " + std::to_string(*rows) + "x" +
+                                std::to_string(*cols) + " images, expected 28x28");
   }
   std::size_t n = *count;
   if (limit > 0 && limit < n) n = limit;
@@ -114,8 +114,7 @@ Result<std::vector<float>> read_idx_images(const std::filesystem::path& file, st
   return images;
 }
 
-Result<std::vector<std::int64_t>> read_idx_labels(const std::filesystem::path& file,
-                                                  std::size_t limit) {
+Result<std::vector<std::int64_t>> read_idx_labels(const std::filesystem::path& file, std::size_t limit) {
   auto handle = open_gz(file);
   if (!handle) return tl::unexpected(handle.error());
   gzFile_s* gz = handle->get();
@@ -129,21 +128,19 @@ Result<std::vector<std::int64_t>> read_idx_labels(const std::filesystem::path& f
   std::vector<std::int64_t> labels(n);
   for (std::size_t i = 0; i < n; ++i) {
     if (raw[i] >= Dataset::kClasses) {
-      return fail(Errc::data, "dataset file " + file.string() + " has label " +
-                                  std::to_string(raw[i]) + " at index " + std::to_string(i) +
-                                  ", expected 0..9");
+      return fail(Errc::data, "dataset file " + file.string() + " has label " + std::to_string(raw[i]) + " at index " +
+                                  std::to_string(i) + ", expected 0..9");
     }
     labels[i] = raw[i];
   }
   return labels;
 }
 
-Result<Dataset> load_fashion_mnist(const std::filesystem::path& root, Split split,
-                                   std::size_t limit) {
+Result<Dataset> load_fashion_mnist(const std::filesystem::path& root, Split split, std::size_t limit) {
   std::error_code ec;
   if (!std::filesystem::is_directory(root, ec)) {
-    return fail(Errc::data, "dataset directory " + root.string() + " does not exist; " +
-                                kInstallHint + " (or point data.root at a directory holding the IDX files)");
+    return fail(Errc::data, "dataset directory " + root.string() + " does not exist; " + kInstallHint +
+                                " (or point data.root at a directory holding the IDX files)");
   }
   const char* prefix = split == Split::train ? "train" : "t10k";
   const auto images_path = root / (std::string(prefix) + "-images-idx3-ubyte.gz");
@@ -153,9 +150,8 @@ Result<Dataset> load_fashion_mnist(const std::filesystem::path& root, Split spli
   auto images = read_idx_images(images_path, limit);
   if (!images) return tl::unexpected(images.error());
   if (images->size() != labels->size() * Dataset::kFeatures) {
-    return fail(Errc::data, images_path.string() + " holds " +
-                                std::to_string(images->size() / Dataset::kFeatures) + " images but " +
-                                labels_path.string() + " holds " + std::to_string(labels->size()) +
+    return fail(Errc::data, images_path.string() + " holds " + std::to_string(images->size() / Dataset::kFeatures) +
+                                " images but " + labels_path.string() + " holds " + std::to_string(labels->size()) +
                                 " labels");
   }
   return Dataset{.images = std::move(*images), .labels = std::move(*labels)};

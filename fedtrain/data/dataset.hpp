@@ -35,8 +35,8 @@ struct Dataset {
   static constexpr std::size_t kFeatures = 784;  //!< 28×28 pixels
   static constexpr std::size_t kClasses = 10;
 
-  std::vector<float> images;          //!< N×784, (pixel/255 − mean) / std
-  std::vector<std::int64_t> labels;   //!< N class ids
+  std::vector<float> images;         //!< N×784, (pixel/255 − mean) / std
+  std::vector<std::int64_t> labels;  //!< N class ids
 
   //! Number of samples.
   [[nodiscard]] std::size_t size() const { return labels.size(); }
@@ -54,8 +54,7 @@ enum class Split { train, test };
 //! samples (and reads no further). Errc::data when the directory or a file is missing (the message
 //! names the path and how to install the package), when a magic number or dimension is wrong, when
 //! a file is truncated, when a label is out of range, or when images and labels disagree in count.
-Result<Dataset> load_fashion_mnist(const std::filesystem::path& root, Split split,
-                                   std::size_t limit = 0);
+Result<Dataset> load_fashion_mnist(const std::filesystem::path& root, Split split, std::size_t limit = 0);
 
 //! Reads one IDX images file (magic 0x803, 28×28) and normalises it; at most `limit` images when
 //! `limit` > 0. Errc::data as for load_fashion_mnist. Exposed for tests of malformed files.
@@ -63,7 +62,6 @@ Result<std::vector<float>> read_idx_images(const std::filesystem::path& file, st
 
 //! Reads one IDX labels file (magic 0x801), at most `limit` labels when `limit` > 0. Errc::data when
 //! missing, malformed, truncated, or when a label is ≥ Dataset::kClasses.
-Result<std::vector<std::int64_t>> read_idx_labels(const std::filesystem::path& file,
-                                                  std::size_t limit = 0);
+Result<std::vector<std::int64_t>> read_idx_labels(const std::filesystem::path& file, std::size_t limit = 0);
 
 }  // namespace flywheel::fedtrain

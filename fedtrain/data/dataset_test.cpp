@@ -18,8 +18,7 @@ namespace {
 void write_gz(const std::filesystem::path& path, const std::vector<unsigned char>& bytes) {
   gzFile file = gzopen(path.c_str(), "wb");
   ASSERT_NE(file, nullptr);
-  ASSERT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())),
-            static_cast<int>(bytes.size()));
+  ASSERT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
   gzclose(file);
 }
 
@@ -42,8 +41,7 @@ TEST(FashionMnist, TrainSplitHasSixtyThousandNormalisedImages) {
   for (float v : train->images) sum += v;
   // Normalised with the training set's own mean, so the mean is close to zero.
   EXPECT_NEAR(sum / static_cast<double>(train->images.size()), 0.0, 0.01);
-  EXPECT_FLOAT_EQ(*std::min_element(train->images.begin(), train->images.end()),
-                  -kFashionMnistMean / kFashionMnistStd);
+  EXPECT_FLOAT_EQ(*std::min_element(train->images.begin(), train->images.end()), -kFashionMnistMean / kFashionMnistStd);
 }
 
 TEST(FashionMnist, LimitReadsOnlyTheFirstSamples) {

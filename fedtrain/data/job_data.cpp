@@ -10,17 +10,17 @@
 #include <span>
 #include <string>
 
-#include "fedtrain/internal/random.hpp"
 #include "fedtrain/data/partition.hpp"
 #include "fedtrain/data/profile.hpp"
+#include "fedtrain/internal/random.hpp"
 
 namespace flywheel::fedtrain {
 
 using internal::derive_seed;
-using internal::Rng;
 using internal::kPartitionStream;
 using internal::kProfileStream;
 using internal::kValidationStream;
+using internal::Rng;
 
 Result<JobData> load_job_data(const SimulationConfig& config, bool with_test_set) {
   auto train = load_fashion_mnist(config.data.root, Split::train, config.data.train_limit);
@@ -33,9 +33,8 @@ Result<JobData> load_job_data(const SimulationConfig& config, bool with_test_set
   }
   if (config.data.validation_size >= data.train.size()) {
     return fail(Errc::config, "data.validation_size (" + std::to_string(config.data.validation_size) +
-                                  ") must be smaller than the training set (" +
-                                  std::to_string(data.train.size()) + " samples" +
-                                  (config.data.train_limit > 0 ? " after data.train_limit" : "") + ")");
+                                  ") must be smaller than the training set (" + std::to_string(data.train.size()) +
+                                  " samples" + (config.data.train_limit > 0 ? " after data.train_limit" : "") + ")");
   }
   std::vector<std::size_t> order(data.train.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -63,9 +62,15 @@ Result<std::vector<ParticipantData>> split_among_participants(const SimulationCo
   const auto& d = config.data;
   Result<Partition> parts = fail(Errc::internal, "no partition");
   switch (d.partition) {
-    case PartitionKind::iid: parts = iid_partition(pool_labels, n, seed); break;
-    case PartitionKind::dirichlet: parts = dirichlet_partition(pool_labels, n, d.alpha, seed, d.min_partition_size); break;
-    case PartitionKind::shards: parts = shard_partition(pool_labels, n, d.shards_per_participant, seed); break;
+    case PartitionKind::iid:
+      parts = iid_partition(pool_labels, n, seed);
+      break;
+    case PartitionKind::dirichlet:
+      parts = dirichlet_partition(pool_labels, n, d.alpha, seed, d.min_partition_size);
+      break;
+    case PartitionKind::shards:
+      parts = shard_partition(pool_labels, n, d.shards_per_participant, seed);
+      break;
     case PartitionKind::quantity_skew:
       parts = quantity_skew_partition(pool_labels, n, d.alpha, seed, d.min_partition_size);
       break;

@@ -23,9 +23,8 @@ Result<void> check_common(std::span<const std::int64_t> labels, std::size_t part
     return fail(Errc::invalid_argument, "participants must be at least 1");
   }
   if (participants > labels.size()) {
-    return fail(Errc::invalid_argument,
-                "participants (" + std::to_string(participants) + ") exceeds the number of samples (" +
-                    std::to_string(labels.size()) + ")");
+    return fail(Errc::invalid_argument, "participants (" + std::to_string(participants) +
+                                            ") exceeds the number of samples (" + std::to_string(labels.size()) + ")");
   }
   return {};
 }
@@ -46,15 +45,14 @@ double draw_dirichlet(internal::Rng& rng, double alpha, std::vector<double>& pro
 
 // Appends to parts[p] the slice of `items` between the cumulative proportions p-1 and p; the last
 // part takes the rest exactly, so every item lands in one part.
-void append_slices(Partition& parts, std::span<const std::size_t> items,
-                   const std::vector<double>& proportions, double sum) {
+void append_slices(Partition& parts, std::span<const std::size_t> items, const std::vector<double>& proportions,
+                   double sum) {
   double cumulative = 0;
   std::size_t start = 0;
   for (std::size_t p = 0; p < parts.size(); ++p) {
     cumulative += proportions[p] / sum;
-    std::size_t end = p + 1 == parts.size()
-                          ? items.size()
-                          : static_cast<std::size_t>(cumulative * static_cast<double>(items.size()));
+    std::size_t end =
+        p + 1 == parts.size() ? items.size() : static_cast<std::size_t>(cumulative * static_cast<double>(items.size()));
     end = std::clamp(end, start, items.size());
     parts[p].insert(parts[p].end(), items.begin() + static_cast<std::ptrdiff_t>(start),
                     items.begin() + static_cast<std::ptrdiff_t>(end));
@@ -68,8 +66,7 @@ void sort_parts(Partition& parts) {
 
 }  // namespace
 
-Result<Partition> iid_partition(std::span<const std::int64_t> labels, std::size_t participants,
-                                std::uint64_t seed) {
+Result<Partition> iid_partition(std::span<const std::int64_t> labels, std::size_t participants, std::uint64_t seed) {
   FLYWHEEL_TRY(check_common(labels, participants));
   std::vector<std::size_t> order(labels.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -88,19 +85,16 @@ Result<Partition> iid_partition(std::span<const std::int64_t> labels, std::size_
   return parts;
 }
 
-Result<Partition> dirichlet_partition(std::span<const std::int64_t> labels,
-                                      std::size_t participants, double alpha, std::uint64_t seed,
-                                      std::size_t min_size) {
+Result<Partition> dirichlet_partition(std::span<const std::int64_t> labels, std::size_t participants, double alpha,
+                                      std::uint64_t seed, std::size_t min_size) {
   FLYWHEEL_TRY(check_common(labels, participants));
   if (!(alpha > 0) || !std::isfinite(alpha)) {
-    return fail(Errc::invalid_argument, "alpha must be a positive finite number, got " +
-                                            std::to_string(alpha));
+    return fail(Errc::invalid_argument, "alpha must be a positive finite number, got " + std::to_string(alpha));
   }
   if (participants * min_size > labels.size()) {
-    return fail(Errc::invalid_argument,
-                "min_size (" + std::to_string(min_size) + ") times participants (" +
-                    std::to_string(participants) + ") exceeds the number of samples (" +
-                    std::to_string(labels.size()) + ")");
+    return fail(Errc::invalid_argument, "min_size (" + std::to_string(min_size) + ") times participants (" +
+                                            std::to_string(participants) + ") exceeds the number of samples (" +
+                                            std::to_string(labels.size()) + ")");
   }
   // Positions of each class, in a fixed order.
   std::vector<std::vector<std::size_t>> by_class;
@@ -123,18 +117,17 @@ Result<Partition> dirichlet_partition(std::span<const std::int64_t> labels,
       const double sum = draw_dirichlet(rng, alpha, proportions);
       append_slices(parts, members, proportions, sum);
     }
-    const bool big_enough = std::all_of(parts.begin(), parts.end(),
-                                        [&](const auto& part) { return part.size() >= min_size; });
+    const bool big_enough =
+        std::all_of(parts.begin(), parts.end(), [&](const auto& part) { return part.size() >= min_size; });
     if (big_enough) {
       sort_parts(parts);
       return parts;
     }
   }
-  return fail(Errc::invalid_argument,
-              "no Dirichlet(alpha=" + std::to_string(alpha) + ") split in " +
-                  std::to_string(kMaxDirichletDraws) + " draws gave every one of " +
-                  std::to_string(participants) + " participants at least min_size=" +
-                  std::to_string(min_size) + " samples; raise alpha or use fewer participants");
+  return fail(Errc::invalid_argument, "no Dirichlet(alpha=" + std::to_string(alpha) + ") split in " +
+                                          std::to_string(kMaxDirichletDraws) + " draws gave every one of " +
+                                          std::to_string(participants) + " participants at least min_size=" +
+                                          std::to_string(min_size) + " samples; raise alpha or use fewer participants");
 }
 
 Result<Partition> shard_partition(std::span<const std::int64_t> labels, std::size_t participants,
@@ -145,16 +138,15 @@ Result<Partition> shard_partition(std::span<const std::int64_t> labels, std::siz
   }
   const std::size_t shards = participants * shards_per_participant;
   if (shards > labels.size()) {
-    return fail(Errc::invalid_argument,
-                std::to_string(shards) + " shards (participants × shards_per_participant) exceed the " +
-                    std::to_string(labels.size()) + " samples");
+    return fail(Errc::invalid_argument, std::to_string(shards) +
+                                            " shards (participants × shards_per_participant) exceed the " +
+                                            std::to_string(labels.size()) + " samples");
   }
   internal::Rng rng(internal::derive_seed(seed, {0x5a4d}));
   std::vector<std::size_t> order(labels.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   internal::shuffle(std::span(order), rng);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return labels[a] < labels[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return labels[a] < labels[b]; });
   std::vector<std::size_t> shard_ids(shards);
   std::iota(shard_ids.begin(), shard_ids.end(), std::size_t{0});
   internal::shuffle(std::span(shard_ids), rng);
@@ -171,19 +163,16 @@ Result<Partition> shard_partition(std::span<const std::int64_t> labels, std::siz
   return parts;
 }
 
-Result<Partition> quantity_skew_partition(std::span<const std::int64_t> labels,
-                                          std::size_t participants, double alpha,
+Result<Partition> quantity_skew_partition(std::span<const std::int64_t> labels, std::size_t participants, double alpha,
                                           std::uint64_t seed, std::size_t min_size) {
   FLYWHEEL_TRY(check_common(labels, participants));
   if (!(alpha > 0) || !std::isfinite(alpha)) {
-    return fail(Errc::invalid_argument, "alpha must be a positive finite number, got " +
-                                            std::to_string(alpha));
+    return fail(Errc::invalid_argument, "alpha must be a positive finite number, got " + std::to_string(alpha));
   }
   if (participants * min_size > labels.size()) {
-    return fail(Errc::invalid_argument,
-                "min_size (" + std::to_string(min_size) + ") times participants (" +
-                    std::to_string(participants) + ") exceeds the number of samples (" +
-                    std::to_string(labels.size()) + ")");
+    return fail(Errc::invalid_argument, "min_size (" + std::to_string(min_size) + ") times participants (" +
+                                            std::to_string(participants) + ") exceeds the number of samples (" +
+                                            std::to_string(labels.size()) + ")");
   }
   internal::Rng rng(internal::derive_seed(seed, {0x9a7}));
   std::vector<std::size_t> order(labels.size());
@@ -194,22 +183,21 @@ Result<Partition> quantity_skew_partition(std::span<const std::int64_t> labels,
     const double sum = draw_dirichlet(rng, alpha, proportions);
     Partition parts(participants);
     append_slices(parts, order, proportions, sum);
-    const bool big_enough = std::all_of(parts.begin(), parts.end(),
-                                        [&](const auto& part) { return part.size() >= min_size; });
+    const bool big_enough =
+        std::all_of(parts.begin(), parts.end(), [&](const auto& part) { return part.size() >= min_size; });
     if (big_enough) {
       sort_parts(parts);
       return parts;
     }
   }
-  return fail(Errc::invalid_argument,
-              "no quantity-skew Dirichlet(alpha=" + std::to_string(alpha) + ") split in " +
-                  std::to_string(kMaxDirichletDraws) + " draws gave every one of " +
-                  std::to_string(participants) + " participants at least min_size=" +
-                  std::to_string(min_size) + " samples; raise alpha or use fewer participants");
+  return fail(Errc::invalid_argument, "no quantity-skew Dirichlet(alpha=" + std::to_string(alpha) + ") split in " +
+                                          std::to_string(kMaxDirichletDraws) + " draws gave every one of " +
+                                          std::to_string(participants) + " participants at least min_size=" +
+                                          std::to_string(min_size) + " samples; raise alpha or use fewer participants");
 }
 
-std::vector<std::vector<std::size_t>> class_counts(std::span<const std::int64_t> labels,
-                                                   const Partition& parts, std::size_t classes) {
+std::vector<std::vector<std::size_t>> class_counts(std::span<const std::int64_t> labels, const Partition& parts,
+                                                   std::size_t classes) {
   std::vector<std::vector<std::size_t>> counts(parts.size(), std::vector<std::size_t>(classes, 0));
   for (std::size_t p = 0; p < parts.size(); ++p) {
     for (auto position : parts[p]) ++counts[p][static_cast<std::size_t>(labels[position])];

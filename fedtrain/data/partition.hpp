@@ -35,17 +35,15 @@ using Partition = std::vector<std::vector<std::size_t>>;
 //! A uniformly random split of positions 0..labels.size()-1 into `participants` parts whose sizes
 //! differ by at most one. Deterministic for a seed. Errc::invalid_argument when participants is 0
 //! or exceeds the number of samples.
-Result<Partition> iid_partition(std::span<const std::int64_t> labels, std::size_t participants,
-                                std::uint64_t seed);
+Result<Partition> iid_partition(std::span<const std::int64_t> labels, std::size_t participants, std::uint64_t seed);
 
 //! Label-skewed split: each class's samples (shuffled) are cut by proportions drawn from
 //! Dirichlet(alpha); the whole draw is repeated (up to 1000 times) until every participant holds at
 //! least `min_size` samples. Deterministic for a seed. Errc::invalid_argument naming the argument
 //! when participants is 0, alpha is not a positive finite number, participants exceeds the number of
 //! samples, participants·min_size exceeds it, a label is negative, or no draw met min_size.
-Result<Partition> dirichlet_partition(std::span<const std::int64_t> labels,
-                                      std::size_t participants, double alpha, std::uint64_t seed,
-                                      std::size_t min_size = 10);
+Result<Partition> dirichlet_partition(std::span<const std::int64_t> labels, std::size_t participants, double alpha,
+                                      std::uint64_t seed, std::size_t min_size = 10);
 
 //! The pathological split: positions sorted by label (ties in a seeded random order), cut into
 //! participants·shards_per_participant contiguous shards of equal size (±1), each participant given
@@ -58,13 +56,11 @@ Result<Partition> shard_partition(std::span<const std::int64_t> labels, std::siz
 //! Quantity skew: a uniformly random order of the positions is cut by proportions drawn from
 //! Dirichlet(alpha) over participants; the draw is repeated (up to 1000 times) until every part
 //! holds at least `min_size` samples. Errc::invalid_argument as for dirichlet_partition.
-Result<Partition> quantity_skew_partition(std::span<const std::int64_t> labels,
-                                          std::size_t participants, double alpha,
+Result<Partition> quantity_skew_partition(std::span<const std::int64_t> labels, std::size_t participants, double alpha,
                                           std::uint64_t seed, std::size_t min_size = 10);
 
 //! How many samples of each class every part holds: result[p][c]. Labels must lie in [0, classes).
-std::vector<std::vector<std::size_t>> class_counts(std::span<const std::int64_t> labels,
-                                                   const Partition& parts,
+std::vector<std::vector<std::size_t>> class_counts(std::span<const std::int64_t> labels, const Partition& parts,
                                                    std::size_t classes = 10);
 
 }  // namespace flywheel::fedtrain

@@ -39,12 +39,18 @@ Result<Profile> parse_profile(std::string_view name) {
 
 std::string profile_name(const Profile& profile) {
   switch (profile.kind) {
-    case ProfileKind::honest: return "honest";
-    case ProfileKind::shuffled_labels: return "shuffled-labels";
-    case ProfileKind::free_rider: return "free-rider";
-    case ProfileKind::label_flipper: return "label-flipper";
-    case ProfileKind::noisy_labels: return "noisy-labels";
-    case ProfileKind::duplicate: return std::string(kDuplicatePrefix) + std::to_string(profile.source);
+    case ProfileKind::honest:
+      return "honest";
+    case ProfileKind::shuffled_labels:
+      return "shuffled-labels";
+    case ProfileKind::free_rider:
+      return "free-rider";
+    case ProfileKind::label_flipper:
+      return "label-flipper";
+    case ProfileKind::noisy_labels:
+      return "noisy-labels";
+    case ProfileKind::duplicate:
+      return std::string(kDuplicatePrefix) + std::to_string(profile.source);
   }
   return "unknown";
 }
@@ -59,8 +65,8 @@ Result<void> check_profiles(std::span<const Profile> profiles) {
                                     std::to_string(profiles.size() - 1) + ", not " + std::to_string(i) + ")");
     }
     if (profiles[k].kind == ProfileKind::duplicate) {
-      return fail(Errc::config, who + ": participant " + std::to_string(k) +
-                                    " is itself a duplicate; copy the original instead");
+      return fail(Errc::config,
+                  who + ": participant " + std::to_string(k) + " is itself a duplicate; copy the original instead");
     }
   }
   return {};

@@ -40,8 +40,7 @@ TEST(Profile, UnknownNameIsAConfigErrorListingTheKnownOnes) {
 TEST(Profile, HonestParticipantTrainsOnTheTrueLabels) {
   const auto labels = labels_0_to_9(100);
   const std::vector<std::size_t> indices{3, 14, 15, 92};
-  EXPECT_EQ(training_labels(Profile::honest, labels, indices, 1),
-            (std::vector<std::int64_t>{3, 4, 5, 2}));
+  EXPECT_EQ(training_labels(Profile::honest, labels, indices, 1), (std::vector<std::int64_t>{3, 4, 5, 2}));
 }
 
 TEST(Profile, ShuffledLabelsKeepTheLabelCountsButNotTheirOrder) {
@@ -109,8 +108,7 @@ TEST(Profile, OnlyTheFreeRiderSendsTheGlobalModelBack) {
 TEST(Profile, LabelFlipperTrainsOnNineMinusTheTrueLabel) {
   const auto labels = labels_0_to_9(100);
   const std::vector<std::size_t> indices{3, 14, 15, 92, 10, 9};
-  EXPECT_EQ(training_labels(Profile::label_flipper, labels, indices, 1),
-            (std::vector<std::int64_t>{6, 5, 4, 7, 9, 0}));
+  EXPECT_EQ(training_labels(Profile::label_flipper, labels, indices, 1), (std::vector<std::int64_t>{6, 5, 4, 7, 9, 0}));
 }
 
 TEST(Profile, NoisyLabelsReplaceAboutHalfTheLabelsWithUniformClassesFixedBySeed) {
@@ -136,7 +134,8 @@ TEST(Profile, NoisyLabelsReplaceAboutHalfTheLabelsWithUniformClassesFixedBySeed)
 TEST(Profile, FreeRiderAndDuplicateTrainOnTheTrueLabels) {
   const auto labels = labels_0_to_9(100);
   const std::vector<std::size_t> indices{3, 14, 15, 92};
-  EXPECT_EQ(training_labels(Profile::free_rider, labels, indices, 1), training_labels(Profile::honest, labels, indices, 1));
+  EXPECT_EQ(training_labels(Profile::free_rider, labels, indices, 1),
+            training_labels(Profile::honest, labels, indices, 1));
   EXPECT_EQ(training_labels(Profile::duplicate_of(0), labels, indices, 1),
             training_labels(Profile::honest, labels, indices, 1));
 }

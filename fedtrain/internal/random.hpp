@@ -51,9 +51,7 @@ inline std::uint64_t derive_seed(std::uint64_t base, std::initializer_list<std::
 inline double uniform01(Rng& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 
 //! Uniform double in (0, 1): never 0, so logarithms are finite.
-inline double uniform_open01(Rng& rng) {
-  return (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53;
-}
+inline double uniform_open01(Rng& rng) { return (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53; }
 
 //! Uniform integer in [0, bound), bound > 0, without modulo bias (Lemire 2019).
 inline std::uint64_t uniform_below(Rng& rng, std::uint64_t bound) {

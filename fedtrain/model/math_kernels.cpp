@@ -23,10 +23,10 @@ namespace flywheel::fedtrain {
 namespace {
 
 struct FamilyKernels {
-  const char* blas_core;   // an OPENBLAS_CORETYPE name
-  int onednn_isa;          // dnnl_cpu_isa_t
+  const char* blas_core;  // an OPENBLAS_CORETYPE name
+  int onednn_isa;         // dnnl_cpu_isa_t
   const char* onednn_name;
-  const char* aten;        // an ATEN_CPU_CAPABILITY value
+  const char* aten;  // an ATEN_CPU_CAPABILITY value
 };
 
 // dnnl_cpu_isa_t values (oneapi/dnnl/dnnl_types.h, stable across oneDNN 2.x).
@@ -58,8 +58,9 @@ Result<KernelFamily> choose_family() {
   if (wanted == "baseline") return KernelFamily::baseline;
   if (wanted == "avx2") {
     if (!avx2) {
-      return fail(Errc::config, "FLYWHEEL_KERNELS=avx2, but this CPU lacks AVX2 or FMA: unset it (this CPU runs "
-                                "the baseline kernels) or use FLYWHEEL_KERNELS=baseline");
+      return fail(Errc::config,
+                  "FLYWHEEL_KERNELS=avx2, but this CPU lacks AVX2 or FMA: unset it (this CPU runs "
+                  "the baseline kernels) or use FLYWHEEL_KERNELS=baseline");
     }
     return KernelFamily::avx2;
   }
@@ -76,9 +77,10 @@ Result<std::string> pin_openblas(const FamilyKernels& kernels) {
   const auto dynamic_init = symbol<Void>("gotoblas_dynamic_init");
   const auto dynamic_quit = symbol<Void>("gotoblas_dynamic_quit");
   if (corename == nullptr || set_threads == nullptr) {
-    return fail(Errc::internal, "the BLAS library is not OpenBLAS, so matrix products would differ from every "
-                                "other machine's (and run ~20x slower): apt-get install libopenblas0-pthread, "
-                                "or select it with update-alternatives --config libblas.so.3-x86_64-linux-gnu");
+    return fail(Errc::internal,
+                "the BLAS library is not OpenBLAS, so matrix products would differ from every "
+                "other machine's (and run ~20x slower): apt-get install libopenblas0-pthread, "
+                "or select it with update-alternatives --config libblas.so.3-x86_64-linux-gnu");
   }
   if (dynamic_init == nullptr || dynamic_quit == nullptr) {
     return fail(Errc::internal, std::string("OpenBLAS was built for one CPU (") + corename() +
@@ -93,8 +95,7 @@ Result<std::string> pin_openblas(const FamilyKernels& kernels) {
   set_threads(1);
   std::string core = corename();
   if (::strcasecmp(core.c_str(), kernels.blas_core) != 0) {
-    return fail(Errc::internal, "OpenBLAS runs its " + core + " kernels after being asked for " +
-                                    kernels.blas_core);
+    return fail(Errc::internal, "OpenBLAS runs its " + core + " kernels after being asked for " + kernels.blas_core);
   }
   return core;
 }
@@ -110,8 +111,8 @@ Result<std::string> pin_onednn(const FamilyKernels& kernels) {
   const auto get_fpmath = symbol<GetInt>("dnnl_get_default_fpmath_mode");
   if (set_isa == nullptr || effective_isa == nullptr) return std::string("none");
   if (set_isa(kernels.onednn_isa) != kDnnlSuccess && effective_isa() != kernels.onednn_isa) {
-    return fail(Errc::internal, std::string("oneDNN ran before its kernels could be capped at ") +
-                                    kernels.onednn_name + ": call pin_math_kernels() before any libtorch use");
+    return fail(Errc::internal, std::string("oneDNN ran before its kernels could be capped at ") + kernels.onednn_name +
+                                    ": call pin_math_kernels() before any libtorch use");
   }
   if (set_fpmath != nullptr && get_fpmath != nullptr && set_fpmath(kDnnlFpmathStrict) != kDnnlSuccess &&
       get_fpmath() != kDnnlFpmathStrict) {
@@ -148,9 +149,7 @@ Result<MathKernels> pin() {
 
 }  // namespace
 
-std::string_view to_string(KernelFamily family) {
-  return family == KernelFamily::avx2 ? "avx2" : "baseline";
-}
+std::string_view to_string(KernelFamily family) { return family == KernelFamily::avx2 ? "avx2" : "baseline"; }
 
 const Result<MathKernels>& pin_math_kernels() {
   static const Result<MathKernels> pinned = pin();

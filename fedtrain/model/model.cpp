@@ -60,8 +60,7 @@ std::size_t parameter_count(const ModelConfig& config) {
 
 Result<void> validate(const ModelConfig& config) {
   if (!is_model(config.name)) {
-    return fail(Errc::config, "model.name \"" + config.name + "\" is unknown; use one of: " +
-                                  joined_model_names());
+    return fail(Errc::config, "model.name \"" + config.name + "\" is unknown; use one of: " + joined_model_names());
   }
   for (std::size_t i = 0; i < config.hidden.size(); ++i) {
     if (config.hidden[i] == 0) {

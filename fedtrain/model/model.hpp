@@ -38,15 +38,15 @@
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
-#include "fedtrain/transport/data_parallel.hpp"
 #include "fedtrain/data/dataset.hpp"
+#include "fedtrain/transport/data_parallel.hpp"
 
 namespace flywheel::fedtrain {
 
 //! Shape of a model: "mlp", "cnn", or a registered libtorch module's name.
 struct ModelConfig {
   std::string name = "mlp";
-  std::vector<std::size_t> hidden{200, 200};      //!< hidden (fully connected) widths, input to output
+  std::vector<std::size_t> hidden{200, 200};  //!< hidden (fully connected) widths, input to output
   std::size_t inputs = Dataset::kFeatures;
   std::size_t classes = Dataset::kClasses;
   bool operator==(const ModelConfig&) const = default;
@@ -96,18 +96,18 @@ struct TrainConfig {
   std::size_t local_epochs = 1;
   std::size_t batch_size = 32;
   double learning_rate = 0.05;
-  double momentum = 0;        //!< heavy-ball momentum in [0, 1); buffers start at zero per call
-  double proximal_mu = 0;     //!< FedProx μ ≥ 0: adds μ(w − w_global) to every gradient
-  std::uint64_t seed = 0;     //!< orders the minibatches; same seed, same result
+  double momentum = 0;     //!< heavy-ball momentum in [0, 1); buffers start at zero per call
+  double proximal_mu = 0;  //!< FedProx μ ≥ 0: adds μ(w − w_global) to every gradient
+  std::uint64_t seed = 0;  //!< orders the minibatches; same seed, same result
   bool operator==(const TrainConfig&) const = default;
 };
 
 //! What one participant's local training produced.
 struct LocalResult {
-  std::vector<float> update;   //!< Δ = w_local − w_global, flat layout
-  std::uint64_t samples = 0;   //!< training samples used (per epoch)
-  double mean_loss = 0;        //!< mean cross-entropy over the minibatches of the last epoch
-  double seconds = 0;          //!< wall time spent training
+  std::vector<float> update;  //!< Δ = w_local − w_global, flat layout
+  std::uint64_t samples = 0;  //!< training samples used (per epoch)
+  double mean_loss = 0;       //!< mean cross-entropy over the minibatches of the last epoch
+  double seconds = 0;         //!< wall time spent training
 };
 
 //! Trains from `global` on dataset rows `indices` and returns the update. `labels`, when not empty,
@@ -122,27 +122,24 @@ struct LocalResult {
 //! Errc::invalid_argument when `global` has the wrong length, `indices` is empty or out of range,
 //! `labels` has the wrong length, or the config is degenerate; Errc::internal when libtorch or the
 //! group's collective fails.
-Result<LocalResult> train_local(const ModelConfig& model, std::span<const float> global,
-                                const Dataset& data, std::span<const std::size_t> indices,
-                                const TrainConfig& config,
-                                std::span<const std::int64_t> labels = {},
-                                DataParallelGroup* group = nullptr);
+Result<LocalResult> train_local(const ModelConfig& model, std::span<const float> global, const Dataset& data,
+                                std::span<const std::size_t> indices, const TrainConfig& config,
+                                std::span<const std::int64_t> labels = {}, DataParallelGroup* group = nullptr);
 
 //! A model's quality on some samples.
 struct Evaluation {
-  double accuracy = 0;         //!< fraction of samples classified correctly, in [0, 1]
-  double loss = 0;             //!< mean cross-entropy (nats)
+  double accuracy = 0;  //!< fraction of samples classified correctly, in [0, 1]
+  double loss = 0;      //!< mean cross-entropy (nats)
   std::size_t samples = 0;
 };
 
 //! Evaluates `params` on dataset rows `indices` in batches of 2048, without gradients, on one
 //! thread. Errc::invalid_argument when `params` has the wrong length or an index is out of range
 //! or `indices` is empty; Errc::internal when libtorch fails. Thread-safe.
-Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> params,
-                            const Dataset& data, std::span<const std::size_t> indices);
+Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> params, const Dataset& data,
+                            std::span<const std::size_t> indices);
 
 //! Evaluates on every sample of `data`. Errors as above.
-Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> params,
-                            const Dataset& data);
+Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> params, const Dataset& data);
 
 }  // namespace flywheel::fedtrain

@@ -112,8 +112,7 @@ TEST(TrainLocal, FullBatchStepFollowsTheNumericalGradient) {
                           TrainConfig{.batch_size = 64, .learning_rate = lr, .seed = 1});
   ASSERT_TRUE(step);
   // One weight and one bias coordinate from each layer (784·16+16, 16·12+12, 12·10+10).
-  const std::vector<std::size_t> coords{100, 784 * 16 + 3, 12560 + 50, 12560 + 192 + 5,
-                                        12764 + 17, 12764 + 120 + 4};
+  const std::vector<std::size_t> coords{100, 784 * 16 + 3, 12560 + 50, 12560 + 192 + 5, 12764 + 17, 12764 + 120 + 4};
   for (auto i : coords) {
     auto probe = [&](float delta) {
       std::vector<float> w(*global);
@@ -162,8 +161,7 @@ TEST(TrainLocal, MomentumChangesTheUpdate) {
   auto global = initial_parameters(config, 1);
   const auto train = range(0, 500);
   auto plain = train_local(config, *global, test_split(), train, TrainConfig{.seed = 3});
-  auto heavy = train_local(config, *global, test_split(), train,
-                           TrainConfig{.momentum = 0.9, .seed = 3});
+  auto heavy = train_local(config, *global, test_split(), train, TrainConfig{.momentum = 0.9, .seed = 3});
   ASSERT_TRUE(plain && heavy);
   EXPECT_GT(l2(heavy->update), l2(plain->update));
 }
@@ -217,15 +215,13 @@ TEST(TrainLocal, DISABLED_ThroughputOnOneThread) {
   auto result = train_local(config, *global, test_split(), train, TrainConfig{.seed = 1});
   ASSERT_TRUE(result);
   const double rate = static_cast<double>(result->samples) / result->seconds;
-  std::printf("train_local: %zu samples, batch 32, %.3f s, %.0f samples/s\n",
-              static_cast<std::size_t>(result->samples), result->seconds, rate);
+  std::printf("train_local: %zu samples, batch 32, %.3f s, %.0f samples/s\n", static_cast<std::size_t>(result->samples),
+              result->seconds, rate);
   const auto start = std::chrono::steady_clock::now();
   auto eval = evaluate(config, *global, test_split());
-  const double eval_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(eval);
-  std::printf("evaluate: 10000 samples, %.3f s, %.0f samples/s\n", eval_seconds,
-              10000.0 / eval_seconds);
+  std::printf("evaluate: 10000 samples, %.3f s, %.0f samples/s\n", eval_seconds, 10000.0 / eval_seconds);
   EXPECT_GT(rate, 1000.0);
 }
 
@@ -274,8 +270,8 @@ TEST(TrainLocal, ProximalTermShrinksTheUpdate) {
   auto global = initial_parameters(config, 1);
   const auto train = range(0, 500);
   auto plain = train_local(config, *global, test_split(), train, TrainConfig{.momentum = 0.5, .seed = 3});
-  auto prox = train_local(config, *global, test_split(), train,
-                          TrainConfig{.momentum = 0.5, .proximal_mu = 1.0, .seed = 3});
+  auto prox =
+      train_local(config, *global, test_split(), train, TrainConfig{.momentum = 0.5, .proximal_mu = 1.0, .seed = 3});
   ASSERT_TRUE(plain && prox);
   EXPECT_LT(l2(prox->update), l2(plain->update));
 }

@@ -39,7 +39,7 @@ namespace flywheel::fedtrain {
 
 //! A module and its forward pass: logits [batch, classes] from images [batch, 1, 28, 28].
 struct TorchModel {
-  std::shared_ptr<torch::nn::Module> module;                       //!< owns the parameters
+  std::shared_ptr<torch::nn::Module> module;                          //!< owns the parameters
   std::function<torch::Tensor(const torch::Tensor& images)> forward;  //!< calls module's forward
 };
 
@@ -47,8 +47,7 @@ struct TorchModel {
 //! torch::nn::Linear, or a TORCH_MODULE of your own): wrap_module(torch::nn::Sequential(...)).
 template <class Holder>
 TorchModel wrap_module(Holder holder) {
-  return TorchModel{holder.ptr(),
-                    [holder](const torch::Tensor& images) mutable { return holder->forward(images); }};
+  return TorchModel{holder.ptr(), [holder](const torch::Tensor& images) mutable { return holder->forward(images); }};
 }
 
 //! Builds a fresh module for a model config (config.hidden may carry widths).
@@ -67,7 +66,6 @@ enum class TorchInit {
 
 //! Registers `factory` as model `name`. Errc::invalid_argument when the name is empty, "mlp",
 //! already registered, or the factory is empty. Thread-safe; call before parse_simulation_config.
-Result<void> register_torch_model(std::string name, TorchModuleFactory factory,
-                                  TorchInit init = TorchInit::module);
+Result<void> register_torch_model(std::string name, TorchModuleFactory factory, TorchInit init = TorchInit::module);
 
 }  // namespace flywheel::fedtrain

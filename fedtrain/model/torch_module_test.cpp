@@ -17,9 +17,8 @@ const Dataset& test_split() { return test_support::test_split(600); }
 // A softmax regression as a plain libtorch module: the same maths and flat layout as the MLP with
 // no hidden layers, so the autograd trainer can be checked against the hand-written one.
 TorchModel make_linear(const ModelConfig& config) {
-  torch::nn::Sequential net(torch::nn::Flatten(),
-                            torch::nn::Linear(static_cast<std::int64_t>(config.inputs),
-                                              static_cast<std::int64_t>(config.classes)));
+  torch::nn::Sequential net(torch::nn::Flatten(), torch::nn::Linear(static_cast<std::int64_t>(config.inputs),
+                                                                    static_cast<std::int64_t>(config.classes)));
   return wrap_module(net);
 }
 
@@ -68,8 +67,8 @@ TEST(TorchModule, AutogradTrainingMatchesTheHandWrittenMlpForTheSameModel) {
   ASSERT_TRUE(global);
   std::vector<std::size_t> rows(300);
   std::iota(rows.begin(), rows.end(), std::size_t{0});
-  const TrainConfig config{.local_epochs = 2, .batch_size = 16, .learning_rate = 0.05,
-                           .momentum = 0.5, .proximal_mu = 0.1, .seed = 9};
+  const TrainConfig config{
+      .local_epochs = 2, .batch_size = 16, .learning_rate = 0.05, .momentum = 0.5, .proximal_mu = 0.1, .seed = 9};
   auto by_autograd = train_local(linear, *global, test_split(), rows, config);
   auto by_hand = train_local(mlp, *global, test_split(), rows, config);
   ASSERT_TRUE(by_autograd && by_hand) << (by_autograd ? by_hand.error() : by_autograd.error()).to_string();

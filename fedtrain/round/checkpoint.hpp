@@ -36,15 +36,15 @@ namespace flywheel::fedtrain {
 
 //! A job's state after its last completed round.
 struct Checkpoint {
-  std::uint64_t round = 0;                 //!< the last completed round (1-based)
-  std::vector<float> model;                //!< w_{round+1}, the next round's start model
-  std::vector<float> server_state;         //!< Strategy::state() after the round
-  std::vector<double> total_values;        //!< Σ of every round's values, one per job participant
-  std::vector<std::uint64_t> samples;      //!< training samples per participant, as last reported
-  std::vector<RoundRecord> rounds;         //!< every completed round, in order
+  std::uint64_t round = 0;                            //!< the last completed round (1-based)
+  std::vector<float> model;                           //!< w_{round+1}, the next round's start model
+  std::vector<float> server_state;                    //!< Strategy::state() after the round
+  std::vector<double> total_values;                   //!< Σ of every round's values, one per job participant
+  std::vector<std::uint64_t> samples;                 //!< training samples per participant, as last reported
+  std::vector<RoundRecord> rounds;                    //!< every completed round, in order
   std::vector<nlohmann::ordered_json> round_details;  //!< the estimator's details per round
-  std::uint64_t metrics_jsonl_bytes = 0;   //!< metrics.jsonl's size after the round's line
-  std::uint64_t metrics_csv_bytes = 0;     //!< metrics.csv's size after the round's row
+  std::uint64_t metrics_jsonl_bytes = 0;              //!< metrics.jsonl's size after the round's line
+  std::uint64_t metrics_csv_bytes = 0;                //!< metrics.csv's size after the round's row
 };
 
 //! The checkpoint file of `run_dir`.
@@ -61,8 +61,7 @@ Result<void> save_checkpoint(const std::filesystem::path& run_dir, const Simulat
 //! Errc::data when it is in the format of an older Flywheel (checkpoint/state.json); Errc::config
 //! when another configuration wrote it (the config hashes differ; both are named) or it is past
 //! job.rounds.
-Result<std::optional<Checkpoint>> load_checkpoint(const std::filesystem::path& run_dir,
-                                                  const SimulationConfig& config);
+Result<std::optional<Checkpoint>> load_checkpoint(const std::filesystem::path& run_dir, const SimulationConfig& config);
 
 //! A RoundRecord as the checkpoint and the round files store it, and back.
 nlohmann::ordered_json record_to_json(const RoundRecord& record);

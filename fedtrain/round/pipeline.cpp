@@ -17,11 +17,11 @@
 #include "attribution/estimator.hpp"
 #include "common/keys.hpp"
 #include "fedtrain/internal/random.hpp"
-#include "fedtrain/valuation/round_game.hpp"
-#include "fedtrain/round/round_report.hpp"
 #include "fedtrain/round/checkpoint.hpp"
+#include "fedtrain/round/round_report.hpp"
 #include "fedtrain/round/run_folder.hpp"
 #include "fedtrain/strategy/strategy.hpp"
+#include "fedtrain/valuation/round_game.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -29,9 +29,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 class Pipeline {
  public:
@@ -67,8 +65,8 @@ class Pipeline {
       if (*loaded) {
         state = std::move(**loaded);
         FLYWHEEL_TRY(strategy_->set_state(std::move(state.server_state)).map_error([&](Error e) {
-          return Error{Errc::data, "checkpoint " + checkpoint_file(run_dir_).string() +
-                                       " is corrupt (" + e.message + "); delete it to start over"};
+          return Error{Errc::data, "checkpoint " + checkpoint_file(run_dir_).string() + " is corrupt (" + e.message +
+                                       "); delete it to start over"};
         }));
         resumed = true;
         say("resume: continuing after round %llu from %s", static_cast<unsigned long long>(state.round),
@@ -84,7 +82,8 @@ class Pipeline {
     if (resumed) {
       global_ = std::make_shared<const std::vector<float>>(std::move(state.model));
     } else {
-      auto initial = initial_parameters(config_.model, internal::derive_seed(config_.job.seed, {internal::kInitStream}));
+      auto initial =
+          initial_parameters(config_.model, internal::derive_seed(config_.job.seed, {internal::kInitStream}));
       if (!initial) return tl::unexpected(initial.error());
       global_ = std::make_shared<const std::vector<float>>(std::move(*initial));
     }
@@ -102,8 +101,8 @@ class Pipeline {
     for (const auto& record : rounds_) {
       source_.closed(record, global_);
       if (auto sent = sink_.on_round(record); !sent) {
-        return tl::unexpected(with_context(sent.error(), "handing checkpointed round " +
-                                                             std::to_string(record.round) + " to the round sink"));
+        return tl::unexpected(with_context(
+            sent.error(), "handing checkpointed round " + std::to_string(record.round) + " to the round sink"));
       }
     }
     for (std::uint64_t round = state.round + 1; round <= config_.job.rounds; ++round) {
@@ -214,11 +213,15 @@ class Pipeline {
     // The grand coalition's model is w_{t+1} by construction (aggregate() computes exactly what
     // propose() does, then commits the state).
     const std::uint64_t seed = attribution_seed(config_, round, opening.model_hash, addresses);
-    auto attributed = attribute_round(
-        RoundGame{.config = config_, .strategy = *strategy_, .global = w, .updates = all,
-                            .train = data_.train, .validation = data_.validation},
-        method_, estimator_options(config_, threads_, seed));
-    if (!attributed) return tl::unexpected(with_context(attributed.error(), "attributing round " + std::to_string(round)));
+    auto attributed = attribute_round(RoundGame{.config = config_,
+                                                .strategy = *strategy_,
+                                                .global = w,
+                                                .updates = all,
+                                                .train = data_.train,
+                                                .validation = data_.validation},
+                                      method_, estimator_options(config_, threads_, seed));
+    if (!attributed)
+      return tl::unexpected(with_context(attributed.error(), "attributing round " + std::to_string(round)));
     const attribution::Estimate& estimate = attributed->estimate;
     const double attribution_seconds = seconds_since(attribution_start);
 
@@ -233,8 +236,8 @@ class Pipeline {
     RoundRecord record;
     record.round = round;
     record.model_hash = hash_floats(*next_model);
-    internal::set_round_leaves(record, addresses_,
-                               {.selected = included, .receipts = digests, .values = estimate.values, .samples = samples});
+    internal::set_round_leaves(
+        record, addresses_, {.selected = included, .receipts = digests, .values = estimate.values, .samples = samples});
     record.test_accuracy = tested->accuracy;
     record.test_loss = tested->loss;
     for (std::size_t k = 0; k < m; ++k) {
@@ -289,7 +292,8 @@ class Pipeline {
                                             .metrics_jsonl_bytes = folder_->metrics_jsonl_bytes(),
                                             .metrics_csv_bytes = folder_->metrics_csv_bytes()}));
     source_.closed(record, global_);
-    say("round %llu/%llu  test acc %.4f  loss %.4f  val acc %.4f  %.2f s (train %.2f s, attribution %.2f s, %zu participants, %zu coalitions)",
+    say("round %llu/%llu  test acc %.4f  loss %.4f  val acc %.4f  %.2f s (train %.2f s, attribution %.2f s, %zu "
+        "participants, %zu coalitions)",
         static_cast<unsigned long long>(round), static_cast<unsigned long long>(config_.job.rounds),
         record.test_accuracy, record.test_loss, validation.accuracy, seconds, train_seconds, attribution_seconds, m,
         estimate.evaluations);

@@ -41,30 +41,30 @@
 
 #include "common/eip712.hpp"
 #include "common/result.hpp"
-#include "fedtrain/valuation/attribution_replay.hpp"
 #include "fedtrain/config.hpp"
 #include "fedtrain/data/job_data.hpp"
 #include "fedtrain/model/model.hpp"
 #include "fedtrain/round/round_sink.hpp"
+#include "fedtrain/valuation/attribution_replay.hpp"
 
 namespace flywheel::fedtrain {
 
 //! A round as it opens: who trains, from which model.
 struct RoundOpening {
-  std::uint64_t round = 0;                             //!< 1-based
-  std::vector<std::size_t> selected;                   //!< job indices, sorted
-  std::shared_ptr<const std::vector<float>> model;     //!< w_t (never changes while the round is open)
-  Hash32 model_hash;                                   //!< hash_floats(w_t)
-  double proximal_mu = 0;                              //!< the strategy's μ for local training
+  std::uint64_t round = 0;                          //!< 1-based
+  std::vector<std::size_t> selected;                //!< job indices, sorted
+  std::shared_ptr<const std::vector<float>> model;  //!< w_t (never changes while the round is open)
+  Hash32 model_hash;                                //!< hash_floats(w_t)
+  double proximal_mu = 0;                           //!< the strategy's μ for local training
 };
 
 //! One participant's update as a source delivers it.
 struct SourcedUpdate {
-  std::size_t participant = 0;        //!< job index
-  SignedReceipt proof;                //!< the signed receipt (and the aggregator's ack, deployed)
-  Hash32 receipt_digest;              //!< eip712::digest(domain, proof.receipt)
-  std::vector<float> delta;           //!< Δ_i, hash_floats(delta) == proof.receipt.update_hash
-  std::optional<double> train_loss;   //!< mean local training loss, when the source knows it
+  std::size_t participant = 0;       //!< job index
+  SignedReceipt proof;               //!< the signed receipt (and the aggregator's ack, deployed)
+  Hash32 receipt_digest;             //!< eip712::digest(domain, proof.receipt)
+  std::vector<float> delta;          //!< Δ_i, hash_floats(delta) == proof.receipt.update_hash
+  std::optional<double> train_loss;  //!< mean local training loss, when the source knows it
 };
 
 //! Where a round's updates come from. Called from one thread, in order: candidates, collect,
@@ -108,10 +108,10 @@ class UpdateSource {
 
 //! How the pipeline runs (not what it computes: results do not depend on these).
 struct PipelineOptions {
-  std::size_t threads = 0;            //!< attribution threads; 0 = one per core
-  std::ostream* progress = nullptr;   //!< progress lines; nullptr = std::cerr
-  bool quiet = false;                 //!< print nothing
-  bool resume = false;                //!< continue from run_dir/checkpoint after its last round
+  std::size_t threads = 0;           //!< attribution threads; 0 = one per core
+  std::ostream* progress = nullptr;  //!< progress lines; nullptr = std::cerr
+  bool quiet = false;                //!< print nothing
+  bool resume = false;               //!< continue from run_dir/checkpoint after its last round
 };
 
 //! The job's participants as the pipeline reports them: addresses of config.participants.keys

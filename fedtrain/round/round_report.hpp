@@ -39,7 +39,8 @@ void set_round_leaves(RoundRecord& record, std::span<const Address> job_particip
 //! The estimator's details of a round for attribution.json: method, seed, evaluations, standard
 //! errors by checksum address (the round's participants, in the estimate's order), truncation
 //! and notes.
-nlohmann::ordered_json estimate_details(const attribution::Estimate& estimate, std::span<const Address> round_participants);
+nlohmann::ordered_json estimate_details(const attribution::Estimate& estimate,
+                                        std::span<const Address> round_participants);
 
 //! Integer shares of `total_shares` by positive total value (attribution::allocate_shares), the
 //! share-claim Merkle tree and every participant's proof. Errors of allocate_shares.
@@ -50,6 +51,7 @@ Result<JobSummary> summarise_job(std::vector<ParticipantInfo> participants, std:
 //! proof, and per round its root, model hash, values, samples, receipts and `round_details[t]`'s
 //! keys (from estimate_details).
 nlohmann::ordered_json attribution_report(const SimulationConfig& config, const JobSummary& summary,
-                                  std::span<const RoundRecord> rounds, std::span<const nlohmann::ordered_json> round_details);
+                                          std::span<const RoundRecord> rounds,
+                                          std::span<const nlohmann::ordered_json> round_details);
 
 }  // namespace flywheel::fedtrain::internal

@@ -45,8 +45,8 @@ Result<std::unique_ptr<RunFolder>> RunFolder::open(const std::filesystem::path& 
   const auto jsonl = run_dir / "metrics.jsonl";
   const auto csv = run_dir / "metrics.csv";
   if (resumed != nullptr) {
-    for (const auto& [path, size] : {std::pair{jsonl, resumed->metrics_jsonl_bytes},
-                                     std::pair{csv, resumed->metrics_csv_bytes}}) {
+    for (const auto& [path, size] :
+         {std::pair{jsonl, resumed->metrics_jsonl_bytes}, std::pair{csv, resumed->metrics_csv_bytes}}) {
       const auto actual = std::filesystem::file_size(path, ec);
       if (ec || actual < size) {
         return fail(Errc::data, path.string() + " is missing or shorter than checkpoint round " +

@@ -28,9 +28,9 @@
 
 #include "common/eip712.hpp"
 #include "common/result.hpp"
-#include "fedtrain/valuation/attribution_replay.hpp"
 #include "fedtrain/round/checkpoint.hpp"
 #include "fedtrain/round/round_sink.hpp"
+#include "fedtrain/valuation/attribution_replay.hpp"
 
 namespace flywheel::fedtrain {
 
@@ -55,8 +55,7 @@ class RunFolder {
   //! the checkpoint recorded, so lines of rounds after it are dropped, and appended to.
   //! Errors: Errc::io when the folder or a file cannot be written; Errc::data when resuming and a
   //! metrics file is missing or shorter than the checkpoint recorded.
-  static Result<std::unique_ptr<RunFolder>> open(const std::filesystem::path& run_dir,
-                                                 const Checkpoint* resumed);
+  static Result<std::unique_ptr<RunFolder>> open(const std::filesystem::path& run_dir, const Checkpoint* resumed);
 
   [[nodiscard]] const std::filesystem::path& path() const { return dir_; }
 

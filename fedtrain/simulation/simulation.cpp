@@ -18,10 +18,10 @@
 #include "common/keys.hpp"
 #include "common/thread_pool.hpp"
 #include "fedtrain/data/job_data.hpp"
-#include "fedtrain/internal/random.hpp"
-#include "fedtrain/model/model.hpp"
 #include "fedtrain/data/partition.hpp"
 #include "fedtrain/data/profile.hpp"
+#include "fedtrain/internal/random.hpp"
+#include "fedtrain/model/model.hpp"
 #include "fedtrain/round/pipeline.hpp"
 
 namespace flywheel::fedtrain {
@@ -33,8 +33,8 @@ using Clock = std::chrono::steady_clock;
 struct Participant {
   PrivateKey key;
   Profile profile = Profile::honest;
-  std::vector<std::size_t> indices;       // rows of the training set it holds
-  std::vector<std::int64_t> labels;       // what it trains on, parallel to indices
+  std::vector<std::size_t> indices;  // rows of the training set it holds
+  std::vector<std::int64_t> labels;  // what it trains on, parallel to indices
 };
 
 class Progress {
@@ -60,7 +60,10 @@ class SimulatedSource final : public UpdateSource {
  public:
   SimulatedSource(const SimulationConfig& config, const Dataset& train, std::vector<Participant> participants,
                   std::size_t threads)
-      : config_(config), train_(train), participants_(std::move(participants)), pool_(threads, ThreadPool::Caller::waits) {}
+      : config_(config),
+        train_(train),
+        participants_(std::move(participants)),
+        pool_(threads, ThreadPool::Caller::waits) {}
 
   Result<std::vector<std::size_t>> candidates(std::uint64_t, bool) override {
     std::vector<std::size_t> all(participants_.size());
@@ -88,8 +91,8 @@ class SimulatedSource final : public UpdateSource {
     for (std::size_t k = 0; k < m; ++k) {
       const std::size_t i = opening.selected[k];
       if (!trained[k]) {
-        return tl::unexpected(with_context(trained[k].error(), "participant " + std::to_string(i) + " in round " +
-                                                                   std::to_string(opening.round)));
+        return tl::unexpected(with_context(
+            trained[k].error(), "participant " + std::to_string(i) + " in round " + std::to_string(opening.round)));
       }
       LocalResult& local = *trained[k];
       SourcedUpdate u;
@@ -150,9 +153,7 @@ class SimulatedSource final : public UpdateSource {
   ThreadPool pool_;  // workers keep their libtorch buffers for the whole job
 };
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // Splits the pool among the virtual participants and prints who holds what.
 Result<std::vector<Participant>> set_up_participants(const SimulationConfig& config, const JobData& data,
@@ -164,12 +165,18 @@ Result<std::vector<Participant>> set_up_participants(const SimulationConfig& con
   auto shares = split_among_participants(config, data.train, data.pool_indices);
   if (!shares) return tl::unexpected(shares.error());
   switch (config.data.partition) {
-    case PartitionKind::iid: say("participants (iid split):"); break;
-    case PartitionKind::dirichlet: say("participants (dirichlet label skew, alpha %g):", config.data.alpha); break;
+    case PartitionKind::iid:
+      say("participants (iid split):");
+      break;
+    case PartitionKind::dirichlet:
+      say("participants (dirichlet label skew, alpha %g):", config.data.alpha);
+      break;
     case PartitionKind::shards:
       say("participants (shards, %zu per participant):", config.data.shards_per_participant);
       break;
-    case PartitionKind::quantity_skew: say("participants (quantity skew, alpha %g):", config.data.alpha); break;
+    case PartitionKind::quantity_skew:
+      say("participants (quantity skew, alpha %g):", config.data.alpha);
+      break;
   }
   std::vector<Participant> out;
   for (std::size_t i = 0; i < n; ++i) {
@@ -191,8 +198,8 @@ Result<std::vector<Participant>> set_up_participants(const SimulationConfig& con
 
 }  // namespace
 
-Result<JobSummary> run_simulation(const SimulationConfig& config, const std::filesystem::path& out_dir,
-                                  RoundSink& sink, const SimulationOptions& options) {
+Result<JobSummary> run_simulation(const SimulationConfig& config, const std::filesystem::path& out_dir, RoundSink& sink,
+                                  const SimulationOptions& options) {
   // Configuration and data errors are found before anything is written.
   FLYWHEEL_TRY(validate(config.model));
   FLYWHEEL_TRY(make_strategy(config.strategy).map([](auto&&) {}));
@@ -201,24 +208,20 @@ Result<JobSummary> run_simulation(const SimulationConfig& config, const std::fil
   auto data = load_job_data(config);
   if (!data) return tl::unexpected(data.error());
   say("data: %zu training samples (%zu with participants, %zu held for validation), %zu test samples, %.2f s",
-      data->train.size(), data->pool_indices.size(), data->validation.size(), data->test.size(),
-      seconds_since(start));
+      data->train.size(), data->pool_indices.size(), data->validation.size(), data->test.size(), seconds_since(start));
   auto participants = set_up_participants(config, *data, say);
   if (!participants) return tl::unexpected(participants.error());
   std::vector<ParticipantInfo> infos;
   for (const auto& p : *participants) {
-    infos.push_back(ParticipantInfo{.address = p.key.address(),
-                                    .profile = std::string(profile_name(p.profile)),
-                                    .samples = p.indices.size()});
+    infos.push_back(ParticipantInfo{
+        .address = p.key.address(), .profile = std::string(profile_name(p.profile)), .samples = p.indices.size()});
   }
-  const std::size_t threads =
-      options.threads > 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
+  const std::size_t threads = options.threads > 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
   SimulatedSource source(config, data->train, std::move(*participants), threads);
-  return run_rounds(config, *data, std::move(infos), source, out_dir, sink,
-                    PipelineOptions{.threads = threads,
-                                    .progress = options.progress,
-                                    .quiet = options.quiet,
-                                    .resume = options.resume});
+  return run_rounds(
+      config, *data, std::move(infos), source, out_dir, sink,
+      PipelineOptions{
+          .threads = threads, .progress = options.progress, .quiet = options.quiet, .resume = options.resume});
 }
 
 }  // namespace flywheel::fedtrain

@@ -28,9 +28,9 @@ namespace flywheel::fedtrain {
 
 //! How a simulation runs (not what it computes: results do not depend on these).
 struct SimulationOptions {
-  std::size_t threads = 0;               //!< worker threads; 0 = std::thread::hardware_concurrency()
-  std::ostream* progress = nullptr;      //!< where progress lines go; nullptr = std::cerr
-  bool quiet = false;                    //!< print nothing
+  std::size_t threads = 0;           //!< worker threads; 0 = std::thread::hardware_concurrency()
+  std::ostream* progress = nullptr;  //!< where progress lines go; nullptr = std::cerr
+  bool quiet = false;                //!< print nothing
   //! Continue from out_dir/checkpoint/ after its last completed round (a fresh start when there is
   //! none). The result is bit-identical to an uninterrupted run. Without it a run starts over and
   //! replaces any checkpoint in out_dir.
@@ -72,8 +72,7 @@ struct SimulationOptions {
 //! strategy setting is invalid, or the checkpoint was written by another configuration (its config
 //! hash differs) or is past job.rounds; Errc::internal when libtorch fails; any error a sink
 //! returns. Configuration and data errors are found before anything is written.
-Result<JobSummary> run_simulation(const SimulationConfig& config,
-                                  const std::filesystem::path& out_dir, RoundSink& sink,
+Result<JobSummary> run_simulation(const SimulationConfig& config, const std::filesystem::path& out_dir, RoundSink& sink,
                                   const SimulationOptions& options = {});
 
 }  // namespace flywheel::fedtrain

@@ -79,8 +79,7 @@ class SmallSimulation : public ::testing::Test {
     dir_ = new std::filesystem::path(internal::fresh_temp_dir("fedtrain-simulation"));
     sink_ = new RecordingSink;
     std::ostringstream progress;
-    auto summary = run_simulation(small_config(), *dir_ / "run1", *sink_,
-                                  SimulationOptions{.progress = &progress});
+    auto summary = run_simulation(small_config(), *dir_ / "run1", *sink_, SimulationOptions{.progress = &progress});
     ASSERT_TRUE(summary) << summary.error().to_string();
     summary_ = new JobSummary(*summary);
   }
@@ -157,8 +156,7 @@ TEST_F(SmallSimulation, AttributionRootIsTheMerkleRootOfTheRecordedLeaves) {
 
 TEST_F(SmallSimulation, SharesSumToTheTotalAndProofsVerify) {
   EXPECT_EQ(summary_->total_shares, 1000000U);
-  EXPECT_EQ(std::accumulate(summary_->shares.begin(), summary_->shares.end(), std::uint64_t{0}),
-            1000000U);
+  EXPECT_EQ(std::accumulate(summary_->shares.begin(), summary_->shares.end(), std::uint64_t{0}), 1000000U);
   for (std::size_t i = 0; i < summary_->participants.size(); ++i) {
     const auto leaf = attribution::share_leaf_hash(summary_->participants[i].address, summary_->shares[i]);
     EXPECT_TRUE(attribution::MerkleTree::verify(summary_->share_proofs[i], summary_->shares_root, leaf));
@@ -305,7 +303,8 @@ SimulationConfig sampled_config(const std::string& strategy = "fedadam") {
     "data": {"partition": "dirichlet", "alpha": 1.0, "validation_size": 300, "train_limit": 1500},
     "model": {"hidden": [16]},
     "training": {"learning_rate": 0.05},
-    "strategy": {"name": ")" + strategy + R"(", "fraction_fit": 0.4, "min_fit_clients": 2,
+    "strategy": {"name": ")" + strategy +
+                                        R"(", "fraction_fit": 0.4, "min_fit_clients": 2,
                  "fraction_evaluate": 0.2, "min_evaluate_clients": 2},
     "participants": {"count": 5, "profiles": {}},
     "shares": {"total": "1000"}
@@ -427,8 +426,8 @@ TEST(SampledSimulation, InterruptedAndResumedRunEndsBitIdenticalToAnUninterrupte
 
   RecordingSink rest;
   std::ostringstream progress;
-  auto resumed = run_simulation(config, dir / "resumed", rest,
-                                SimulationOptions{.progress = &progress, .resume = true});
+  auto resumed =
+      run_simulation(config, dir / "resumed", rest, SimulationOptions{.progress = &progress, .resume = true});
   ASSERT_TRUE(resumed) << resumed.error().to_string();
   EXPECT_NE(progress.str().find("continuing after round 2"), std::string::npos) << progress.str();
   EXPECT_EQ(rest.events, (std::vector<std::string>{"start", "round", "round", "round", "end"}));
@@ -460,8 +459,7 @@ TEST(SampledSimulation, ResumingACheckpointOfAnotherConfigIsAConfigErrorThatChan
   auto resumed = run_simulation(config, dir, sink, SimulationOptions{.quiet = true, .resume = true});
   ASSERT_FALSE(resumed);
   EXPECT_EQ(resumed.error().code, Errc::config);
-  EXPECT_NE(resumed.error().message.find("another configuration"), std::string::npos)
-      << resumed.error().message;
+  EXPECT_NE(resumed.error().message.find("another configuration"), std::string::npos) << resumed.error().message;
   EXPECT_NE(resumed.error().message.find("config hash"), std::string::npos);
   EXPECT_EQ(read_text(dir / "metrics.jsonl"), metrics_before);
   std::filesystem::remove_all(dir);

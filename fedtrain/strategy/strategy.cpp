@@ -22,8 +22,8 @@ namespace {
 class FedAvg : public Strategy {
  public:
   [[nodiscard]] std::string_view name() const override { return "fedavg"; }
-  [[nodiscard]] Result<std::vector<float>> propose(
-      std::span<const float> global, std::span<const ClientUpdate> updates) const override {
+  [[nodiscard]] Result<std::vector<float>> propose(std::span<const float> global,
+                                                   std::span<const ClientUpdate> updates) const override {
     FLYWHEEL_TRY(internal::check_updates(global, updates));
     auto mean = weighted_mean(updates);
     if (!mean) return tl::unexpected(mean.error());
@@ -79,8 +79,7 @@ Result<void> check_updates(std::span<const float> global, std::span<const Client
   for (std::size_t k = 0; k < updates.size(); ++k) {
     if (updates[k].delta.size() != global.size()) {
       return fail(Errc::invalid_argument, "update " + std::to_string(k) + " has " +
-                                              std::to_string(updates[k].delta.size()) +
-                                              " floats, the model has " +
+                                              std::to_string(updates[k].delta.size()) + " floats, the model has " +
                                               std::to_string(global.size()));
     }
   }
@@ -91,21 +90,19 @@ Result<void> check_range(const char* field, double value, double lo, double hi, 
   const bool ok = std::isfinite(value) && value >= lo && (closed ? value <= hi : value < hi);
   if (!ok) {
     std::ostringstream message;
-    message << "strategy." << field << " must lie in [" << lo << ", " << hi << (closed ? "]" : ")")
-            << ", got " << value;
+    message << "strategy." << field << " must lie in [" << lo << ", " << hi << (closed ? "]" : ")") << ", got "
+            << value;
     return fail(Errc::config, message.str());
   }
   return {};
 }
 
-Result<std::unique_ptr<Strategy>> make_fedavg(const StrategyConfig&) {
-  return std::make_unique<FedAvg>();
-}
+Result<std::unique_ptr<Strategy>> make_fedavg(const StrategyConfig&) { return std::make_unique<FedAvg>(); }
 
 Result<std::unique_ptr<Strategy>> make_fedprox(const StrategyConfig& config) {
   if (!(config.proximal_mu >= 0) || !std::isfinite(config.proximal_mu)) {
-    return fail(Errc::config, "strategy.proximal_mu must be a finite number >= 0, got " +
-                                  std::to_string(config.proximal_mu));
+    return fail(Errc::config,
+                "strategy.proximal_mu must be a finite number >= 0, got " + std::to_string(config.proximal_mu));
   }
   return std::make_unique<FedProx>(config.proximal_mu);
 }
@@ -162,8 +159,8 @@ Result<std::unique_ptr<Strategy>> make_strategy(const StrategyConfig& config) {
     if (it != r.factories.end()) factory = it->second;
   }
   if (!factory) {
-    return fail(Errc::config, "strategy.name \"" + config.name + "\" is not a known strategy; use one of: " +
-                                  joined_names());
+    return fail(Errc::config,
+                "strategy.name \"" + config.name + "\" is not a known strategy; use one of: " + joined_names());
   }
   if (!(config.fraction_fit > 0 && config.fraction_fit <= 1)) {
     std::ostringstream message;
@@ -183,9 +180,8 @@ Result<std::vector<float>> fedavg(std::span<const std::span<const float>> update
                                   std::span<const std::uint64_t> samples) {
   if (updates.empty()) return fail(Errc::invalid_argument, "fedavg needs at least one update");
   if (updates.size() != samples.size()) {
-    return fail(Errc::invalid_argument, "fedavg got " + std::to_string(updates.size()) +
-                                            " updates but " + std::to_string(samples.size()) +
-                                            " sample counts");
+    return fail(Errc::invalid_argument, "fedavg got " + std::to_string(updates.size()) + " updates but " +
+                                            std::to_string(samples.size()) + " sample counts");
   }
   std::vector<ClientUpdate> client_updates;
   client_updates.reserve(updates.size());
@@ -208,15 +204,15 @@ Result<void> weighted_mean_into(std::span<const ClientUpdate> updates, std::span
   for (std::size_t k = 0; k < updates.size(); ++k) {
     if (updates[k].delta.size() != length) {
       return fail(Errc::invalid_argument, "update " + std::to_string(k) + " has " +
-                                              std::to_string(updates[k].delta.size()) +
-                                              " floats, update 0 has " + std::to_string(length));
+                                              std::to_string(updates[k].delta.size()) + " floats, update 0 has " +
+                                              std::to_string(length));
     }
     total += static_cast<double>(updates[k].samples);
   }
   if (total == 0) return fail(Errc::invalid_argument, "fedavg weights (sample counts) sum to zero");
   if (out.size() != length) {
-    return fail(Errc::invalid_argument, "output has " + std::to_string(out.size()) +
-                                            " floats, the updates have " + std::to_string(length));
+    return fail(Errc::invalid_argument,
+                "output has " + std::to_string(out.size()) + " floats, the updates have " + std::to_string(length));
   }
   std::vector<double> weights;
   weights.reserve(updates.size());
@@ -249,11 +245,9 @@ Result<void> weighted_mean_into(std::span<const ClientUpdate> updates, std::span
   return {};
 }
 
-Result<std::vector<float>> apply_update(std::span<const float> global,
-                                        std::span<const float> update) {
+Result<std::vector<float>> apply_update(std::span<const float> global, std::span<const float> update) {
   if (global.size() != update.size()) {
-    return fail(Errc::invalid_argument, "update has " + std::to_string(update.size()) +
-                                            " floats, the model has " +
+    return fail(Errc::invalid_argument, "update has " + std::to_string(update.size()) + " floats, the model has " +
                                             std::to_string(global.size()));
   }
   std::vector<float> out(global.size());

@@ -39,20 +39,20 @@ namespace flywheel::fedtrain {
 //! Settings of every strategy (the JSON "strategy" section); a strategy reads the ones it uses.
 //! Names follow Flower's strategies where the idea is the same.
 struct StrategyConfig {
-  std::string name = "fedavg";       //!< a registered strategy name (strategy_names())
-  double fraction_fit = 1.0;         //!< fraction of participants sampled per round, in (0, 1]
-  std::size_t min_fit_clients = 1;   //!< at least this many per round (≤ participants.count)
-  double fraction_evaluate = 0.0;    //!< fraction that evaluate the new model locally, [0, 1]; 0 = off
+  std::string name = "fedavg";           //!< a registered strategy name (strategy_names())
+  double fraction_fit = 1.0;             //!< fraction of participants sampled per round, in (0, 1]
+  std::size_t min_fit_clients = 1;       //!< at least this many per round (≤ participants.count)
+  double fraction_evaluate = 0.0;        //!< fraction that evaluate the new model locally, [0, 1]; 0 = off
   std::size_t min_evaluate_clients = 1;  //!< at least this many when fraction_evaluate > 0
   //! Server learning rate η (FedAvgM, FedAdagrad, FedAdam, FedYogi). Unset in JSON: 1.0 for
   //! fedavgm, 0.1 for fedadagrad and fedadam, 0.01 for fedyogi (Flower's defaults).
   double server_learning_rate = 1.0;
-  double server_momentum = 0.0;      //!< FedAvgM β in [0, 1)
-  double beta_1 = 0.9;               //!< first-moment decay in [0, 1) (0.0 default for fedadagrad)
-  double beta_2 = 0.99;              //!< second-moment decay in [0, 1)
-  double tau = 1e-9;                 //!< adaptivity τ > 0 (1e-3 default for fedyogi)
-  double proximal_mu = 0.0;          //!< FedProx μ ≥ 0
-  double trim_beta = 0.2;            //!< fedtrimmedavg: fraction cut from each end, in [0, 0.5)
+  double server_momentum = 0.0;           //!< FedAvgM β in [0, 1)
+  double beta_1 = 0.9;                    //!< first-moment decay in [0, 1) (0.0 default for fedadagrad)
+  double beta_2 = 0.99;                   //!< second-moment decay in [0, 1)
+  double tau = 1e-9;                      //!< adaptivity τ > 0 (1e-3 default for fedyogi)
+  double proximal_mu = 0.0;               //!< FedProx μ ≥ 0
+  double trim_beta = 0.2;                 //!< fedtrimmedavg: fraction cut from each end, in [0, 0.5)
   std::size_t num_malicious_clients = 0;  //!< krum / multikrum: f, the tolerated Byzantine count
   std::size_t num_clients_to_keep = 0;    //!< multikrum: m updates averaged (0 = n − f)
   bool operator==(const StrategyConfig&) const = default;
@@ -60,8 +60,8 @@ struct StrategyConfig {
 
 //! One participant's contribution to a merge.
 struct ClientUpdate {
-  std::span<const float> delta;      //!< Δ = w_local − w_t
-  std::uint64_t samples = 0;         //!< training samples behind it (FedAvg weight)
+  std::span<const float> delta;  //!< Δ = w_local − w_t
+  std::uint64_t samples = 0;     //!< training samples behind it (FedAvg weight)
 };
 
 //! A server-side aggregation rule. Implementations are deterministic: the same inputs and state
@@ -75,13 +75,12 @@ class Strategy {
 
   //! The next global model from w_t (`global`) and `updates`, using but not changing the server
   //! state. Errc::invalid_argument when `updates` is empty, lengths differ, or weights sum to zero.
-  [[nodiscard]] virtual Result<std::vector<float>> propose(
-      std::span<const float> global, std::span<const ClientUpdate> updates) const = 0;
+  [[nodiscard]] virtual Result<std::vector<float>> propose(std::span<const float> global,
+                                                           std::span<const ClientUpdate> updates) const = 0;
 
   //! As propose(), then advances the server state as the round commits. Stateless strategies keep
   //! the default. Errors as propose(); the state is unchanged on error.
-  virtual Result<std::vector<float>> aggregate(std::span<const float> global,
-                                               std::span<const ClientUpdate> updates) {
+  virtual Result<std::vector<float>> aggregate(std::span<const float> global, std::span<const ClientUpdate> updates) {
     return propose(global, updates);
   }
 
@@ -139,7 +138,6 @@ Result<std::vector<float>> weighted_mean(std::span<const ClientUpdate> updates);
 Result<void> weighted_mean_into(std::span<const ClientUpdate> updates, std::span<float> out);
 
 //! global + update, element-wise. Errc::invalid_argument when the lengths differ.
-Result<std::vector<float>> apply_update(std::span<const float> global,
-                                        std::span<const float> update);
+Result<std::vector<float>> apply_update(std::span<const float> global, std::span<const float> update);
 
 }  // namespace flywheel::fedtrain

@@ -86,9 +86,7 @@ std::unique_ptr<Strategy> make(StrategyConfig config) {
   return std::move(*strategy);
 }
 
-std::unique_ptr<Strategy> make(const std::string& name) {
-  return make(default_strategy_config(name));
-}
+std::unique_ptr<Strategy> make(const std::string& name) { return make(default_strategy_config(name)); }
 
 std::vector<ClientUpdate> as_updates(const std::vector<std::vector<float>>& deltas,
                                      std::vector<std::uint64_t> samples = {}) {
@@ -100,8 +98,8 @@ std::vector<ClientUpdate> as_updates(const std::vector<std::vector<float>>& delt
 }
 
 TEST(Strategies, EveryBuiltInIsRegistered) {
-  for (const char* name : {"fedavg", "fedavgm", "fedprox", "fedadagrad", "fedadam", "fedyogi",
-                           "fedmedian", "fedtrimmedavg", "krum", "multikrum"}) {
+  for (const char* name : {"fedavg", "fedavgm", "fedprox", "fedadagrad", "fedadam", "fedyogi", "fedmedian",
+                           "fedtrimmedavg", "krum", "multikrum"}) {
     EXPECT_TRUE(is_strategy(name)) << name;
     auto strategy = make_strategy(default_strategy_config(name));
     ASSERT_TRUE(strategy) << name;
@@ -154,8 +152,8 @@ TEST(Strategies, ACustomStrategyCanBeRegisteredOnceAndBuilt) {
   class Frozen final : public Strategy {
    public:
     [[nodiscard]] std::string_view name() const override { return "frozen-test"; }
-    [[nodiscard]] Result<std::vector<float>> propose(
-        std::span<const float> global, std::span<const ClientUpdate>) const override {
+    [[nodiscard]] Result<std::vector<float>> propose(std::span<const float> global,
+                                                     std::span<const ClientUpdate>) const override {
       return std::vector<float>(global.begin(), global.end());
     }
   };
@@ -196,8 +194,7 @@ TEST(FedProxStrategy, MergesLikeFedAvgAndAsksParticipantsForTheProximalTerm) {
   auto strategy = make(config);
   EXPECT_EQ(strategy->proximal_mu(), 0.01);
   const std::vector<float> global{0, 0};
-  EXPECT_EQ(*strategy->aggregate(global, as_updates({{1, 0}, {0, 4}}, {3, 1})),
-            (std::vector<float>{0.75F, 1.0F}));
+  EXPECT_EQ(*strategy->aggregate(global, as_updates({{1, 0}, {0, 4}}, {3, 1})), (std::vector<float>{0.75F, 1.0F}));
 }
 
 TEST(FedAvgMStrategy, AccumulatesServerMomentum) {
@@ -283,8 +280,7 @@ TEST(ServerOptimizers, RestoredStateContinuesBitIdentically) {
   const std::vector<float> global{0.25F, -1, 3};
   ASSERT_TRUE(first->aggregate(global, as_updates({{0.1F, -0.2F, 0.3F}})));
   ASSERT_TRUE(second->set_state(first->state()));
-  EXPECT_EQ(*first->aggregate(global, as_updates({{1, 2, -3}})),
-            *second->aggregate(global, as_updates({{1, 2, -3}})));
+  EXPECT_EQ(*first->aggregate(global, as_updates({{1, 2, -3}})), *second->aggregate(global, as_updates({{1, 2, -3}})));
   EXPECT_FALSE(second->set_state(std::vector<float>(5)));
   EXPECT_FALSE(make("fedavg")->set_state(std::vector<float>(2)));
 }
@@ -292,10 +288,8 @@ TEST(ServerOptimizers, RestoredStateContinuesBitIdentically) {
 TEST(FedMedianStrategy, TakesTheCoordinateWiseMedian) {
   auto strategy = make("fedmedian");
   const std::vector<float> global{1, 1};
-  EXPECT_EQ(*strategy->propose(global, as_updates({{1, 10}, {2, -5}, {100, 0}})),
-            (std::vector<float>{3, 1}));
-  EXPECT_EQ(*strategy->propose(global, as_updates({{1, 0}, {3, 0}, {5, 0}, {100, 0}})),
-            (std::vector<float>{5, 1}));
+  EXPECT_EQ(*strategy->propose(global, as_updates({{1, 10}, {2, -5}, {100, 0}})), (std::vector<float>{3, 1}));
+  EXPECT_EQ(*strategy->propose(global, as_updates({{1, 0}, {3, 0}, {5, 0}, {100, 0}})), (std::vector<float>{5, 1}));
 }
 
 TEST(FedTrimmedAvgStrategy, DropsTheExtremesOfEachCoordinate) {
@@ -330,8 +324,8 @@ TEST(MultiKrumStrategy, AveragesTheBestScoredUpdatesBySamples) {
 
 TEST(RobustStrategies, RejectAnOutlierThatDragsFedAvgAway) {
   const std::vector<float> global{0, 0, 0};
-  const std::vector<std::vector<float>> deltas{{1, -1, 0.5F}, {1.1F, -0.9F, 0.4F}, {0.9F, -1.1F, 0.6F},
-                                               {1.05F, -1, 0.5F}, {1e6F, 1e6F, -1e6F}};
+  const std::vector<std::vector<float>> deltas{
+      {1, -1, 0.5F}, {1.1F, -0.9F, 0.4F}, {0.9F, -1.1F, 0.6F}, {1.05F, -1, 0.5F}, {1e6F, 1e6F, -1e6F}};
   const auto updates = as_updates(deltas);
   EXPECT_GT((*make("fedavg")->propose(global, updates))[0], 1000.0F);
   for (const char* name : {"fedmedian", "fedtrimmedavg", "krum", "multikrum"}) {

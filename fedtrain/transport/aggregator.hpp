@@ -40,10 +40,10 @@ namespace flywheel::fedtrain {
 
 //! How an aggregator runs.
 struct AggregatorOptions {
-  std::size_t threads = 0;            //!< attribution threads; 0 = one per core
-  std::ostream* progress = nullptr;   //!< progress lines; nullptr = std::cerr
+  std::size_t threads = 0;           //!< attribution threads; 0 = one per core
+  std::ostream* progress = nullptr;  //!< progress lines; nullptr = std::cerr
   bool quiet = false;
-  bool resume = false;                //!< continue from out_dir/checkpoint after its last round
+  bool resume = false;  //!< continue from out_dir/checkpoint after its last round
 };
 
 //! A running aggregator. Thread-safe.
@@ -53,8 +53,7 @@ class Aggregator {
   //! job, Errc::data for missing data or a corrupt checkpoint, Errc::io when out_dir cannot be
   //! written or the address cannot be bound (the message names it).
   static Result<std::unique_ptr<Aggregator>> start(const DeploymentJob& job, const PrivateKey& key,
-                                                   const std::filesystem::path& out_dir,
-                                                   RoundSink& sink,
+                                                   const std::filesystem::path& out_dir, RoundSink& sink,
                                                    const AggregatorOptions& options = {});
   ~Aggregator();
   Aggregator(const Aggregator&) = delete;

@@ -16,22 +16,6 @@ BatchSlice batch_slice(std::size_t count, std::size_t rank, std::size_t ranks) {
   return {begin, begin + base + (rank < extra ? 1 : 0)};
 }
 
-bool mpi_available() {
-#ifdef FLYWHEEL_HAVE_MPI
-  return true;
-#else
-  return false;
-#endif
-}
-
-bool nccl_available() {
-#ifdef FLYWHEEL_HAVE_NCCL
-  return true;
-#else
-  return false;
-#endif
-}
-
 #ifndef FLYWHEEL_HAVE_MPI
 Result<std::unique_ptr<DataParallelGroup>> mpi_group() {
   return fail(Errc::config,

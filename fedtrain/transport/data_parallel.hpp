@@ -47,12 +47,6 @@ class DataParallelGroup {
   virtual Result<void> broadcast(std::span<std::uint8_t> bytes) = 0;
 };
 
-//! True when this binary was built with MPI (always, unless configured with FLYWHEEL_MPI=OFF).
-bool mpi_available();
-
-//! True when this binary was built with the CUDA/NCCL path (CMake option FLYWHEEL_CUDA=ON).
-bool nccl_available();
-
 //! Joins the MPI job this process was started in
 //! (`mpirun -np N flywheel participant --data-parallel mpi …`): initialises MPI once (finalised at
 //! exit) and returns the group of all its ranks, all-reducing on the host with MPI_Allreduce.

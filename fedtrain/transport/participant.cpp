@@ -20,10 +20,10 @@
 
 #include "fedtrain/data/dataset.hpp"
 #include "fedtrain/data/job_data.hpp"
-#include "fedtrain/internal/random.hpp"
-#include "fedtrain/model/model.hpp"
 #include "fedtrain/data/partition.hpp"
 #include "fedtrain/data/profile.hpp"
+#include "fedtrain/internal/random.hpp"
+#include "fedtrain/model/model.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -79,8 +79,7 @@ Result<std::size_t> allowlist_index(const DeploymentJob& job, const Address& add
 class Participant {
  public:
   Participant(const DeploymentJob& job, const PrivateKey& key, const ParticipantOptions& options)
-      : job_(job), key_(key), options_(options),
-        progress_(options.progress ? options.progress : &std::cerr) {}
+      : job_(job), key_(key), options_(options), progress_(options.progress ? options.progress : &std::cerr) {}
 
   Result<ParticipantReport> run() {
     auto index = allowlist_index(job_, key_.address());
@@ -215,8 +214,8 @@ class Participant {
       local = global_model_sent_back(global->size(), data_.indices.size());
     } else {
       if (auto* group = options_.data_parallel; group != nullptr) {
-        TrainOrder order{.command = kTrain, .seed = training.seed, .proximal_mu = training.proximal_mu,
-                         .floats = global->size()};
+        TrainOrder order{
+            .command = kTrain, .seed = training.seed, .proximal_mu = training.proximal_mu, .floats = global->size()};
         FLYWHEEL_TRY(broadcast_order(*group, order));
         FLYWHEEL_TRY(broadcast_floats(*group, *global));
       }
@@ -241,8 +240,8 @@ class Participant {
         .receipt = receipt,
         .signature = {},
         .tensors = plan.tensors,
-        .body = ByteView(reinterpret_cast<const std::uint8_t*>(local->update.data()),
-                         local->update.size() * sizeof(float)),
+        .body =
+            ByteView(reinterpret_cast<const std::uint8_t*>(local->update.data()), local->update.size() * sizeof(float)),
         .declared_bytes = std::nullopt,
         .session = std::nullopt,
         .sign_while_streaming = UpdateSubmission::StreamSigner{.key = &key_, .domain = domain_}};
@@ -251,8 +250,8 @@ class Participant {
     last_pushed_ = plan.round;
     if (outcome->status != TransportStatus::ok) {
       ++report_.updates_refused;
-      return fail(Errc::invalid_argument, "update refused: " + std::string(transport_status_name(outcome->status)) +
-                                              ": " + outcome->message);
+      return fail(Errc::invalid_argument,
+                  "update refused: " + std::string(transport_status_name(outcome->status)) + ": " + outcome->message);
     }
     const Hash32 digest = outcome->receipt_digest;
     auto signer = eip712::recover_signer(eip712::digest(domain_, outcome->ack), outcome->ack_signature);

@@ -31,11 +31,11 @@ namespace flywheel::fedtrain {
 
 //! How a participant runs.
 struct ParticipantOptions {
-  std::optional<std::string> aggregator;   //!< overrides deployment.aggregator ("host:port")
+  std::optional<std::string> aggregator;         //!< overrides deployment.aggregator ("host:port")
   std::optional<std::filesystem::path> out_dir;  //!< where acks.jsonl goes (none when unset)
-  double max_backoff_s = 2;                //!< reconnect backoff doubles from 0.1 s up to this
-  double give_up_s = 120;                  //!< exit with Errc::rpc after this long unreachable
-  std::ostream* progress = nullptr;        //!< nullptr = std::cerr
+  double max_backoff_s = 2;                      //!< reconnect backoff doubles from 0.1 s up to this
+  double give_up_s = 120;                        //!< exit with Errc::rpc after this long unreachable
+  std::ostream* progress = nullptr;              //!< nullptr = std::cerr
   bool quiet = false;
   //! Fault injection for tests: after fetching this round's model, stop answering (sleep forever).
   std::uint64_t hang_in_round = 0;

@@ -52,10 +52,9 @@ Result<void> read_path(const Json& section, const char* key, std::optional<std::
 Result<DeploymentConfig> parse_section(const Json& d) {
   DeploymentConfig c;
   if (!d.is_object()) return fail(Errc::config, "\"deployment\" must be an object");
-  static const std::set<std::string> kKeys{"listen", "aggregator", "allowlist", "min_updates",
-                                           "round_timeout_s", "start_timeout_s", "liveness_s",
-                                           "max_update_norm", "chunk_bytes", "chain_id",
-                                           "verifying_contract", "tls"};
+  static const std::set<std::string> kKeys{
+      "listen",     "aggregator",      "allowlist",   "min_updates", "round_timeout_s",    "start_timeout_s",
+      "liveness_s", "max_update_norm", "chunk_bytes", "chain_id",    "verifying_contract", "tls"};
   for (const auto& item : d.items()) {
     if (!kKeys.contains(item.key())) {
       return fail(Errc::config, "unknown key deployment." + item.key() + " (check the spelling)");
@@ -83,8 +82,8 @@ Result<DeploymentConfig> parse_section(const Json& d) {
     c.min_updates = d.at("min_updates").get<std::size_t>();
   }
   if (c.min_updates == 0 || c.min_updates > c.allowlist.size()) {
-    return fail(Errc::config, "deployment.min_updates must be in [1, " +
-                                  std::to_string(c.allowlist.size()) + "] (the allowlist's size)");
+    return fail(Errc::config, "deployment.min_updates must be in [1, " + std::to_string(c.allowlist.size()) +
+                                  "] (the allowlist's size)");
   }
   FLYWHEEL_TRY(read_number(d, "round_timeout_s", c.round_timeout_s, true));
   FLYWHEEL_TRY(read_number(d, "start_timeout_s", c.start_timeout_s, true));
@@ -156,12 +155,13 @@ Result<DeploymentJob> parse_deployment_job(std::string_view json_text) {
   if (!participants.is_object()) participants = Json::object();
   const auto n = deployment->allowlist.size();
   if (participants.contains("count") && participants["count"] != Json(n)) {
-    return fail(Errc::config, "participants.count must equal the size of deployment.allowlist (" +
-                                  std::to_string(n) + ") or be left out");
+    return fail(Errc::config, "participants.count must equal the size of deployment.allowlist (" + std::to_string(n) +
+                                  ") or be left out");
   }
   if (participants.contains("private_keys")) {
-    return fail(Errc::config, "participants.private_keys has no place in a deployment: each "
-                              "participant brings its own keystore");
+    return fail(Errc::config,
+                "participants.private_keys has no place in a deployment: each "
+                "participant brings its own keystore");
   }
   participants["count"] = n;
   if (!participants.contains("profiles")) participants["profiles"] = Json::object();
@@ -181,25 +181,44 @@ Result<DeploymentJob> load_deployment_job(const std::filesystem::path& file) {
 
 std::string_view transport_status_name(TransportStatus status) {
   switch (status) {
-    case TransportStatus::ok: return "OK";
-    case TransportStatus::version_mismatch: return "VERSION_MISMATCH";
-    case TransportStatus::unknown_participant: return "UNKNOWN_PARTICIPANT";
-    case TransportStatus::bad_challenge: return "BAD_CHALLENGE";
-    case TransportStatus::bad_signature: return "BAD_SIGNATURE";
-    case TransportStatus::wrong_signer: return "WRONG_SIGNER";
-    case TransportStatus::wrong_job: return "WRONG_JOB";
-    case TransportStatus::wrong_round: return "WRONG_ROUND";
-    case TransportStatus::replay: return "REPLAY";
-    case TransportStatus::not_selected: return "NOT_SELECTED";
-    case TransportStatus::stale_model: return "STALE_MODEL";
-    case TransportStatus::tensor_mismatch: return "TENSOR_MISMATCH";
-    case TransportStatus::non_finite: return "NON_FINITE";
-    case TransportStatus::norm_too_large: return "NORM_TOO_LARGE";
-    case TransportStatus::size_exceeded: return "SIZE_EXCEEDED";
-    case TransportStatus::hash_mismatch: return "HASH_MISMATCH";
-    case TransportStatus::late: return "LATE";
-    case TransportStatus::malformed: return "MALFORMED";
-    case TransportStatus::job_done: return "JOB_DONE";
+    case TransportStatus::ok:
+      return "OK";
+    case TransportStatus::version_mismatch:
+      return "VERSION_MISMATCH";
+    case TransportStatus::unknown_participant:
+      return "UNKNOWN_PARTICIPANT";
+    case TransportStatus::bad_challenge:
+      return "BAD_CHALLENGE";
+    case TransportStatus::bad_signature:
+      return "BAD_SIGNATURE";
+    case TransportStatus::wrong_signer:
+      return "WRONG_SIGNER";
+    case TransportStatus::wrong_job:
+      return "WRONG_JOB";
+    case TransportStatus::wrong_round:
+      return "WRONG_ROUND";
+    case TransportStatus::replay:
+      return "REPLAY";
+    case TransportStatus::not_selected:
+      return "NOT_SELECTED";
+    case TransportStatus::stale_model:
+      return "STALE_MODEL";
+    case TransportStatus::tensor_mismatch:
+      return "TENSOR_MISMATCH";
+    case TransportStatus::non_finite:
+      return "NON_FINITE";
+    case TransportStatus::norm_too_large:
+      return "NORM_TOO_LARGE";
+    case TransportStatus::size_exceeded:
+      return "SIZE_EXCEEDED";
+    case TransportStatus::hash_mismatch:
+      return "HASH_MISMATCH";
+    case TransportStatus::late:
+      return "LATE";
+    case TransportStatus::malformed:
+      return "MALFORMED";
+    case TransportStatus::job_done:
+      return "JOB_DONE";
   }
   return "UNKNOWN";
 }

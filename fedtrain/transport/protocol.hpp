@@ -164,7 +164,7 @@ struct JoinInfo {
 struct RoundPlanInfo {
   TransportStatus status = TransportStatus::ok;  //!< job_done when finished; unknown_participant: rejoin
   std::string message;
-  std::uint64_t round = 0;        //!< 0 while no round is open
+  std::uint64_t round = 0;  //!< 0 while no round is open
   std::uint64_t rounds = 0;
   bool selected = false;
   bool submitted = false;
@@ -179,11 +179,11 @@ struct RoundPlanInfo {
 //! An update to push. Everything is sent as given (tests craft bad ones on purpose).
 struct UpdateSubmission {
   eip712::UpdateReceipt receipt;
-  Bytes signature;                //!< 65-byte EIP-712 signature of receipt (empty = missing)
+  Bytes signature;  //!< 65-byte EIP-712 signature of receipt (empty = missing)
   std::vector<TensorSpec> tensors;
-  ByteView body;                  //!< the update's float32 bytes
+  ByteView body;                                //!< the update's float32 bytes
   std::optional<std::uint64_t> declared_bytes;  //!< default body.size()
-  std::optional<Bytes> session;   //!< default: this client's session
+  std::optional<Bytes> session;                 //!< default: this client's session
 
   //! Sign while streaming: when set, push_update hashes the body chunk by chunk as it sends it,
   //! sets receipt.update_hash to hash_floats of the body, signs the receipt with `key` in `domain`
@@ -237,8 +237,8 @@ class TransportClient {
   Result<std::pair<TransportStatus, Bytes>> challenge(std::string_view job_id, const Address& address,
                                                       double timeout_s = 10);
   //! Completes a join with a signature over join_digest(job_id, nonce); stores the session.
-  Result<JoinInfo> join(std::string_view job_id, const Address& address, ByteView nonce,
-                        ByteView signature, double timeout_s = 10);
+  Result<JoinInfo> join(std::string_view job_id, const Address& address, ByteView nonce, ByteView signature,
+                        double timeout_s = 10);
   //! challenge() then join() signed by `key`.
   Result<JoinInfo> join(std::string_view job_id, const PrivateKey& key, double timeout_s = 10);
 

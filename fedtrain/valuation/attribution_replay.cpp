@@ -10,10 +10,10 @@
 #include <cassert>
 #include <cstdio>
 #include <cstring>
-#include <stdexcept>
 #include <fstream>
 #include <ostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -21,14 +21,14 @@
 #include "attribution/merkle.hpp"
 #include "common/file_io.hpp"
 #include "common/keccak.hpp"
-#include "common/sha256.hpp"
 #include "common/keys.hpp"
+#include "common/sha256.hpp"
 #include "fedtrain/data/job_data.hpp"
 #include "fedtrain/internal/random.hpp"
-#include "fedtrain/valuation/round_game.hpp"
 #include "fedtrain/model/math_kernels.hpp"
 #include "fedtrain/model/model.hpp"
 #include "fedtrain/strategy/strategy.hpp"
+#include "fedtrain/valuation/round_game.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -80,8 +80,8 @@ Result<std::vector<float>> artifact_floats(const std::filesystem::path& path, co
   }
   const std::string& bytes = artifact.bytes;
   if (bytes.size() % sizeof(float) != 0 || (floats != 0 && bytes.size() != floats * sizeof(float))) {
-    return fail(Errc::data, path.string() + " holds " + std::to_string(bytes.size()) +
-                                " bytes, not the expected " + std::to_string(floats) + " float32 values");
+    return fail(Errc::data, path.string() + " holds " + std::to_string(bytes.size()) + " bytes, not the expected " +
+                                std::to_string(floats) + " float32 values");
   }
   std::vector<float> out(bytes.size() / sizeof(float));
   std::memcpy(out.data(), bytes.data(), bytes.size());
@@ -140,14 +140,15 @@ FixedBytes<N> fixed_from_json(const Json& j, const char* what) {
 }
 
 eip712::UpdateReceipt receipt_from_json(const Json& j) {
-  return eip712::UpdateReceipt{.job_id = j.at("jobId").get<std::string>(),
-                               .round = j.at("round").get<std::uint64_t>(),
-                               .participant = fixed_from_json<20>(j.at("participant"), "receipt.participant"),
-                               .start_model_hash = fixed_from_json<32>(j.at("startModelHash"), "receipt.startModelHash"),
-                               .update_hash = fixed_from_json<32>(j.at("updateHash"), "receipt.updateHash"),
-                               .samples = j.at("samples").get<std::uint64_t>(),
-                               .compute_units = j.at("computeUnits").get<std::uint64_t>(),
-                               .compute_millis = j.at("computeMillis").get<std::uint64_t>()};
+  return eip712::UpdateReceipt{
+      .job_id = j.at("jobId").get<std::string>(),
+      .round = j.at("round").get<std::uint64_t>(),
+      .participant = fixed_from_json<20>(j.at("participant"), "receipt.participant"),
+      .start_model_hash = fixed_from_json<32>(j.at("startModelHash"), "receipt.startModelHash"),
+      .update_hash = fixed_from_json<32>(j.at("updateHash"), "receipt.updateHash"),
+      .samples = j.at("samples").get<std::uint64_t>(),
+      .compute_units = j.at("computeUnits").get<std::uint64_t>(),
+      .compute_millis = j.at("computeMillis").get<std::uint64_t>()};
 }
 
 Json ack_to_json(const eip712::UpdateAck& a) {
@@ -190,8 +191,7 @@ Result<Checked> load_round(const std::filesystem::path& run_dir, std::uint64_t r
     const auto listed = recorded.at("participants").get<std::vector<std::string>>();
     if (addresses != listed) {
       return fail(Errc::data, (dir / "manifest.json").string() +
-                                  " lists other participants than attribution.json's round " +
-                                  std::to_string(round));
+                                  " lists other participants than attribution.json's round " + std::to_string(round));
     }
     const std::string start_hash = manifest->at("start_model").at("hash").get<std::string>();
     if (start_hash != expected_start.hex()) {
@@ -199,8 +199,7 @@ Result<Checked> load_round(const std::filesystem::path& run_dir, std::uint64_t r
                                   " but the job's model chain says " + expected_start.hex() +
                                   " (the initial model for round 1, else the previous round's model_hash)");
     }
-    auto start = read_floats(dir / manifest->at("start_model").at("file").get<std::string>(), start_hash,
-                             parameters);
+    auto start = read_floats(dir / manifest->at("start_model").at("file").get<std::string>(), start_hash, parameters);
     if (!start) return tl::unexpected(start.error());
     out.start = std::move(*start);
     const Json& state = manifest->at("server_state");
@@ -241,21 +240,23 @@ Result<Checked> load_round(const std::filesystem::path& run_dir, std::uint64_t r
       auto signer = eip712::recover_signer(digest, *signature);
       if (!signer) return receipt_mismatch(round, *address, "bad signature: " + signer.error().message);
       if (*signer != *address) {
-        return receipt_mismatch(round, *address, "the signature over the receipt recovers to " + to_checksum(*signer) +
-                                                     ": the receipt was altered or signed by another key");
+        return receipt_mismatch(round, *address,
+                                "the signature over the receipt recovers to " + to_checksum(*signer) +
+                                    ": the receipt was altered or signed by another key");
       }
-      if (receipt.round != round || receipt.start_model_hash.hex() != start_hash ||
-          receipt.samples != out.samples[k]) {
-        return receipt_mismatch(round, *address, "the receipt is for round " + std::to_string(receipt.round) +
-                                                     ", start model " + receipt.start_model_hash.hex() + " and " +
-                                                     std::to_string(receipt.samples) + " samples");
+      if (receipt.round != round || receipt.start_model_hash.hex() != start_hash || receipt.samples != out.samples[k]) {
+        return receipt_mismatch(round, *address,
+                                "the receipt is for round " + std::to_string(receipt.round) + ", start model " +
+                                    receipt.start_model_hash.hex() + " and " + std::to_string(receipt.samples) +
+                                    " samples");
       }
       const auto file = dir / updates[k].at("file").get<std::string>();
       auto artifact = read_artifact(file);
       if (!artifact) return tl::unexpected(artifact.error());
       if (artifact->hash != receipt.update_hash) {
-        return receipt_mismatch(round, *address, "SHA-256 of " + file.string() + " is " + artifact->hash.hex() +
-                                                     ", the signed receipt says " + receipt.update_hash.hex());
+        return receipt_mismatch(round, *address,
+                                "SHA-256 of " + file.string() + " is " + artifact->hash.hex() +
+                                    ", the signed receipt says " + receipt.update_hash.hex());
       }
       auto update = artifact_floats(file, *artifact, updates[k].at("hash").get<std::string>(), parameters);
       if (!update) return tl::unexpected(update.error());
@@ -298,9 +299,9 @@ Result<void> check_recorded_leaves(std::uint64_t round, const Json& report, cons
     const Hash32 root = attribution::MerkleTree(std::move(leaves)).root();
     const std::string recorded_root = recorded.at("root").get<std::string>();
     if (root.hex() != recorded_root) {
-      return fail(Errc::data, "round " + std::to_string(round) + ": attribution.json's values, samples and receipts give root " +
-                                  root.hex() + ", not its recorded root " + recorded_root +
-                                  "; the report was altered");
+      return fail(Errc::data, "round " + std::to_string(round) +
+                                  ": attribution.json's values, samples and receipts give root " + root.hex() +
+                                  ", not its recorded root " + recorded_root + "; the report was altered");
     }
   } catch (const std::exception& e) {
     return fail(Errc::data, "attribution.json's round " + std::to_string(round) + " is malformed: " + e.what());
@@ -375,8 +376,7 @@ Result<void> write_round_artifacts(const std::filesystem::path& run_dir, const R
   return {};
 }
 
-Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
-                                           const std::filesystem::path& run_dir,
+Result<ReplayReport> recompute_attribution(const SimulationConfig& config, const std::filesystem::path& run_dir,
                                            attribution::Method method, const ReplayOptions& options) {
   auto recorded = read_json(run_dir / "attribution.json", "attribution record");
   if (!recorded) return tl::unexpected(recorded.error());
@@ -387,11 +387,12 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
     for (const auto& r : recorded->at("rounds")) {
       const auto count = r.at("participants").size();
       if (method == attribution::Method::exact && count > attribution::kMaxExactParticipants) {
-        return fail(Errc::invalid_argument,
-                    "round " + std::to_string(r.at("round").get<std::uint64_t>()) + " has " +
-                        std::to_string(count) + " participants; exact Shapley evaluates 2^n coalitions and "
-                        "accepts at most " + std::to_string(attribution::kMaxExactParticipants) +
-                        "; use --method gtg, stratified, tmc, banzhaf or loo");
+        return fail(Errc::invalid_argument, "round " + std::to_string(r.at("round").get<std::uint64_t>()) + " has " +
+                                                std::to_string(count) +
+                                                " participants; exact Shapley evaluates 2^n coalitions and "
+                                                "accepts at most " +
+                                                std::to_string(attribution::kMaxExactParticipants) +
+                                                "; use --method gtg, stratified, tmc, banzhaf or loo");
       }
       auto hash = Hash32::from_hex(r.at("model_hash").get<std::string>());
       if (!hash) return fail(Errc::data, "attribution.json holds a malformed model_hash");
@@ -405,8 +406,9 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
   const std::string recorded_kernels = recorded->value("kernels", std::string());
   const std::string kernels(kernel_family_name());
   if (options.progress != nullptr && !recorded_kernels.empty() && recorded_kernels != kernels) {
-    *options.progress << "note: the run was computed with the " << recorded_kernels << " kernels and this machine runs the "
-                      << kernels << " kernels: merges and model hashes replay bit for bit, utilities may differ in "
+    *options.progress << "note: the run was computed with the " << recorded_kernels
+                      << " kernels and this machine runs the " << kernels
+                      << " kernels: merges and model hashes replay bit for bit, utilities may differ in "
                          "their last bits (docs/reproducibility.md)\n";
   }
 
@@ -443,12 +445,14 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
     for (std::size_t k = 0; k < inputs->updates.size(); ++k) {
       updates.push_back(ClientUpdate{.delta = inputs->updates[k], .samples = inputs->samples[k]});
     }
-    const std::uint64_t seed =
-        attribution_seed(config, round, expected_start, inputs->addresses);
-    auto attributed = attribute_round(
-        RoundGame{.config = config, .strategy = **strategy, .global = inputs->start,
-                            .updates = updates, .train = data->train, .validation = data->validation},
-        method, estimator_options(config, options.threads, seed));
+    const std::uint64_t seed = attribution_seed(config, round, expected_start, inputs->addresses);
+    auto attributed = attribute_round(RoundGame{.config = config,
+                                                .strategy = **strategy,
+                                                .global = inputs->start,
+                                                .updates = updates,
+                                                .train = data->train,
+                                                .validation = data->validation},
+                                      method, estimator_options(config, options.threads, seed));
     if (!attributed) {
       return tl::unexpected(with_context(attributed.error(), "recomputing round " + std::to_string(round)));
     }
@@ -462,8 +466,8 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
     expected_start = model_hashes[t];
     FLYWHEEL_TRY(job.add_round(round, inputs->addresses, attributed->estimate));
 
-    ReplayRound out{.round = round, .participants = inputs->addresses, .estimate = attributed->estimate,
-                    .recorded_values = {}};
+    ReplayRound out{
+        .round = round, .participants = inputs->addresses, .estimate = attributed->estimate, .recorded_values = {}};
     for (const auto& address : inputs->addresses) {
       const auto& values = recorded_round.at("values");
       const auto it = values.find(to_checksum(address));
@@ -475,7 +479,8 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
         line["round"] = round;
         line["members"] = Json::array();
         for (std::size_t k = 0; k < inputs->addresses.size(); ++k) {
-          if (attribution::coalition_contains(coalition, k)) line["members"].push_back(to_checksum(inputs->addresses[k]));
+          if (attribution::coalition_contains(coalition, k))
+            line["members"].push_back(to_checksum(inputs->addresses[k]));
         }
         line["utility"] = utility;
         exported << line.dump() << '\n';

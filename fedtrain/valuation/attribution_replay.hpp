@@ -51,22 +51,22 @@ namespace flywheel::fedtrain {
 //! aggregator's signed acknowledgement.
 struct SignedReceipt {
   eip712::UpdateReceipt receipt;
-  Bytes signature;                        //!< 65 bytes r ‖ s ‖ v over eip712::digest(domain, receipt)
-  std::optional<eip712::UpdateAck> ack;   //!< deployment only
-  Bytes ack_signature;                    //!< deployment only
+  Bytes signature;                       //!< 65 bytes r ‖ s ‖ v over eip712::digest(domain, receipt)
+  std::optional<eip712::UpdateAck> ack;  //!< deployment only
+  Bytes ack_signature;                   //!< deployment only
 };
 
 //! One round's inputs as a run keeps them (borrowed: the spans must outlive the call).
 struct RoundArtifacts {
-  std::uint64_t round = 0;                //!< 1-based
-  std::string strategy;                   //!< strategy.name
-  std::string model;                      //!< model.name
-  eip712::Domain domain;                  //!< the domain the receipts are signed under
-  std::span<const float> start_model;     //!< w_t
-  std::span<const float> server_state;    //!< the strategy's state before the round; empty = none
-  std::vector<Address> participants;      //!< the round's participants, in the round's order
+  std::uint64_t round = 0;                      //!< 1-based
+  std::string strategy;                         //!< strategy.name
+  std::string model;                            //!< model.name
+  eip712::Domain domain;                        //!< the domain the receipts are signed under
+  std::span<const float> start_model;           //!< w_t
+  std::span<const float> server_state;          //!< the strategy's state before the round; empty = none
+  std::vector<Address> participants;            //!< the round's participants, in the round's order
   std::vector<std::span<const float>> updates;  //!< Δ_i, parallel to participants
-  std::vector<SignedReceipt> receipts;    //!< parallel to participants; samples come from here
+  std::vector<SignedReceipt> receipts;          //!< parallel to participants; samples come from here
 };
 
 //! Writes `artifacts` to run_dir/artifacts/round-NNNNNN/ in the format above: into a .tmp sibling
@@ -76,11 +76,11 @@ Result<void> write_round_artifacts(const std::filesystem::path& run_dir, const R
 
 //! How a replay runs.
 struct ReplayOptions {
-  std::size_t threads = 0;                   //!< estimator threads; 0 = hardware concurrency
+  std::size_t threads = 0;  //!< estimator threads; 0 = hardware concurrency
   //! When non-empty, one JSON line per evaluated coalition is written here:
   //! {"round": t, "members": ["0x..", ...], "utility": u}, rounds in order, coalitions by mask.
   std::filesystem::path export_utilities;
-  std::ostream* progress = nullptr;          //!< progress lines; nullptr = silent
+  std::ostream* progress = nullptr;  //!< progress lines; nullptr = silent
   //! Where the report goes; empty = run_dir/attribution-<method>.json.
   std::filesystem::path output;
 };
@@ -88,9 +88,9 @@ struct ReplayOptions {
 //! One recomputed round.
 struct ReplayRound {
   std::uint64_t round = 0;
-  std::vector<Address> participants;         //!< the round's participants, in the estimate's order
-  attribution::Estimate estimate;            //!< the recomputed values
-  std::vector<double> recorded_values;       //!< the values attribution.json holds for them
+  std::vector<Address> participants;    //!< the round's participants, in the estimate's order
+  attribution::Estimate estimate;       //!< the recomputed values
+  std::vector<double> recorded_values;  //!< the values attribution.json holds for them
 };
 
 //! A recomputed job.
@@ -98,7 +98,7 @@ struct ReplayReport {
   attribution::Method method = attribution::Method::exact;
   std::vector<ReplayRound> rounds;
   std::vector<attribution::ParticipantValue> totals;  //!< per participant, in order of first appearance
-  std::filesystem::path output;              //!< where the report was written
+  std::filesystem::path output;                       //!< where the report was written
 };
 
 //! Recomputes every round of the job in `run_dir` with `method` and writes
@@ -121,9 +121,7 @@ struct ReplayReport {
 //! match, a file has the wrong size, a manifest has no receipts, or a manifest or
 //! attribution.json is malformed; Errc::config / Errc::data for dataset problems as
 //! run_simulation; Errc::internal when libtorch fails.
-Result<ReplayReport> recompute_attribution(const SimulationConfig& config,
-                                           const std::filesystem::path& run_dir,
-                                           attribution::Method method,
-                                           const ReplayOptions& options = {});
+Result<ReplayReport> recompute_attribution(const SimulationConfig& config, const std::filesystem::path& run_dir,
+                                           attribution::Method method, const ReplayOptions& options = {});
 
 }  // namespace flywheel::fedtrain

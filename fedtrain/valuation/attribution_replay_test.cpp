@@ -42,7 +42,8 @@ class AttributionReplay : public ::testing::Test {
     ASSERT_TRUE(config) << config.error().to_string();
     config_ = new SimulationConfig(*config);
     NullSink sink;
-    auto summary = run_simulation(*config_, *dir_ / "run", sink, SimulationOptions{.threads = 2, .progress = nullptr, .quiet = true, .resume = false});
+    auto summary = run_simulation(*config_, *dir_ / "run", sink,
+                                  SimulationOptions{.threads = 2, .progress = nullptr, .quiet = true, .resume = false});
     ASSERT_TRUE(summary) << summary.error().to_string();
   }
   static void TearDownTestSuite() {
@@ -65,8 +66,9 @@ std::filesystem::path* AttributionReplay::dir_ = nullptr;
 SimulationConfig* AttributionReplay::config_ = nullptr;
 
 TEST_F(AttributionReplay, ExactRecomputationReproducesTheRecordedValuesBitForBit) {
-  auto report = recompute_attribution(*config_, *dir_ / "run", attribution::Method::exact,
-                                      ReplayOptions{.threads = 2, .export_utilities = {}, .progress = nullptr, .output = {}});
+  auto report =
+      recompute_attribution(*config_, *dir_ / "run", attribution::Method::exact,
+                            ReplayOptions{.threads = 2, .export_utilities = {}, .progress = nullptr, .output = {}});
   ASSERT_TRUE(report) << report.error().to_string();
   ASSERT_EQ(report->rounds.size(), 2U);
   const Json recorded = read_json(*dir_ / "run" / "attribution.json");
@@ -116,9 +118,8 @@ TEST_F(AttributionReplay, ATamperedUpdateIsRefusedNamingTheFile) {
   ASSERT_FALSE(report);
   EXPECT_EQ(report.error().code, Errc::data);
   EXPECT_NE(report.error().message.find(update.filename().string()), std::string::npos) << report.error().message;
-  EXPECT_EQ(report.error().message.rfind("round 1: receipt of " + manifest["addresses"][1].get<std::string>() +
-                                             " does not match its update",
-                                         0),
+  EXPECT_EQ(report.error().message.rfind(
+                "round 1: receipt of " + manifest["addresses"][1].get<std::string>() + " does not match its update", 0),
             0U)
       << report.error().message;
   EXPECT_FALSE(std::filesystem::exists(run / "attribution-exact.json"));
@@ -128,7 +129,8 @@ TEST_F(AttributionReplay, EachUpdateKeepsAReceiptSignedByItsParticipantThatTheLe
   const Json recorded = read_json(*dir_ / "run" / "attribution.json");
   const Json manifest = read_json(*dir_ / "run" / "artifacts" / "round-000001" / "manifest.json");
   ASSERT_EQ(manifest["receipts"].size(), 3U);
-  const eip712::Domain domain{.name = "Flywheel", .version = "1", .chain_id = 31337, .verifying_contract = std::nullopt};
+  const eip712::Domain domain{
+      .name = "Flywheel", .version = "1", .chain_id = 31337, .verifying_contract = std::nullopt};
   for (std::size_t k = 0; k < 3; ++k) {
     const Json& kept = manifest["receipts"][k];
     const std::string address = manifest["addresses"][k].get<std::string>();
@@ -153,15 +155,15 @@ TEST_F(AttributionReplay, ATamperedReceiptIsRefusedAsNotMatchingItsUpdate) {
   const auto run = copy_of_run("tampered-receipt");
   const auto file = run / "artifacts" / "round-000002" / "manifest.json";
   Json manifest = read_json(file);
-  manifest["receipts"][2]["receipt"]["samples"] = manifest["receipts"][2]["receipt"]["samples"].get<std::uint64_t>() + 1;
+  manifest["receipts"][2]["receipt"]["samples"] =
+      manifest["receipts"][2]["receipt"]["samples"].get<std::uint64_t>() + 1;
   manifest["samples"][2] = manifest["receipts"][2]["receipt"]["samples"];
   std::ofstream(file) << manifest.dump(2);
   auto report = recompute_attribution(*config_, run, attribution::Method::loo);
   ASSERT_FALSE(report);
   EXPECT_EQ(report.error().code, Errc::data);
-  EXPECT_EQ(report.error().message.rfind("round 2: receipt of " + manifest["addresses"][2].get<std::string>() +
-                                             " does not match its update",
-                                         0),
+  EXPECT_EQ(report.error().message.rfind(
+                "round 2: receipt of " + manifest["addresses"][2].get<std::string>() + " does not match its update", 0),
             0U)
       << report.error().message;
 }
@@ -190,8 +192,9 @@ TEST_F(AttributionReplay, MissingArtifactsAreAnIoErrorThatNamesKeepArtifacts) {
 
 TEST_F(AttributionReplay, ExportWritesOneLinePerCoalitionEachRound) {
   const auto path = *dir_ / "utilities.jsonl";
-  auto report = recompute_attribution(*config_, *dir_ / "run", attribution::Method::exact,
-                                      ReplayOptions{.threads = 2, .export_utilities = path, .progress = nullptr, .output = {}});
+  auto report =
+      recompute_attribution(*config_, *dir_ / "run", attribution::Method::exact,
+                            ReplayOptions{.threads = 2, .export_utilities = path, .progress = nullptr, .output = {}});
   ASSERT_TRUE(report) << report.error().to_string();
   std::ifstream in(path);
   std::size_t lines[3] = {0, 0, 0};

@@ -84,8 +84,8 @@ class CoalitionModels {
   struct Impl;  // defined in fedtrain/model/internal/torch_model.cpp (libtorch stays out of this header)
   // Appends each coalition's logits to *logits_out when it is not null.
   [[nodiscard]] Result<std::vector<Evaluation>> evaluate_batch(std::span<const std::vector<std::size_t>> coalitions,
-                                                             bool loss_too,
-                                                             std::vector<std::vector<float>>* logits_out) const;
+                                                               bool loss_too,
+                                                               std::vector<std::vector<float>>* logits_out) const;
   explicit CoalitionModels(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };

@@ -13,9 +13,9 @@
 #include <gtest/gtest.h>
 
 #include "fedtrain/config.hpp"
-#include "fedtrain/valuation/round_game.hpp"
 #include "fedtrain/internal/test_support.hpp"
 #include "fedtrain/strategy/strategy.hpp"
+#include "fedtrain/valuation/round_game.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -69,19 +69,16 @@ Evaluation general(const Round& r, const std::vector<std::size_t>& members) {
   return *e;
 }
 
-std::vector<std::span<const float>> spans(const Round& r) {
-  return {r.updates.begin(), r.updates.end()};
-}
+std::vector<std::span<const float>> spans(const Round& r) { return {r.updates.begin(), r.updates.end()}; }
 
 TEST(CoalitionModels, EqualTheGeneralPathOnEveryCoalitionOfARealRound) {
   // One, two and no hidden layers. Float rounding may flip a validation row whose top two logits
   // tie to ~1e-6: at most one row of 1,000 per coalition, and the loss agrees to 1e-5.
-  for (const auto& hidden : {std::vector<std::size_t>{100}, std::vector<std::size_t>{32, 16},
-                             std::vector<std::size_t>{}}) {
+  for (const auto& hidden :
+       {std::vector<std::size_t>{100}, std::vector<std::size_t>{32, 16}, std::vector<std::size_t>{}}) {
     const std::size_t n = 5;
     const Round r = make_round(hidden, n);
-    auto models = CoalitionModels::create(r.model, r.global, spans(r), r.samples, test_split(),
-                                          r.validation, 3);
+    auto models = CoalitionModels::create(r.model, r.global, spans(r), r.samples, test_split(), r.validation, 3);
     ASSERT_TRUE(models) << models.error().to_string();
     EXPECT_EQ(models->size(), n);
     std::size_t differ = 0;
@@ -245,7 +242,8 @@ TEST(LogitMixtureGame, IsCloserToLargerCoalitionsThanInterpolatingTheirAccuracie
     for (std::size_t j = i + 1; j < n; ++j) {
       const double a = w[i] / (w[i] + w[j]), b = w[j] / (w[i] + w[j]);
       g[i * n + j] = g[j * n + i] =
-          (u[(std::size_t{1} << i) | (std::size_t{1} << j)] - a * a * g[i * n + i] - b * b * g[j * n + j]) / (2 * a * b);
+          (u[(std::size_t{1} << i) | (std::size_t{1} << j)] - a * a * g[i * n + i] - b * b * g[j * n + j]) /
+          (2 * a * b);
     }
   }
   double row_level = 0, accuracy_level = 0;
@@ -318,8 +316,12 @@ TEST(CoalitionModels, RoundGameGivesTheGeneralPathsExactValuesWithinRounding) {
   ASSERT_TRUE(fedavg && median);
   const RenamedFedAvg renamed(make_strategy(StrategyConfig{}).value());
   auto game = [&](const Strategy& s) {
-    return RoundGame{.config = config, .strategy = s, .global = r.global, .updates = updates,
-                               .train = test_split(), .validation = r.validation};
+    return RoundGame{.config = config,
+                     .strategy = s,
+                     .global = r.global,
+                     .updates = updates,
+                     .train = test_split(),
+                     .validation = r.validation};
   };
   EXPECT_TRUE(uses_fast_coalition_models(game(**fedavg)));
   EXPECT_FALSE(uses_fast_coalition_models(game(**median)));

@@ -12,8 +12,8 @@
 #include <numeric>
 #include <vector>
 
-#include "fedtrain/valuation/coalition_model.hpp"
 #include "common/thread_pool.hpp"
+#include "fedtrain/valuation/coalition_model.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -24,11 +24,11 @@ namespace {
 // below run along rows and vectorise).
 struct Terms {
   std::size_t rows = 0, classes = 0, n = 0;
-  std::size_t stride = 0;                // rows rounded up to whole blocks (zero padding)
-  std::vector<double> w;                 // ŵ
-  std::vector<float> empty;              // z(∅)
-  std::vector<std::vector<float>> d;     // D_i
-  std::vector<std::vector<float>> h;     // H_ij at i·n + j, i < j
+  std::size_t stride = 0;             // rows rounded up to whole blocks (zero padding)
+  std::vector<double> w;              // ŵ
+  std::vector<float> empty;           // z(∅)
+  std::vector<std::vector<float>> d;  // D_i
+  std::vector<std::vector<float>> h;  // H_ij at i·n + j, i < j
   std::span<const std::int64_t> labels;
 };
 

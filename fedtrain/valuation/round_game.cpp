@@ -15,14 +15,13 @@
 #include <thread>
 
 #include "common/keccak.hpp"
-#include "fedtrain/valuation/coalition_model.hpp"
 #include "fedtrain/internal/random.hpp"
+#include "fedtrain/valuation/coalition_model.hpp"
 
 namespace flywheel::fedtrain {
 
-
-std::uint64_t attribution_seed(const SimulationConfig& config, std::uint64_t round,
-                               const Hash32& start_hash, std::span<const Address> participants) {
+std::uint64_t attribution_seed(const SimulationConfig& config, std::uint64_t round, const Hash32& start_hash,
+                               std::span<const Address> participants) {
   if (!config.attribution.seed) return attribution::round_seed(round, start_hash, participants);
   Bytes inputs;
   for (std::uint64_t v : {*config.attribution.seed, round}) {
@@ -76,8 +75,8 @@ Result<RoundAttribution> attribute_round(const RoundGame& game, attribution::Met
       deltas.push_back(u.delta);
       samples.push_back(u.samples);
     }
-    auto built = CoalitionModels::create(game.config.model, game.global, deltas, samples, game.train,
-                                         game.validation, threads);
+    auto built =
+        CoalitionModels::create(game.config.model, game.global, deltas, samples, game.train, game.validation, threads);
     if (!built) return tl::unexpected(built.error());
     fast = std::move(*built);
   }

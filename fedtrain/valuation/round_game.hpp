@@ -32,12 +32,11 @@
 
 namespace flywheel::fedtrain {
 
-
 //! The estimator seed of round `round`: attribution::round_seed(round, start_hash, participants)
 //! by default; with attribution.seed set, attribution::round_seed(seed ‖ round), both 8 bytes
 //! big-endian.
-std::uint64_t attribution_seed(const SimulationConfig& config, std::uint64_t round,
-                               const Hash32& start_hash, std::span<const Address> participants);
+std::uint64_t attribution_seed(const SimulationConfig& config, std::uint64_t round, const Hash32& start_hash,
+                               std::span<const Address> participants);
 
 //! EstimatorOptions from config.attribution with `threads` workers and `seed`.
 attribution::EstimatorOptions estimator_options(const SimulationConfig& config, std::size_t threads,
@@ -47,17 +46,17 @@ attribution::EstimatorOptions estimator_options(const SimulationConfig& config, 
 //! measure.
 struct RoundGame {
   const SimulationConfig& config;
-  const Strategy& strategy;            //!< holds the server state the round started with
-  std::span<const float> global;       //!< w_t
+  const Strategy& strategy;       //!< holds the server state the round started with
+  std::span<const float> global;  //!< w_t
   std::span<const ClientUpdate> updates;
-  const Dataset& train;                //!< the validation rows index into it
+  const Dataset& train;  //!< the validation rows index into it
   std::span<const std::size_t> validation;
 };
 
 //! What attribute_round found.
 struct RoundAttribution {
   attribution::Estimate estimate;
-  Evaluation grand_validation;         //!< the grand coalition's validation metrics
+  Evaluation grand_validation;  //!< the grand coalition's validation metrics
   //! Every evaluated coalition (bit i = updates[i]) with its utility, sorted by mask.
   std::vector<std::pair<attribution::Coalition, double>> utilities;
 };

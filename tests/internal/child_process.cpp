@@ -15,8 +15,7 @@
 
 namespace flywheel::testing {
 
-ChildProcess::ChildProcess(const std::string& binary, const std::vector<std::string>& args,
-                           std::filesystem::path log)
+ChildProcess::ChildProcess(const std::string& binary, const std::vector<std::string>& args, std::filesystem::path log)
     : log_(std::move(log)) {
   // Everything exec needs is prepared before fork: the child only calls async-signal-safe functions.
   std::vector<std::string> copy;

@@ -9,8 +9,8 @@
 namespace flywheel::testing {
 
 struct CommandResult {
-  int exit_code = -1;   //!< the process's exit status, or -1 when it did not exit normally
-  std::string output;   //!< stdout and stderr together
+  int exit_code = -1;  //!< the process's exit status, or -1 when it did not exit normally
+  std::string output;  //!< stdout and stderr together
 };
 
 //! Runs `command` with /bin/sh, stderr merged into stdout.

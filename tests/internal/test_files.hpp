@@ -74,7 +74,8 @@ inline std::uint16_t stable_free_port(unsigned salt) {
   if (ephemeral <= low + 100) low = 1024;
   const int span = ephemeral - low;
   if (span <= 0) return 0;
-  const int start = static_cast<int>((static_cast<unsigned>(::getpid()) * 31U + salt * 7919U) % static_cast<unsigned>(span));
+  const int start =
+      static_cast<int>((static_cast<unsigned>(::getpid()) * 31U + salt * 7919U) % static_cast<unsigned>(span));
   for (int k = 0; k < span; ++k) {
     const auto port = static_cast<std::uint16_t>(low + (start + k) % span);
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -32,12 +32,12 @@
 
 #include <torch/torch.h>
 
-#include "fedtrain/valuation/coalition_model.hpp"
-#include "fedtrain/internal/random.hpp"
 #include "common/thread_pool.hpp"
+#include "fedtrain/internal/random.hpp"
 #include "fedtrain/model/internal/torch_module.hpp"
 #include "fedtrain/model/math_kernels.hpp"
 #include "fedtrain/model/model.hpp"
+#include "fedtrain/valuation/coalition_model.hpp"
 
 namespace flywheel::fedtrain {
 namespace {
@@ -49,10 +49,10 @@ constexpr std::int64_t kEvalBatch = 2048;
 // and the update is one subtraction. One per thread and model shape; threads never share one.
 struct Worker {
   ModelConfig config;
-  std::vector<std::int64_t> widths;      // input, hidden..., classes
+  std::vector<std::int64_t> widths;  // input, hidden..., classes
   std::vector<float> flat;
-  std::vector<torch::Tensor> weights;    // views into flat
-  std::vector<torch::Tensor> biases;     // views into flat
+  std::vector<torch::Tensor> weights;       // views into flat
+  std::vector<torch::Tensor> biases;        // views into flat
   std::vector<std::size_t> weight_offsets;  // where each layer's weight starts in flat
   std::vector<std::size_t> bias_offsets;
   // Σ over a batch's rows of ∂loss_row/∂w in the flat layout, plus one trailing float that carries
@@ -178,8 +178,8 @@ double gradient_sum(Worker& worker, Buffers& buffers, std::int64_t rows, const s
   forward(worker, buffers, rows);
   const std::size_t layers = worker.weights.size();
   const auto classes = worker.widths.back();
-  const double loss = softmax_cross_entropy(buffers, rows, classes, targets,
-                                            buffers.grads.back().data_ptr<float>(), nullptr);
+  const double loss =
+      softmax_cross_entropy(buffers, rows, classes, targets, buffers.grads.back().data_ptr<float>(), nullptr);
   for (std::size_t l = layers; l-- > 0;) {
     auto grad_out = buffers.grads[l + 1].narrow(0, 0, rows);
     auto act_in = buffers.acts[l].narrow(0, 0, rows);
@@ -189,8 +189,7 @@ double gradient_sum(Worker& worker, Buffers& buffers, std::int64_t rows, const s
       relu_backward(grad_in.data_ptr<float>(), act_in.data_ptr<float>(), rows * worker.widths[l]);
     }
     at::mm_out(worker.weight_grads[l], grad_out.t(), act_in);
-    column_sums(grad_out.data_ptr<float>(), rows, worker.widths[l + 1],
-                worker.grad.data() + worker.bias_offsets[l]);
+    column_sums(grad_out.data_ptr<float>(), rows, worker.widths[l + 1], worker.grad.data() + worker.bias_offsets[l]);
   }
   return loss;
 }
@@ -222,23 +221,21 @@ void sgd_update(Worker& worker, std::size_t rows, const TrainConfig& config, std
   }
 }
 
-Result<void> check_inputs(const ModelConfig& model, std::span<const float> params,
-                          const Dataset& data, std::span<const std::size_t> indices) {
+Result<void> check_inputs(const ModelConfig& model, std::span<const float> params, const Dataset& data,
+                          std::span<const std::size_t> indices) {
   if (auto valid = validate(model); !valid) return valid;
   if (params.size() != parameter_count(model)) {
     return fail(Errc::invalid_argument, "parameter vector has " + std::to_string(params.size()) +
-                                            " floats, the model needs " +
-                                            std::to_string(parameter_count(model)));
+                                            " floats, the model needs " + std::to_string(parameter_count(model)));
   }
   if (model.inputs != Dataset::kFeatures) {
-    return fail(Errc::invalid_argument, "model expects " + std::to_string(model.inputs) +
-                                            " inputs but the dataset has 784 features");
+    return fail(Errc::invalid_argument,
+                "model expects " + std::to_string(model.inputs) + " inputs but the dataset has 784 features");
   }
   if (indices.empty()) return fail(Errc::invalid_argument, "no samples given");
   for (auto i : indices) {
     if (i >= data.size()) {
-      return fail(Errc::invalid_argument, "sample index " + std::to_string(i) +
-                                              " is out of range for a dataset of " +
+      return fail(Errc::invalid_argument, "sample index " + std::to_string(i) + " is out of range for a dataset of " +
                                               std::to_string(data.size()));
     }
   }
@@ -247,19 +244,16 @@ Result<void> check_inputs(const ModelConfig& model, std::span<const float> param
 
 // Copies the rows indices[order[begin + r]] (or indices[begin + r] when order is empty), r < count,
 // into the first `count` rows of `x`.
-void gather_rows(const Dataset& data, std::span<const std::size_t> indices,
-                 std::span<const std::size_t> order, std::size_t begin, std::size_t count,
-                 float* x) {
+void gather_rows(const Dataset& data, std::span<const std::size_t> indices, std::span<const std::size_t> order,
+                 std::size_t begin, std::size_t count, float* x) {
   for (std::size_t r = 0; r < count; ++r) {
     const std::size_t k = order.empty() ? begin + r : order[begin + r];
-    std::memcpy(x + r * Dataset::kFeatures, data.row(indices[k]).data(),
-                Dataset::kFeatures * sizeof(float));
+    std::memcpy(x + r * Dataset::kFeatures, data.row(indices[k]).data(), Dataset::kFeatures * sizeof(float));
   }
 }
 
-Result<LocalResult> train_unchecked(const ModelConfig& model, std::span<const float> global,
-                                    const Dataset& data, std::span<const std::size_t> indices,
-                                    const TrainConfig& config,
+Result<LocalResult> train_unchecked(const ModelConfig& model, std::span<const float> global, const Dataset& data,
+                                    std::span<const std::size_t> indices, const TrainConfig& config,
                                     std::span<const std::int64_t> labels, DataParallelGroup* group) {
   torch::NoGradGuard no_grad;
   const auto start = std::chrono::steady_clock::now();
@@ -310,13 +304,12 @@ Result<LocalResult> train_unchecked(const ModelConfig& model, std::span<const fl
   for (std::size_t i = 0; i < global.size(); ++i) result.update[i] = worker.flat[i] - global[i];
   result.samples = indices.size();
   result.mean_loss = last_epoch_loss;
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 
-Result<Evaluation> evaluate_unchecked(const ModelConfig& model, std::span<const float> params,
-                                      const Dataset& data, std::span<const std::size_t> indices) {
+Result<Evaluation> evaluate_unchecked(const ModelConfig& model, std::span<const float> params, const Dataset& data,
+                                      std::span<const std::size_t> indices) {
   torch::NoGradGuard no_grad;
   Worker& worker = worker_for(model);
   std::copy(params.begin(), params.end(), worker.flat.begin());
@@ -333,8 +326,7 @@ Result<Evaluation> evaluate_unchecked(const ModelConfig& model, std::span<const 
     for (std::size_t r = 0; r < count; ++r) targets[r] = data.labels[indices[begin + r]];
     const auto rows = static_cast<std::int64_t>(count);
     forward(worker, buffers, rows);
-    loss_sum += softmax_cross_entropy(buffers, rows, worker.widths.back(), targets.data(), nullptr,
-                                      &correct);
+    loss_sum += softmax_cross_entropy(buffers, rows, worker.widths.back(), targets.data(), nullptr, &correct);
   }
   return Evaluation{.accuracy = static_cast<double>(correct) / static_cast<double>(n),
                     .loss = loss_sum / static_cast<double>(n),
@@ -343,10 +335,9 @@ Result<Evaluation> evaluate_unchecked(const ModelConfig& model, std::span<const 
 
 }  // namespace
 
-Result<LocalResult> train_local(const ModelConfig& model, std::span<const float> global,
-                                const Dataset& data, std::span<const std::size_t> indices,
-                                const TrainConfig& config, std::span<const std::int64_t> labels,
-                                DataParallelGroup* group) {
+Result<LocalResult> train_local(const ModelConfig& model, std::span<const float> global, const Dataset& data,
+                                std::span<const std::size_t> indices, const TrainConfig& config,
+                                std::span<const std::int64_t> labels, DataParallelGroup* group) {
   FLYWHEEL_TRY(pin_math_kernels());
   FLYWHEEL_TRY(check_inputs(model, global, data, indices));
   if (config.local_epochs == 0 || config.batch_size == 0) {
@@ -362,9 +353,8 @@ Result<LocalResult> train_local(const ModelConfig& model, std::span<const float>
     return fail(Errc::invalid_argument, "proximal_mu must be a finite number >= 0");
   }
   if (!labels.empty() && labels.size() != indices.size()) {
-    return fail(Errc::invalid_argument, "labels has " + std::to_string(labels.size()) +
-                                            " entries for " + std::to_string(indices.size()) +
-                                            " samples");
+    return fail(Errc::invalid_argument, "labels has " + std::to_string(labels.size()) + " entries for " +
+                                            std::to_string(indices.size()) + " samples");
   }
   for (auto label : labels) {
     if (label < 0 || static_cast<std::size_t>(label) >= model.classes) {
@@ -377,61 +367,56 @@ Result<LocalResult> train_local(const ModelConfig& model, std::span<const float>
   try {
     return train_unchecked(model, global, data, indices, config, labels, group);
   } catch (const c10::Error& e) {
-    return fail(Errc::internal, std::string("libtorch failed in local training: ") +
-                                    e.what_without_backtrace());
+    return fail(Errc::internal, std::string("libtorch failed in local training: ") + e.what_without_backtrace());
   } catch (const std::exception& e) {
     return fail(Errc::internal, std::string("local training failed: ") + e.what());
   }
 }
 
-Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> params,
-                            const Dataset& data, std::span<const std::size_t> indices) {
+Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> params, const Dataset& data,
+                            std::span<const std::size_t> indices) {
   FLYWHEEL_TRY(pin_math_kernels());
   FLYWHEEL_TRY(check_inputs(model, params, data, indices));
   if (model.name != "mlp") return internal::module_evaluate(model, params, data, indices);
   try {
     return evaluate_unchecked(model, params, data, indices);
   } catch (const c10::Error& e) {
-    return fail(Errc::internal, std::string("libtorch failed in evaluation: ") +
-                                    e.what_without_backtrace());
+    return fail(Errc::internal, std::string("libtorch failed in evaluation: ") + e.what_without_backtrace());
   } catch (const std::exception& e) {
     return fail(Errc::internal, std::string("evaluation failed: ") + e.what());
   }
 }
 
-Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> params,
-                            const Dataset& data) {
+Result<Evaluation> evaluate(const ModelConfig& model, std::span<const float> params, const Dataset& data) {
   std::vector<std::size_t> all(data.size());
   std::iota(all.begin(), all.end(), std::size_t{0});
   return evaluate(model, params, data, all);
 }
 
-
 // ---- CoalitionModels (fedtrain/valuation/coalition_model.hpp) ------------------------------------------
 
 struct CoalitionModels::Impl {
-  std::vector<std::int64_t> widths;       // input, hidden..., classes
-  std::size_t rows = 0;                   // validation rows
-  std::size_t width0 = 0;                 // first layer's outputs
-  std::vector<float> base;                // rows × width0: X·W1_tᵀ + b1_t
-  std::vector<std::vector<float>> proj;   // per update, rows × width0: n_i (X·ΔW1_iᵀ + Δb1_i)
-  std::vector<float> total;               // Σ_i proj_i (rounded from a double sum)
-  std::vector<double> samples;            // n_i
-  std::size_t rest_offset = 0;            // where layer 1 starts in the flat layout
-  std::vector<float> global_rest;         // w_t's parameters from layer 1 on
+  std::vector<std::int64_t> widths;                 // input, hidden..., classes
+  std::size_t rows = 0;                             // validation rows
+  std::size_t width0 = 0;                           // first layer's outputs
+  std::vector<float> base;                          // rows × width0: X·W1_tᵀ + b1_t
+  std::vector<std::vector<float>> proj;             // per update, rows × width0: n_i (X·ΔW1_iᵀ + Δb1_i)
+  std::vector<float> total;                         // Σ_i proj_i (rounded from a double sum)
+  std::vector<double> samples;                      // n_i
+  std::size_t rest_offset = 0;                      // where layer 1 starts in the flat layout
+  std::vector<float> global_rest;                   // w_t's parameters from layer 1 on
   std::vector<std::span<const float>> update_rest;  // views into rest_storage
-  std::vector<float> rest_storage;        // every update's parameters from layer 1 on
-  std::vector<std::int64_t> targets;      // labels of the validation rows
+  std::vector<float> rest_storage;                  // every update's parameters from layer 1 on
+  std::vector<std::int64_t> targets;                // labels of the validation rows
 };
 
 Result<CoalitionModels> CoalitionModels::create(const ModelConfig& model, std::span<const float> global,
                                                 std::span<const std::span<const float>> updates,
-                                                std::span<const std::uint64_t> samples,
-                                                const Dataset& data, std::span<const std::size_t> indices,
-                                                std::size_t threads) {
+                                                std::span<const std::uint64_t> samples, const Dataset& data,
+                                                std::span<const std::size_t> indices, std::size_t threads) {
   if (model.name != "mlp") {
-    return fail(Errc::invalid_argument, "coalition models: only the \"mlp\" model has the fast path, not \"" +
-                                            model.name + "\"");
+    return fail(Errc::invalid_argument,
+                "coalition models: only the \"mlp\" model has the fast path, not \"" + model.name + "\"");
   }
   FLYWHEEL_TRY(pin_math_kernels());
   FLYWHEEL_TRY(check_inputs(model, global, data, indices));
@@ -440,9 +425,8 @@ Result<CoalitionModels> CoalitionModels::create(const ModelConfig& model, std::s
   }
   for (std::size_t i = 0; i < updates.size(); ++i) {
     if (updates[i].size() != global.size()) {
-      return fail(Errc::invalid_argument, "update " + std::to_string(i) + " has " +
-                                              std::to_string(updates[i].size()) + " floats, the model " +
-                                              std::to_string(global.size()));
+      return fail(Errc::invalid_argument, "update " + std::to_string(i) + " has " + std::to_string(updates[i].size()) +
+                                              " floats, the model " + std::to_string(global.size()));
     }
     if (samples[i] == 0) return fail(Errc::invalid_argument, "update " + std::to_string(i) + " has 0 samples");
   }
@@ -501,8 +485,8 @@ Result<CoalitionModels> CoalitionModels::create(const ModelConfig& model, std::s
     }
     return CoalitionModels(std::move(impl));
   } catch (const c10::Error& e) {
-    return fail(Errc::internal, std::string("libtorch failed precomputing coalition models: ") +
-                                    e.what_without_backtrace());
+    return fail(Errc::internal,
+                std::string("libtorch failed precomputing coalition models: ") + e.what_without_backtrace());
   } catch (const std::exception& e) {
     return fail(Errc::internal, std::string("precomputing coalition models failed: ") + e.what());
   }
@@ -601,8 +585,8 @@ Result<std::vector<Evaluation>> CoalitionModels::evaluate_batch(std::span<const 
     std::vector<Evaluation> all;
     all.reserve(coalitions.size());
     for (std::size_t first = 0; first < coalitions.size(); first += most) {
-      auto part = evaluate_batch(coalitions.subspan(first, std::min(most, coalitions.size() - first)), loss_too,
-                                 logits_out);
+      auto part =
+          evaluate_batch(coalitions.subspan(first, std::min(most, coalitions.size() - first)), loss_too, logits_out);
       if (!part) return tl::unexpected(part.error());
       all.insert(all.end(), part->begin(), part->end());
     }
@@ -615,8 +599,8 @@ Result<std::vector<Evaluation>> CoalitionModels::evaluate_batch(std::span<const 
   for (std::size_t b = 0; b < count; ++b) {
     for (auto i : coalitions[b]) {
       if (i >= n || in[b * n + i]) {
-        return fail(Errc::invalid_argument, "coalition member " + std::to_string(i) +
-                                                (i >= n ? " is out of range" : " is repeated"));
+        return fail(Errc::invalid_argument,
+                    "coalition member " + std::to_string(i) + (i >= n ? " is out of range" : " is repeated"));
       }
       in[b * n + i] = 1;
     }
@@ -731,8 +715,8 @@ Result<std::vector<Evaluation>> CoalitionModels::evaluate_batch(std::span<const 
     }
     return out;
   } catch (const c10::Error& e) {
-    return fail(Errc::internal, std::string("libtorch failed evaluating a coalition model: ") +
-                                    e.what_without_backtrace());
+    return fail(Errc::internal,
+                std::string("libtorch failed evaluating a coalition model: ") + e.what_without_backtrace());
   } catch (const std::exception& e) {  // std::bad_alloc above all
     return fail(Errc::internal, std::string("evaluating a coalition model failed: ") + e.what());
   }

@@ -64,7 +64,7 @@ struct Registry {
   std::mutex mutex;
   std::map<std::string, Entry, std::less<>> entries;
   std::map<std::string, std::size_t> counts;  // parameter counts by config key
-  std::mutex seed_mutex;                       // torch's global generator is shared
+  std::mutex seed_mutex;                      // torch's global generator is shared
 
   Registry() { entries.emplace("cnn", Entry{make_simple_cnn, TorchInit::portable_fan_in}); }
 };
@@ -75,8 +75,7 @@ Registry& registry() {
 }
 
 std::string config_key(const ModelConfig& config) {
-  std::string key = config.name + "/" + std::to_string(config.inputs) + "/" +
-                    std::to_string(config.classes);
+  std::string key = config.name + "/" + std::to_string(config.inputs) + "/" + std::to_string(config.classes);
   for (auto h : config.hidden) key += "/" + std::to_string(h);
   return key;
 }
@@ -149,14 +148,13 @@ std::vector<float> flatten(const ModuleWorker& worker) {
 }
 
 // A batch of rows as a [count, 1, 28, 28] tensor.
-torch::Tensor gather(const Dataset& data, std::span<const std::size_t> indices,
-                     std::span<const std::size_t> order, std::size_t begin, std::size_t count) {
+torch::Tensor gather(const Dataset& data, std::span<const std::size_t> indices, std::span<const std::size_t> order,
+                     std::size_t begin, std::size_t count) {
   auto x = torch::empty({static_cast<std::int64_t>(count), 1, kSide, kSide});
   float* out = x.data_ptr<float>();
   for (std::size_t r = 0; r < count; ++r) {
     const std::size_t k = order.empty() ? begin + r : order[begin + r];
-    std::memcpy(out + r * Dataset::kFeatures, data.row(indices[k]).data(),
-                Dataset::kFeatures * sizeof(float));
+    std::memcpy(out + r * Dataset::kFeatures, data.row(indices[k]).data(), Dataset::kFeatures * sizeof(float));
   }
   return x;
 }
@@ -164,8 +162,8 @@ torch::Tensor gather(const Dataset& data, std::span<const std::size_t> indices,
 // Sums the ranks' gradients in place: each rank contributes its mean gradient over `rows` rows
 // weighted by rows/count, plus its summed loss in one trailing float; `loss` becomes the global
 // batch's mean loss.
-Result<void> all_reduce_gradients(ModuleWorker& worker, DataParallelGroup& group, std::size_t rows,
-                                  std::size_t count, double& loss, std::vector<float>& buffer) {
+Result<void> all_reduce_gradients(ModuleWorker& worker, DataParallelGroup& group, std::size_t rows, std::size_t count,
+                                  double& loss, std::vector<float>& buffer) {
   torch::NoGradGuard no_grad;
   buffer.resize(worker.count + 1);
   const auto weight = static_cast<float>(static_cast<double>(rows) / static_cast<double>(count));
@@ -189,9 +187,8 @@ Result<void> all_reduce_gradients(ModuleWorker& worker, DataParallelGroup& group
   return {};
 }
 
-Result<LocalResult> train_unchecked(ModuleWorker& worker, std::span<const float> global,
-                                    const Dataset& data, std::span<const std::size_t> indices,
-                                    const TrainConfig& config,
+Result<LocalResult> train_unchecked(ModuleWorker& worker, std::span<const float> global, const Dataset& data,
+                                    std::span<const std::size_t> indices, const TrainConfig& config,
                                     std::span<const std::int64_t> labels, DataParallelGroup* group) {
   const auto start = std::chrono::steady_clock::now();
   const std::size_t rank = group != nullptr ? group->rank() : 0;
@@ -271,8 +268,8 @@ Result<LocalResult> train_unchecked(ModuleWorker& worker, std::span<const float>
   return result;
 }
 
-Result<Evaluation> evaluate_unchecked(ModuleWorker& worker, std::span<const float> params,
-                                      const Dataset& data, std::span<const std::size_t> indices) {
+Result<Evaluation> evaluate_unchecked(ModuleWorker& worker, std::span<const float> params, const Dataset& data,
+                                      std::span<const std::size_t> indices) {
   torch::NoGradGuard no_grad;
   load(worker, params);
   worker.model.module->eval();
@@ -292,9 +289,7 @@ Result<Evaluation> evaluate_unchecked(ModuleWorker& worker, std::span<const floa
     correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
   }
   const auto n = static_cast<double>(indices.size());
-  return Evaluation{.accuracy = static_cast<double>(correct) / n,
-                    .loss = loss_sum / n,
-                    .samples = indices.size()};
+  return Evaluation{.accuracy = static_cast<double>(correct) / n, .loss = loss_sum / n, .samples = indices.size()};
 }
 
 // Portable fan-in initialisation: see TorchInit::portable_fan_in.
@@ -318,8 +313,7 @@ auto guarded(const char* what, F&& body) -> decltype(body()) {
   try {
     return body();
   } catch (const c10::Error& e) {
-    return fail(Errc::internal, std::string("libtorch failed in ") + what + ": " +
-                                    e.what_without_backtrace());
+    return fail(Errc::internal, std::string("libtorch failed in ") + what + ": " + e.what_without_backtrace());
   } catch (const std::exception& e) {
     return fail(Errc::internal, std::string(what) + " failed: " + e.what());
   }
@@ -364,9 +358,7 @@ std::size_t module_parameter_count(const ModelConfig& config) {
   }
   auto entry = find_entry(config.name);
   if (!entry) return 0;
-  auto count = guarded("building a module", [&]() -> Result<std::size_t> {
-    return build(config, *entry).count;
-  });
+  auto count = guarded("building a module", [&]() -> Result<std::size_t> { return build(config, *entry).count; });
   if (!count) return 0;
   std::lock_guard lock(r.mutex);
   r.counts[key] = *count;
@@ -389,10 +381,9 @@ Result<std::vector<float>> module_initial_parameters(const ModelConfig& config, 
   });
 }
 
-Result<LocalResult> module_train(const ModelConfig& model, std::span<const float> global,
-                                 const Dataset& data, std::span<const std::size_t> indices,
-                                 const TrainConfig& config, std::span<const std::int64_t> labels,
-                                 DataParallelGroup* group) {
+Result<LocalResult> module_train(const ModelConfig& model, std::span<const float> global, const Dataset& data,
+                                 std::span<const std::size_t> indices, const TrainConfig& config,
+                                 std::span<const std::int64_t> labels, DataParallelGroup* group) {
   return guarded("local training", [&]() -> Result<LocalResult> {
     auto worker = worker_for(model);
     if (!worker) return tl::unexpected(worker.error());
@@ -400,8 +391,8 @@ Result<LocalResult> module_train(const ModelConfig& model, std::span<const float
   });
 }
 
-Result<Evaluation> module_evaluate(const ModelConfig& model, std::span<const float> params,
-                                   const Dataset& data, std::span<const std::size_t> indices) {
+Result<Evaluation> module_evaluate(const ModelConfig& model, std::span<const float> params, const Dataset& data,
+                                   std::span<const std::size_t> indices) {
   return guarded("evaluation", [&]() -> Result<Evaluation> {
     auto worker = worker_for(model);
     if (!worker) return tl::unexpected(worker.error());

@@ -31,13 +31,12 @@ std::size_t module_parameter_count(const ModelConfig& config);
 Result<std::vector<float>> module_initial_parameters(const ModelConfig& config, std::uint64_t seed);
 
 //! As train_local(), inputs already checked.
-Result<LocalResult> module_train(const ModelConfig& model, std::span<const float> global,
-                                 const Dataset& data, std::span<const std::size_t> indices,
-                                 const TrainConfig& config, std::span<const std::int64_t> labels,
-                                 DataParallelGroup* group);
+Result<LocalResult> module_train(const ModelConfig& model, std::span<const float> global, const Dataset& data,
+                                 std::span<const std::size_t> indices, const TrainConfig& config,
+                                 std::span<const std::int64_t> labels, DataParallelGroup* group);
 
 //! As evaluate(), inputs already checked.
-Result<Evaluation> module_evaluate(const ModelConfig& model, std::span<const float> params,
-                                  const Dataset& data, std::span<const std::size_t> indices);
+Result<Evaluation> module_evaluate(const ModelConfig& model, std::span<const float> params, const Dataset& data,
+                                   std::span<const std::size_t> indices);
 
 }  // namespace flywheel::fedtrain::internal

@@ -29,21 +29,24 @@ class ServerOptimizer final : public Strategy {
 
   [[nodiscard]] std::string_view name() const override {
     switch (rule_) {
-      case Rule::avgm: return "fedavgm";
-      case Rule::adagrad: return "fedadagrad";
-      case Rule::adam: return "fedadam";
-      case Rule::yogi: return "fedyogi";
+      case Rule::avgm:
+        return "fedavgm";
+      case Rule::adagrad:
+        return "fedadagrad";
+      case Rule::adam:
+        return "fedadam";
+      case Rule::yogi:
+        return "fedyogi";
     }
     return "?";
   }
 
-  [[nodiscard]] Result<std::vector<float>> propose(
-      std::span<const float> global, std::span<const ClientUpdate> updates) const override {
+  [[nodiscard]] Result<std::vector<float>> propose(std::span<const float> global,
+                                                   std::span<const ClientUpdate> updates) const override {
     return step(global, updates, nullptr);
   }
 
-  Result<std::vector<float>> aggregate(std::span<const float> global,
-                                       std::span<const ClientUpdate> updates) override {
+  Result<std::vector<float>> aggregate(std::span<const float> global, std::span<const ClientUpdate> updates) override {
     std::vector<float> next_state;
     auto model = step(global, updates, &next_state);
     if (model) state_ = std::move(next_state);
@@ -54,10 +57,9 @@ class ServerOptimizer final : public Strategy {
 
   Result<void> set_state(std::vector<float> state) override {
     if (state.size() % vectors() != 0) {
-      return fail(Errc::invalid_argument, std::string(name()) + " state must hold " +
-                                              std::to_string(vectors()) +
-                                              " vectors of equal length, got " +
-                                              std::to_string(state.size()) + " floats");
+      return fail(Errc::invalid_argument, std::string(name()) + " state must hold " + std::to_string(vectors()) +
+                                              " vectors of equal length, got " + std::to_string(state.size()) +
+                                              " floats");
     }
     state_ = std::move(state);
     return {};
@@ -68,18 +70,15 @@ class ServerOptimizer final : public Strategy {
   [[nodiscard]] std::size_t vectors() const { return rule_ == Rule::avgm ? 1 : 2; }
 
   // Computes w_{t+1}; writes the state after the step to `next_state` when given.
-  Result<std::vector<float>> step(std::span<const float> global,
-                                  std::span<const ClientUpdate> updates,
+  Result<std::vector<float>> step(std::span<const float> global, std::span<const ClientUpdate> updates,
                                   std::vector<float>* next_state) const {
     FLYWHEEL_TRY(check_updates(global, updates));
     auto mean = weighted_mean(updates);
     if (!mean) return tl::unexpected(mean.error());
     const std::size_t n = global.size();
     if (!state_.empty() && state_.size() != vectors() * n) {
-      return fail(Errc::invalid_argument, std::string(name()) + " state holds " +
-                                              std::to_string(state_.size()) +
-                                              " floats, the model needs " +
-                                              std::to_string(vectors() * n));
+      return fail(Errc::invalid_argument, std::string(name()) + " state holds " + std::to_string(state_.size()) +
+                                              " floats, the model needs " + std::to_string(vectors() * n));
     }
     const bool fresh = state_.empty();
     const double eta = config_.server_learning_rate;
@@ -104,20 +103,25 @@ class ServerOptimizer final : public Strategy {
       const double m = b1 * m_prev + (1 - b1) * d;
       double v = 0;
       switch (rule_) {
-        case Rule::adagrad: v = v_prev + d * d; break;
-        case Rule::adam: v = b2 * v_prev + (1 - b2) * d * d; break;
+        case Rule::adagrad:
+          v = v_prev + d * d;
+          break;
+        case Rule::adam:
+          v = b2 * v_prev + (1 - b2) * d * d;
+          break;
         case Rule::yogi: {
           const double diff = v_prev - d * d;
           const double sign = diff > 0 ? 1.0 : (diff < 0 ? -1.0 : 0.0);
           v = v_prev - (1 - b2) * d * d * sign;
           break;
         }
-        case Rule::avgm: break;
+        case Rule::avgm:
+          break;
       }
       const auto m_stored = static_cast<float>(m);
       const auto v_stored = static_cast<float>(v);
-      w[i] = static_cast<float>(global[i] + eta * static_cast<double>(m_stored) /
-                                                (std::sqrt(static_cast<double>(v_stored)) + tau));
+      w[i] = static_cast<float>(global[i] +
+                                eta * static_cast<double>(m_stored) / (std::sqrt(static_cast<double>(v_stored)) + tau));
       if (next_state != nullptr) {
         (*next_state)[i] = m_stored;
         (*next_state)[n + i] = v_stored;
@@ -140,8 +144,7 @@ Result<void> check_common(const StrategyConfig& config, bool adaptive) {
   FLYWHEEL_TRY(check_range("beta_1", config.beta_1, 0, 1, false));
   FLYWHEEL_TRY(check_range("beta_2", config.beta_2, 0, 1, false));
   if (!(config.tau > 0) || !std::isfinite(config.tau)) {
-    return fail(Errc::config, "strategy.tau must be a finite number > 0, got " +
-                                  std::to_string(config.tau));
+    return fail(Errc::config, "strategy.tau must be a finite number > 0, got " + std::to_string(config.tau));
   }
   return {};
 }

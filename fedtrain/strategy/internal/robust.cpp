@@ -23,8 +23,7 @@ namespace {
 
 // Per coordinate, the sorted values of every update go to `reduce`, which returns the merged value.
 template <class Reduce>
-std::vector<float> per_coordinate(std::span<const float> global,
-                                  std::span<const ClientUpdate> updates, Reduce reduce) {
+std::vector<float> per_coordinate(std::span<const float> global, std::span<const ClientUpdate> updates, Reduce reduce) {
   const std::size_t n = global.size();
   std::vector<float> w(n);
   std::vector<float> column(updates.size());
@@ -39,8 +38,8 @@ std::vector<float> per_coordinate(std::span<const float> global,
 class FedMedian final : public Strategy {
  public:
   [[nodiscard]] std::string_view name() const override { return "fedmedian"; }
-  [[nodiscard]] Result<std::vector<float>> propose(
-      std::span<const float> global, std::span<const ClientUpdate> updates) const override {
+  [[nodiscard]] Result<std::vector<float>> propose(std::span<const float> global,
+                                                   std::span<const ClientUpdate> updates) const override {
     FLYWHEEL_TRY(check_updates(global, updates));
     return per_coordinate(global, updates, [](const std::vector<float>& sorted) {
       const std::size_t k = sorted.size();
@@ -54,8 +53,8 @@ class FedTrimmedAvg final : public Strategy {
  public:
   explicit FedTrimmedAvg(double beta) : beta_(beta) {}
   [[nodiscard]] std::string_view name() const override { return "fedtrimmedavg"; }
-  [[nodiscard]] Result<std::vector<float>> propose(
-      std::span<const float> global, std::span<const ClientUpdate> updates) const override {
+  [[nodiscard]] Result<std::vector<float>> propose(std::span<const float> global,
+                                                   std::span<const ClientUpdate> updates) const override {
     FLYWHEEL_TRY(check_updates(global, updates));
     // β < 0.5 keeps at least one value: 2⌊βk⌋ < k.
     const auto cut = static_cast<std::size_t>(beta_ * static_cast<double>(updates.size()));
@@ -72,12 +71,11 @@ class FedTrimmedAvg final : public Strategy {
 
 class Krum final : public Strategy {
  public:
-  Krum(std::size_t malicious, std::size_t keep, bool multi)
-      : malicious_(malicious), keep_(keep), multi_(multi) {}
+  Krum(std::size_t malicious, std::size_t keep, bool multi) : malicious_(malicious), keep_(keep), multi_(multi) {}
   [[nodiscard]] std::string_view name() const override { return multi_ ? "multikrum" : "krum"; }
 
-  [[nodiscard]] Result<std::vector<float>> propose(
-      std::span<const float> global, std::span<const ClientUpdate> updates) const override {
+  [[nodiscard]] Result<std::vector<float>> propose(std::span<const float> global,
+                                                   std::span<const ClientUpdate> updates) const override {
     FLYWHEEL_TRY(check_updates(global, updates));
     const std::size_t n = updates.size();
     std::vector<std::size_t> order(n);
@@ -109,8 +107,7 @@ class Krum final : public Strategy {
         scores[a] = std::accumulate(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(neighbours), 0.0);
       }
       // Lowest score first; ties go to the earlier update, so the choice is deterministic.
-      std::stable_sort(order.begin(), order.end(),
-                       [&](std::size_t a, std::size_t b) { return scores[a] < scores[b]; });
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] < scores[b]; });
     }
     std::size_t keep = 1;
     if (multi_) {
@@ -135,9 +132,7 @@ class Krum final : public Strategy {
 
 }  // namespace
 
-Result<std::unique_ptr<Strategy>> make_fedmedian(const StrategyConfig&) {
-  return std::make_unique<FedMedian>();
-}
+Result<std::unique_ptr<Strategy>> make_fedmedian(const StrategyConfig&) { return std::make_unique<FedMedian>(); }
 
 Result<std::unique_ptr<Strategy>> make_fedtrimmedavg(const StrategyConfig& config) {
   FLYWHEEL_TRY(check_range("trim_beta", config.trim_beta, 0, 0.5, false));

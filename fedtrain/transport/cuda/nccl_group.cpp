@@ -45,13 +45,15 @@ class NcclGroup final : public DataParallelGroup {
   NcclGroup& operator=(const NcclGroup&) = delete;
 
   Result<void> init() {
-    if (auto code = cudaSetDevice(device_); code != cudaSuccess) return tl::unexpected(cuda_error("cudaSetDevice", code));
+    if (auto code = cudaSetDevice(device_); code != cudaSuccess)
+      return tl::unexpected(cuda_error("cudaSetDevice", code));
     if (auto code = cudaStreamCreate(&stream_); code != cudaSuccess) {
       return tl::unexpected(cuda_error("cudaStreamCreate", code));
     }
     ncclUniqueId id{};
     if (rank_ == 0) {
-      if (auto code = ncclGetUniqueId(&id); code != ncclSuccess) return tl::unexpected(nccl_error("ncclGetUniqueId", code));
+      if (auto code = ncclGetUniqueId(&id); code != ncclSuccess)
+        return tl::unexpected(nccl_error("ncclGetUniqueId", code));
     }
     if (MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, MPI_COMM_WORLD) != MPI_SUCCESS) {
       return fail(Errc::internal, "MPI_Bcast of the NCCL unique id failed");
@@ -127,7 +129,8 @@ Result<std::unique_ptr<DataParallelGroup>> nccl_group() {
                                   (code != cudaSuccess ? std::string(": ") + cudaGetErrorString(code) : std::string()) +
                                   "; use --data-parallel mpi on CPU");
   }
-  auto group = std::make_unique<NcclGroup>(world->rank, world->size, static_cast<int>(world->rank % static_cast<std::size_t>(devices)));
+  auto group = std::make_unique<NcclGroup>(world->rank, world->size,
+                                           static_cast<int>(world->rank % static_cast<std::size_t>(devices)));
   FLYWHEEL_TRY(group->init());
   return std::unique_ptr<DataParallelGroup>(std::move(group));
 }

@@ -9,7 +9,7 @@
 // refusal with its status and message. Selection, training rounds, attribution and the run
 // folder are the pipeline's, exactly as in a simulation.
 //
-// Why one file of ~850 lines: the update source and the gRPC handlers share one lock and one
+// Why one file of ~900 lines: the update source and the gRPC handlers share one lock and one
 // state (the open round, the sessions, the accepted updates); split, that state would become a
 // header every part includes.
 #include <algorithm>
@@ -39,15 +39,15 @@
 #include "common/file_io.hpp"
 #include "common/keccak.hpp"
 #include "common/sha256.hpp"
-#include "fedtrain/transport/aggregator.hpp"
-#include "fedtrain/valuation/attribution_replay.hpp"
 #include "fedtrain/data/dataset.hpp"
 #include "fedtrain/data/job_data.hpp"
+#include "fedtrain/data/profile.hpp"
 #include "fedtrain/internal/random.hpp"
 #include "fedtrain/model/model.hpp"
-#include "fedtrain/data/profile.hpp"
 #include "fedtrain/round/pipeline.hpp"
 #include "fedtrain/strategy/strategy.hpp"
+#include "fedtrain/transport/aggregator.hpp"
+#include "fedtrain/valuation/attribution_replay.hpp"
 #include "proto/flywheel.grpc.pb.h"
 
 namespace flywheel::fedtrain {
@@ -122,8 +122,7 @@ using internal::kSampleStream;
 using internal::kTrainStream;
 
 std::int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -178,7 +177,7 @@ struct Aggregator::State final : UpdateSource {
   std::set<std::pair<std::size_t, std::uint64_t>> accepted_history;
   std::map<std::string, std::uint64_t> rejection_counts;
 
-  std::uint64_t round = 0;           // the open round, or the last closed one
+  std::uint64_t round = 0;  // the open round, or the last closed one
   bool open = false;
   bool done = false;
   bool stopping = false;
@@ -243,16 +242,16 @@ struct Aggregator::State final : UpdateSource {
     while (true) {
       if (stopping) return fail(Errc::timeout, "aggregator stopped");
       auto alive = live();
-      const bool waited = Steady::now() - start >= std::chrono::milliseconds(
-                                                       static_cast<std::int64_t>(d.start_timeout_s * 1000));
+      const bool waited =
+          Steady::now() - start >= std::chrono::milliseconds(static_cast<std::int64_t>(d.start_timeout_s * 1000));
       const bool everyone = alive.size() == d.allowlist.size();
       if (alive.size() >= d.min_updates && (everyone || waited || !first_of_run)) return alive;
       if (!told) {
         say("round %llu: waiting for participants (%zu of %zu joined, %s)", static_cast<unsigned long long>(r),
             alive.size(), d.allowlist.size(),
-            first_of_run ? ("everyone for up to " + std::to_string(static_cast<long long>(d.start_timeout_s)) + " s")
-                               .c_str()
-                         : ("a quorum of " + std::to_string(d.min_updates)).c_str());
+            first_of_run
+                ? ("everyone for up to " + std::to_string(static_cast<long long>(d.start_timeout_s)) + " s").c_str()
+                : ("a quorum of " + std::to_string(d.min_updates)).c_str());
         told = true;
       }
       cv.wait_for(lock, std::chrono::milliseconds(50));
@@ -287,19 +286,20 @@ struct Aggregator::State final : UpdateSource {
           auto it = accepted.find(i);
           if (it == accepted.end()) continue;
           Accepted& a = it->second;
-          out.push_back(SourcedUpdate{.participant = i,
-                                      .proof = SignedReceipt{.receipt = a.receipt,
-                                                             .signature = a.signature,
-                                                             .ack = a.ack,
-                                                             .ack_signature = a.ack_signature},
-                                      .receipt_digest = a.receipt_digest,
-                                      .delta = std::move(a.delta),
-                                      .train_loss = std::nullopt});
+          out.push_back(SourcedUpdate{
+              .participant = i,
+              .proof =
+                  SignedReceipt{
+                      .receipt = a.receipt, .signature = a.signature, .ack = a.ack, .ack_signature = a.ack_signature},
+              .receipt_digest = a.receipt_digest,
+              .delta = std::move(a.delta),
+              .train_loss = std::nullopt});
         }
         if (!all) {
           std::string missing;
           for (auto i : selected) {
-            if (!accepted.contains(i)) missing += (missing.empty() ? "" : ", ") + to_checksum(job.deployment.allowlist[i]);
+            if (!accepted.contains(i))
+              missing += (missing.empty() ? "" : ", ") + to_checksum(job.deployment.allowlist[i]);
           }
           say("round %llu: closing with %zu of %zu updates; no update from %s", static_cast<unsigned long long>(round),
               out.size(), selected.size(), missing.c_str());
@@ -310,8 +310,7 @@ struct Aggregator::State final : UpdateSource {
       }
       if (past) {
         say("round %llu: deadline passed with %zu of %zu updates (quorum %zu); waiting %.0f s more",
-            static_cast<unsigned long long>(round), accepted.size(), selected.size(), d.min_updates,
-            d.round_timeout_s);
+            static_cast<unsigned long long>(round), accepted.size(), selected.size(), d.min_updates, d.round_timeout_s);
         deadline_ms = unix_ms() + static_cast<std::int64_t>(d.round_timeout_s * 1000);
         bump();
       }
@@ -357,11 +356,10 @@ struct Aggregator::State final : UpdateSource {
                                       .profile = std::string(profile_name(job.config.participants.profiles[i])),
                                       .samples = 0});
     }
-    return run_rounds(job.config, data, std::move(infos), *this, out_dir, *sink,
-                      PipelineOptions{.threads = options.threads,
-                                      .progress = progress,
-                                      .quiet = options.quiet,
-                                      .resume = options.resume});
+    return run_rounds(
+        job.config, data, std::move(infos), *this, out_dir, *sink,
+        PipelineOptions{
+            .threads = options.threads, .progress = progress, .quiet = options.quiet, .resume = options.resume});
   }
 
   // ---- request handlers (called by the gRPC service) -------------------------------------------
@@ -446,8 +444,8 @@ struct Aggregator::State final : UpdateSource {
       return {S::late, "round " + std::to_string(receipt.round) + " is closed"};
     }
     if (receipt.round != round) {
-      return {S::wrong_round, "round " + std::to_string(receipt.round) + " is not open (current " +
-                                  std::to_string(round) + ")"};
+      return {S::wrong_round,
+              "round " + std::to_string(receipt.round) + " is not open (current " + std::to_string(round) + ")"};
     }
     if (accepted.contains(index)) return {S::replay, "this round's update was already accepted"};
     if (unix_ms() > deadline_ms) return {S::late, "the round's deadline passed"};
@@ -455,8 +453,8 @@ struct Aggregator::State final : UpdateSource {
       return {S::not_selected, "not selected for round " + std::to_string(round)};
     }
     if (receipt.start_model_hash != global_hash) {
-      return {S::stale_model, "update started from " + receipt.start_model_hash.hex() + ", the round's model is " +
-                                  global_hash.hex()};
+      return {S::stale_model,
+              "update started from " + receipt.start_model_hash.hex() + ", the round's model is " + global_hash.hex()};
     }
     std::vector<TensorSpec> sent;
     for (const auto& t : h.tensors()) {
@@ -483,7 +481,8 @@ struct Aggregator::State final : UpdateSource {
   std::pair<TransportStatus, std::string> declared_size_check(const pb::UpdateHeader& h) const {
     if (h.total_bytes() != parameters * sizeof(float)) {
       return {TransportStatus::tensor_mismatch, "declared " + std::to_string(h.total_bytes()) +
-                                                    " bytes, the model has " + std::to_string(parameters * sizeof(float))};
+                                                    " bytes, the model has " +
+                                                    std::to_string(parameters * sizeof(float))};
     }
     return {TransportStatus::ok, ""};
   }
@@ -504,18 +503,20 @@ class Service final : public pb::Aggregator::Service {
  public:
   explicit Service(Aggregator::State& s) : s_(s) {}
 
-  grpc::Status GetChallenge(grpc::ServerContext*, const pb::ChallengeRequest* request,
-                            pb::Challenge* reply) override {
+  grpc::Status GetChallenge(grpc::ServerContext*, const pb::ChallengeRequest* request, pb::Challenge* reply) override {
     reply->set_version(kProtocolVersion);
     std::lock_guard lock(s_.mu);
-    if (request->version() != kProtocolVersion) return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
-    if (request->job_id() != s_.job.config.job.name) return refuse(reply, TransportStatus::wrong_job, "this aggregator runs job \"" + s_.job.config.job.name + "\"");
+    if (request->version() != kProtocolVersion)
+      return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
+    if (request->job_id() != s_.job.config.job.name)
+      return refuse(reply, TransportStatus::wrong_job, "this aggregator runs job \"" + s_.job.config.job.name + "\"");
     auto address = fixed<20>(request->address());
     const auto& allow = s_.job.deployment.allowlist;
     auto it = address ? std::find(allow.begin(), allow.end(), *address) : allow.end();
     if (it == allow.end()) {
-      return refuse(reply, TransportStatus::unknown_participant,
-                    (address ? to_checksum(*address) : std::string("a malformed address")) + " is not on the allowlist");
+      return refuse(
+          reply, TransportStatus::unknown_participant,
+          (address ? to_checksum(*address) : std::string("a malformed address")) + " is not on the allowlist");
     }
     const Hash32 nonce = keccak256(PrivateKey::random().secret());
     reply->set_nonce(bytes_string(nonce.view()));
@@ -527,7 +528,8 @@ class Service final : public pb::Aggregator::Service {
   grpc::Status Join(grpc::ServerContext*, const pb::JoinRequest* request, pb::JoinReply* reply) override {
     reply->set_version(kProtocolVersion);
     std::lock_guard lock(s_.mu);
-    if (request->version() != kProtocolVersion) return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
+    if (request->version() != kProtocolVersion)
+      return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
     auto it = s_.nonces.find(request->nonce());
     if (it == s_.nonces.end() || Steady::now() - it->second.second > std::chrono::seconds(60)) {
       return refuse(reply, TransportStatus::bad_challenge, "unknown or expired nonce: ask for a new challenge");
@@ -539,8 +541,8 @@ class Service final : public pb::Aggregator::Service {
                                          as_bytes(request->signature()));
     if (!signer) return refuse(reply, TransportStatus::bad_signature, signer.error().message);
     if (*signer != expected) {
-      return refuse(reply, TransportStatus::wrong_signer, "challenge signed by " + to_checksum(*signer) +
-                                                              ", expected " + to_checksum(expected));
+      return refuse(reply, TransportStatus::wrong_signer,
+                    "challenge signed by " + to_checksum(*signer) + ", expected " + to_checksum(expected));
     }
     const Hash32 session = keccak256(PrivateKey::random().secret());
     // One session per participant: a rejoin (e.g. after a restart) replaces the old one.
@@ -563,7 +565,8 @@ class Service final : public pb::Aggregator::Service {
                             pb::RoundPlan* reply) override {
     std::unique_lock lock(s_.mu);
     reply->set_version(kProtocolVersion);
-    if (request->version() != kProtocolVersion) return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
+    if (request->version() != kProtocolVersion)
+      return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
     auto index = s_.session_index(request->session());
     if (!index) return refuse(reply, TransportStatus::unknown_participant, "unknown session: join again");
     // Long poll: return at once when there is something to do, else wait for a change.
@@ -586,11 +589,13 @@ class Service final : public pb::Aggregator::Service {
     std::shared_ptr<const std::vector<float>> model;
     {
       std::lock_guard lock(s_.mu);
-      if (request->version() != kProtocolVersion) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "VERSION_MISMATCH");
+      if (request->version() != kProtocolVersion)
+        return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "VERSION_MISMATCH");
       auto index = s_.session_index(request->session());
       if (!index) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "UNKNOWN_PARTICIPANT: join first");
       if (!s_.open || request->round() != s_.round) {
-        return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "WRONG_ROUND: round " + std::to_string(request->round()) + " is not open");
+        return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                            "WRONG_ROUND: round " + std::to_string(request->round()) + " is not open");
       }
       model = s_.global;
     }
@@ -616,8 +621,10 @@ class Service final : public pb::Aggregator::Service {
     reply->set_version(kProtocolVersion);
     pb::UpdateChunk chunk;
     if (!reader->Read(&chunk)) return push_refuse(reply, TransportStatus::malformed, "empty stream");
-    if (chunk.version() != kProtocolVersion) return push_refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
-    if (!chunk.has_header()) return push_refuse(reply, TransportStatus::malformed, "the first message must be the header");
+    if (chunk.version() != kProtocolVersion)
+      return push_refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
+    if (!chunk.has_header())
+      return push_refuse(reply, TransportStatus::malformed, "the first message must be the header");
     pb::UpdateHeader header = std::move(*chunk.mutable_header());
     // Without a receipt in the header, the receipt and signature come in a trailer after the body
     // (the sender hashed while streaming); they get the same checks, once the body is in.
@@ -628,8 +635,8 @@ class Service final : public pb::Aggregator::Service {
     std::uint64_t round = 0;
     {
       std::lock_guard lock(s_.mu);
-      auto [status, why] = receipt_follows ? s_.check_stream_header(header)
-                                           : s_.check_header(header, index, receipt, digest);
+      auto [status, why] =
+          receipt_follows ? s_.check_stream_header(header) : s_.check_header(header, index, receipt, digest);
       if (status != TransportStatus::ok) return push_refuse_locked(reply, status, why);
       round = s_.round;
     }
@@ -647,7 +654,8 @@ class Service final : public pb::Aggregator::Service {
     UpdateScan scan(bound > 0);
     std::optional<pb::UpdateTrailer> trailer;
     while (reader->Read(&chunk)) {
-      if (chunk.version() != kProtocolVersion) return push_refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
+      if (chunk.version() != kProtocolVersion)
+        return push_refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
       if (chunk.has_header()) return push_refuse(reply, TransportStatus::malformed, "a second header in one stream");
       if (trailer) return push_refuse(reply, TransportStatus::malformed, "a message after the trailer");
       if (chunk.has_trailer()) {
@@ -659,8 +667,8 @@ class Service final : public pb::Aggregator::Service {
       }
       const auto& data = chunk.data();
       if (received + data.size() > declared) {
-        return push_refuse(reply, TransportStatus::size_exceeded, "the stream carries more than the declared " +
-                                                                      std::to_string(declared) + " bytes");
+        return push_refuse(reply, TransportStatus::size_exceeded,
+                           "the stream carries more than the declared " + std::to_string(declared) + " bytes");
       }
       std::memcpy(out + received, data.data(), data.size());
       update_hasher.update(ByteView(reinterpret_cast<const std::uint8_t*>(out + received), data.size()));
@@ -668,8 +676,9 @@ class Service final : public pb::Aggregator::Service {
       scan.advance(delta, received / sizeof(float));
     }
     if (received != declared) {
-      return push_refuse(reply, TransportStatus::malformed, "stream ended after " + std::to_string(received) +
-                                                                " of " + std::to_string(declared) + " bytes");
+      return push_refuse(
+          reply, TransportStatus::malformed,
+          "stream ended after " + std::to_string(received) + " of " + std::to_string(declared) + " bytes");
     }
     if (receipt_follows) {
       if (!trailer) {
@@ -686,7 +695,8 @@ class Service final : public pb::Aggregator::Service {
     const Bytes signature(header.signature().begin(), header.signature().end());
     scan.advance(delta, delta.size(), /*last=*/true);
     if (update_hasher.finish() != receipt.update_hash) {
-      return push_refuse(reply, TransportStatus::hash_mismatch, "the update's bytes do not hash to the receipt's updateHash");
+      return push_refuse(reply, TransportStatus::hash_mismatch,
+                         "the update's bytes do not hash to the receipt's updateHash");
     }
     if (auto k = scan.first_non_finite()) {
       return push_refuse(reply, TransportStatus::non_finite, "element " + std::to_string(*k) + " is NaN or Inf");
@@ -700,7 +710,8 @@ class Service final : public pb::Aggregator::Service {
     if (!s_.open || s_.round != round || unix_ms() > s_.deadline_ms) {
       return push_refuse_locked(reply, TransportStatus::late, "the round closed while the update was uploading");
     }
-    if (s_.accepted.contains(index)) return push_refuse_locked(reply, TransportStatus::replay, "this round's update was already accepted");
+    if (s_.accepted.contains(index))
+      return push_refuse_locked(reply, TransportStatus::replay, "this round's update was already accepted");
     Accepted a;
     a.receipt = receipt;
     a.signature = signature;
@@ -730,8 +741,10 @@ class Service final : public pb::Aggregator::Service {
                          pb::HeartbeatReply* reply) override {
     std::lock_guard lock(s_.mu);
     reply->set_version(kProtocolVersion);
-    if (request->version() != kProtocolVersion) return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
-    if (!s_.session_index(request->session())) return refuse(reply, TransportStatus::unknown_participant, "unknown session: join again");
+    if (request->version() != kProtocolVersion)
+      return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
+    if (!s_.session_index(request->session()))
+      return refuse(reply, TransportStatus::unknown_participant, "unknown session: join again");
     reply->set_status(s_.done ? pb::JOB_DONE : pb::OK);
     reply->set_round(s_.round);
     return grpc::Status::OK;
@@ -754,7 +767,8 @@ class Service final : public pb::Aggregator::Service {
       reply->set_included(std::binary_search(r.selected.begin(), r.selected.end(), *index));
       return grpc::Status::OK;
     }
-    return refuse(reply, TransportStatus::wrong_round, "round " + std::to_string(request->round()) + " has no result yet");
+    return refuse(reply, TransportStatus::wrong_round,
+                  "round " + std::to_string(request->round()) + " has no result yet");
   }
 
  private:
@@ -868,8 +882,8 @@ Result<std::unique_ptr<Aggregator>> Aggregator::start(const DeploymentJob& job, 
   const std::string endpoint = job.deployment.listen.substr(0, colon) + ":" + std::to_string(s->port);
   FLYWHEEL_TRY(write_atomically(out_dir / "endpoint", endpoint + "\n"));
   s->say("aggregator %s listening on %s (%s), job \"%s\", %zu participants allowed%s",
-         to_checksum(key.address()).c_str(), endpoint.c_str(), (tls.cert ? "TLS" : "plaintext"), job.config.job.name.c_str(), n,
-         options.resume ? ", resuming from its checkpoint" : "");
+         to_checksum(key.address()).c_str(), endpoint.c_str(), (tls.cert ? "TLS" : "plaintext"),
+         job.config.job.name.c_str(), n, options.resume ? ", resuming from its checkpoint" : "");
   return std::unique_ptr<Aggregator>(new Aggregator(std::move(s)));
 }
 

@@ -45,7 +45,6 @@ namespace pb = ::flywheel::v1;
 std::string to_string_bytes(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 Bytes to_bytes(const std::string& s) { return {s.begin(), s.end()}; }
 
-
 template <std::size_t N>
 FixedBytes<N> fixed(const std::string& s) {
   FixedBytes<N> out;
@@ -65,7 +64,9 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-bool contains(const std::string& haystack, std::string_view needle) { return haystack.find(needle) != std::string::npos; }
+bool contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
 
 // A socket closed on destruction.
 class Socket {
@@ -240,9 +241,10 @@ struct TransportClient::Impl {
                                 "it as ca.pem)"};
       }
       if (tls.ca && probe == TlsProbe::tls_requires_client) {
-        return tls_error("the aggregator requires a client certificate (mutual TLS): set "
-                         "deployment.tls.client_cert and client_key to one signed by its CA "
-                         "(flywheel keys tls --clients N)");
+        return tls_error(
+            "the aggregator requires a client certificate (mutual TLS): set "
+            "deployment.tls.client_cert and client_key to one signed by its CA "
+            "(flywheel keys tls --clients N)");
       }
     }
     if (!tls.ca) return error;
@@ -257,19 +259,21 @@ struct TransportClient::Impl {
     }
     if (contains(text, "unknown ca") || contains(text, "bad certificate") || contains(text, "certificate unknown") ||
         contains(text, "decrypt error")) {
-      return tls_error("the aggregator refused this participant's client certificate: it is not signed by the "
-                       "CA in the aggregator's deployment.tls.ca");
+      return tls_error(
+          "the aggregator refused this participant's client certificate: it is not signed by the "
+          "CA in the aggregator's deployment.tls.ca");
     }
-    if (contains(text, "certificate verify failed") || contains(text, "peer name") ||
-        contains(text, "hostname") || contains(text, "verify")) {
-      return tls_error("the aggregator's certificate does not verify against deployment.tls.ca (" +
-                       tls.ca->string() + ") or does not name the host dialled; use the CA that signed the "
+    if (contains(text, "certificate verify failed") || contains(text, "peer name") || contains(text, "hostname") ||
+        contains(text, "verify")) {
+      return tls_error("the aggregator's certificate does not verify against deployment.tls.ca (" + tls.ca->string() +
+                       ") or does not name the host dialled; use the CA that signed the "
                        "aggregator's certificate, and a host from its subjectAltName (or tls.server_name)");
     }
     if (contains(text, "wrong version number") || contains(text, "packet length too long") ||
         contains(text, "record layer failure") || contains(text, "http request")) {
-      return tls_error("the aggregator does not speak TLS (plaintext server?): remove deployment.tls.ca on the "
-                       "participant or give the aggregator deployment.tls.cert and key");
+      return tls_error(
+          "the aggregator does not speak TLS (plaintext server?): remove deployment.tls.ca on the "
+          "participant or give the aggregator deployment.tls.cert and key");
     }
     if (contains(text, "ssl") || contains(text, "handshake") || contains(text, "tls")) {
       return tls_error("check deployment.tls on both sides (flywheel keys tls makes a matching set)");
@@ -321,8 +325,7 @@ Result<TransportClient> TransportClient::connect(const std::string& target, cons
 
 Bytes TransportClient::session() const { return impl_->current_session(); }
 
-Result<std::pair<TransportStatus, Bytes>> TransportClient::challenge(std::string_view job_id,
-                                                                     const Address& address,
+Result<std::pair<TransportStatus, Bytes>> TransportClient::challenge(std::string_view job_id, const Address& address,
                                                                      double timeout_s) {
   pb::ChallengeRequest request;
   request.set_version(kProtocolVersion);
@@ -336,8 +339,8 @@ Result<std::pair<TransportStatus, Bytes>> TransportClient::challenge(std::string
   return std::pair{static_cast<TransportStatus>(reply.status()), to_bytes(reply.nonce())};
 }
 
-Result<JoinInfo> TransportClient::join(std::string_view job_id, const Address& address,
-                                       ByteView nonce, ByteView signature, double timeout_s) {
+Result<JoinInfo> TransportClient::join(std::string_view job_id, const Address& address, ByteView nonce,
+                                       ByteView signature, double timeout_s) {
   pb::JoinRequest request;
   request.set_version(kProtocolVersion);
   request.set_job_id(std::string(job_id));
@@ -367,8 +370,7 @@ Result<JoinInfo> TransportClient::join(std::string_view job_id, const Address& a
   return info;
 }
 
-Result<JoinInfo> TransportClient::join(std::string_view job_id, const PrivateKey& key,
-                                       double timeout_s) {
+Result<JoinInfo> TransportClient::join(std::string_view job_id, const PrivateKey& key, double timeout_s) {
   auto nonce = challenge(job_id, key.address(), timeout_s);
   if (!nonce) return tl::unexpected(nonce.error());
   if (nonce->first != TransportStatus::ok) {
@@ -404,9 +406,8 @@ Result<RoundPlanInfo> TransportClient::round_plan(std::uint32_t wait_ms) {
   plan.train_seed = reply.train_seed();
   plan.proximal_mu = reply.proximal_mu();
   for (const auto& t : reply.tensors()) {
-    plan.tensors.push_back(TensorSpec{.name = t.name(),
-                                      .shape = {t.shape().begin(), t.shape().end()},
-                                      .dtype = t.dtype()});
+    plan.tensors.push_back(
+        TensorSpec{.name = t.name(), .shape = {t.shape().begin(), t.shape().end()}, .dtype = t.dtype()});
   }
   return plan;
 }
@@ -433,8 +434,8 @@ Result<std::vector<float>> TransportClient::fetch_model(std::uint64_t round, std
     if (chunk.offset() != received || received + chunk.data().size() > expected_bytes) {
       context.TryCancel();
       reader->Finish();
-      return fail(Errc::data, "model stream out of order or larger than the plan's " +
-                                  std::to_string(expected_bytes) + " bytes");
+      return fail(Errc::data,
+                  "model stream out of order or larger than the plan's " + std::to_string(expected_bytes) + " bytes");
     }
     std::memcpy(out + received, chunk.data().data(), chunk.data().size());
     hasher.update(ByteView(reinterpret_cast<const std::uint8_t*>(out + received), chunk.data().size()));

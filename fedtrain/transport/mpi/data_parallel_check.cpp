@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "fedtrain/transport/data_parallel.hpp"
 #include "fedtrain/data/dataset.hpp"
 #include "fedtrain/model/model.hpp"
+#include "fedtrain/transport/data_parallel.hpp"
 
 namespace fed = flywheel::fedtrain;
 
@@ -86,8 +86,8 @@ int check(fed::DataParallelGroup& group, const fed::Dataset& data, const fed::Mo
   // 997 samples: batches of 32 leave a last batch of 5, which three or more ranks split unevenly.
   std::vector<std::size_t> indices(997);
   std::iota(indices.begin(), indices.end(), std::size_t{100});
-  const fed::TrainConfig config{.local_epochs = 2, .batch_size = 32, .learning_rate = 0.05,
-                                .momentum = 0.5, .proximal_mu = 0.01, .seed = 7};
+  const fed::TrainConfig config{
+      .local_epochs = 2, .batch_size = 32, .learning_rate = 0.05, .momentum = 0.5, .proximal_mu = 0.01, .seed = 7};
   auto global = fed::initial_parameters(model, 11);
   if (!global) {
     std::fprintf(stderr, "initial parameters: %s\n", global.error().to_string().c_str());
@@ -98,8 +98,8 @@ int check(fed::DataParallelGroup& group, const fed::Dataset& data, const fed::Mo
   // 1. Step by step: from the same weights, one minibatch step data-parallel and one alone, for
   //    every minibatch of an epoch (the last one, of 5 rows, uneven over 2 or 3 ranks); the run
   //    goes on from the data-parallel step's weights.
-  const fed::TrainConfig one_step{.local_epochs = 1, .batch_size = 32, .learning_rate = 0.05,
-                                  .momentum = 0, .proximal_mu = 0, .seed = 7};
+  const fed::TrainConfig one_step{
+      .local_epochs = 1, .batch_size = 32, .learning_rate = 0.05, .momentum = 0, .proximal_mu = 0, .seed = 7};
   std::vector<float> w = *global;
   double worst_step = 0;  // max over steps of max|Δ| / max|update|
   std::size_t steps = 0;
@@ -143,12 +143,13 @@ int check(fed::DataParallelGroup& group, const fed::Dataset& data, const fed::Mo
       max_diff = std::max(max_diff, static_cast<double>(std::abs(parallel->update[i] - single->update[i])));
       max_update = std::max(max_update, static_cast<double>(std::abs(single->update[i])));
     }
-    std::printf("%s: %zu ranks (%.*s), %zu parameters, %zu steps each within %.3g of its largest update "
-                "element (worst %.3g, limit %g); 2 epochs: max |update| %.6f, max |parallel - single| %.3g, "
-                "loss %.6f vs %.6f (limit %g)\n",
-                model.name.c_str(), group.size(), static_cast<int>(group.backend().size()), group.backend().data(),
-                single->update.size(), steps, kStep, worst_step, kStep, max_update, max_diff, parallel->mean_loss,
-                single->mean_loss, kLoss);
+    std::printf(
+        "%s: %zu ranks (%.*s), %zu parameters, %zu steps each within %.3g of its largest update "
+        "element (worst %.3g, limit %g); 2 epochs: max |update| %.6f, max |parallel - single| %.3g, "
+        "loss %.6f vs %.6f (limit %g)\n",
+        model.name.c_str(), group.size(), static_cast<int>(group.backend().size()), group.backend().data(),
+        single->update.size(), steps, kStep, worst_step, kStep, max_update, max_diff, parallel->mean_loss,
+        single->mean_loss, kLoss);
     if (worst_step > kStep || std::abs(parallel->mean_loss - single->mean_loss) > kLoss) status = 1;
   }
   return status;

@@ -44,8 +44,7 @@ class MpiGroup final : public DataParallelGroup {
   Result<void> all_reduce_sum(std::span<float> values) override {
     for (std::size_t at = 0; at < values.size(); at += kMaxCount) {
       const auto count = static_cast<int>(std::min(kMaxCount, values.size() - at));
-      const int code = MPI_Allreduce(MPI_IN_PLACE, values.data() + at, count, MPI_FLOAT, MPI_SUM,
-                                     MPI_COMM_WORLD);
+      const int code = MPI_Allreduce(MPI_IN_PLACE, values.data() + at, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
       if (code != MPI_SUCCESS) return fail(Errc::internal, "MPI_Allreduce failed: " + mpi_error(code));
     }
     return {};
