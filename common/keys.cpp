@@ -163,6 +163,15 @@ Result<Address> recover_address(const Hash32& digest, const Signature& signature
       1) {
     return fail(Errc::crypto, "signature r or s is not below the secp256k1 group order");
   }
+  // EIP-2: s in the upper half of the group order is the malleable twin (r, n − s) of a valid
+  // signature; accepting both would give one signer two different valid signatures per message.
+  secp256k1_ecdsa_signature plain;
+  secp256k1_ecdsa_recoverable_signature_convert(context(), &plain, &raw);
+  if (secp256k1_ecdsa_signature_normalize(context(), nullptr, &plain) == 1) {
+    return fail(Errc::crypto,
+                "signature s is in the upper half of the secp256k1 group order (the malleable twin "
+                "of a signature; EIP-2 accepts only low s)");
+  }
   secp256k1_pubkey pubkey;
   if (secp256k1_ecdsa_recover(context(), &pubkey, &raw, digest.bytes.data()) != 1) {
     return fail(Errc::crypto, "signature does not recover to a public key for this digest");

@@ -57,7 +57,8 @@ class PrivateKey {
 };
 
 //! Recovers the signer's address from a digest and signature. Errc::crypto when the signature is
-//! malformed or does not recover to a valid point.
+//! malformed, has a high s (EIP-2: only the low-s form of a signature is valid, so that no
+//! signature has a second valid twin) or does not recover to a valid point.
 Result<Address> recover_address(const Hash32& digest, const Signature& signature);
 
 //! EIP-55 mixed-case checksum form of an address, with 0x.

@@ -138,5 +138,30 @@ TEST(Eip55, WrongLengthOrNonHexAddressesAreRejected) {
   EXPECT_FALSE(parse_address("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaeg"));
 }
 
+// EIP-2: (r, n − s) with the other recovery id recovers the same signer; only the low-s form is
+// accepted, so a signer has one valid signature per message.
+TEST(RecoverAddress, RefusesTheHighSTwinOfAValidSignature) {
+  const auto key = PrivateKey::from_hex(std::string(32 * 2, '1')).value();
+  const Hash32 digest = keccak256(as_bytes(std::string_view("flywheel")));
+  const Signature low = key.sign(digest);
+  ASSERT_EQ(recover_address(digest, low).value(), key.address());
+  // n − s, big-endian, with n the secp256k1 group order.
+  static constexpr std::uint8_t kOrder[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                              0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0xBA, 0xAE, 0xDC, 0xE6, 0xAF, 0x48,
+                                              0xA0, 0x3B, 0xBF, 0xD2, 0x5E, 0x8C, 0xD0, 0x36, 0x41, 0x41};
+  Signature high = low;
+  int borrow = 0;
+  for (int k = 31; k >= 0; --k) {
+    const int d = kOrder[k] - low.s[k] - borrow;
+    borrow = d < 0 ? 1 : 0;
+    high.s[k] = static_cast<std::uint8_t>(d + (borrow ? 256 : 0));
+  }
+  high.recovery_id = static_cast<std::uint8_t>(low.recovery_id ^ 1);
+  auto refused = recover_address(digest, high);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::crypto);
+  EXPECT_NE(refused.error().message.find("EIP-2"), std::string::npos) << refused.error().message;
+}
+
 }  // namespace
 }  // namespace flywheel

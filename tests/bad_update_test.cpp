@@ -9,6 +9,7 @@
 #include <limits>
 #include <thread>
 
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,7 @@
 #include "fedtrain/model/model.hpp"
 #include "fedtrain/transport/aggregator.hpp"
 #include "fedtrain/transport/protocol.hpp"
+#include "proto/flywheel.grpc.pb.h"
 #include "tests/internal/deployment_jobs.hpp"
 #include "tests/internal/run_command.hpp"
 #include "tests/internal/test_files.hpp"
@@ -240,6 +242,143 @@ TEST_F(BadUpdate, AReceiptClaimingComputeTimeTheJobDoesNotMeasureIsRefused) {
   EXPECT_EQ(reply->status, TransportStatus::malformed);
   EXPECT_NE(reply->message.find("training.measure_compute_time"), std::string::npos) << reply->message;
   EXPECT_EQ(push(c, good(0, plan, delta)), TransportStatus::ok);
+}
+
+// The twin (r, n − s, v ^ 1) of a 65-byte r ‖ s ‖ v signature: valid for the same key and digest,
+// and refused because its s is high (EIP-2).
+Bytes high_s_twin(const Bytes& rsv) {
+  static constexpr std::uint8_t kOrder[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                              0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0xBA, 0xAE, 0xDC, 0xE6, 0xAF, 0x48,
+                                              0xA0, 0x3B, 0xBF, 0xD2, 0x5E, 0x8C, 0xD0, 0x36, 0x41, 0x41};
+  Bytes out = rsv;
+  int borrow = 0;
+  for (int k = 31; k >= 0; --k) {
+    int d = kOrder[k] - rsv[32 + k] - borrow;
+    borrow = d < 0 ? 1 : 0;
+    out[32 + k] = static_cast<std::uint8_t>(d + (borrow ? 256 : 0));
+  }
+  out[64] = static_cast<std::uint8_t>(rsv[64] == 27 ? 28 : 27);
+  return out;
+}
+
+TEST_F(BadUpdate, AnUpdateClaimingZeroSamplesIsRefusedAndTheRoundGoesOn) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.receipt.samples = 0;
+  s.receipt.compute_units = 0;
+  resign(s, participant_key(0));
+  const auto reply = c.push_update(s).value();
+  EXPECT_EQ(reply.status, TransportStatus::malformed);
+  EXPECT_NE(reply.message.find("receipt.samples is 0"), std::string::npos) << reply.message;
+  EXPECT_EQ(push(c, good(0, plan, delta)), TransportStatus::ok);
+}
+
+TEST_F(BadUpdate, AnUpdateClaimingMoreSamplesThanTheJobHoldsIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.receipt.samples = std::numeric_limits<std::uint64_t>::max();
+  s.receipt.compute_units = s.receipt.samples;
+  resign(s, participant_key(0));
+  const auto reply = c.push_update(s).value();
+  EXPECT_EQ(reply.status, TransportStatus::malformed);
+  // base_job: 1,200 samples of which 200 are the aggregator's validation set.
+  EXPECT_NE(reply.message.find("more than the 1000 training samples"), std::string::npos) << reply.message;
+}
+
+TEST_F(BadUpdate, ComputeUnitsOtherThanSamplesTimesEpochsAreRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.receipt.compute_units = 1'000'000;
+  resign(s, participant_key(0));
+  const auto reply = c.push_update(s).value();
+  EXPECT_EQ(reply.status, TransportStatus::malformed);
+  EXPECT_NE(reply.message.find("computeUnits"), std::string::npos) << reply.message;
+}
+
+TEST_F(BadUpdate, TheHighSTwinOfAValidReceiptSignatureIsRefused) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.signature = high_s_twin(s.signature);
+  const auto reply = c.push_update(s).value();
+  EXPECT_EQ(reply.status, TransportStatus::bad_signature);
+  EXPECT_NE(reply.message.find("EIP-2"), std::string::npos) << reply.message;
+  EXPECT_EQ(push(c, good(0, plan, delta)), TransportStatus::ok);
+}
+
+TEST_F(BadUpdate, AJoinSignedForAnotherJobOrWithAHighSTwinIsRefused) {
+  start(one_of_two());
+  auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port())).value();
+  const auto key = participant_key(0);
+  // A challenge for this job, answered with a signature over another job's name (100 KB long).
+  const std::string other(100'000, 'x');
+  auto nonce = c.challenge("deploy-test", key.address()).value();
+  ASSERT_EQ(nonce.first, TransportStatus::ok);
+  auto signature = eip712::sign_digest(key, join_digest(other, nonce.second));
+  auto joined = c.join(other, key.address(), nonce.second, signature).value();
+  EXPECT_EQ(joined.status, TransportStatus::wrong_job);
+  EXPECT_LT(joined.message.size(), 300U) << "the refusal echoes the 100 KB job id";
+  // The right job, but the high-s twin of a valid signature.
+  nonce = c.challenge("deploy-test", key.address()).value();
+  signature = eip712::sign_digest(key, join_digest("deploy-test", nonce.second));
+  joined = c.join("deploy-test", key.address(), nonce.second, high_s_twin(signature)).value();
+  EXPECT_EQ(joined.status, TransportStatus::bad_signature);
+  nonce = c.challenge("deploy-test", key.address()).value();
+  signature = eip712::sign_digest(key, join_digest("deploy-test", nonce.second));
+  EXPECT_EQ(c.join("deploy-test", key.address(), nonce.second, signature).value().status, TransportStatus::ok);
+}
+
+// Hand-built protocol messages: a stream whose second message sets no part of the oneof.
+TEST_F(BadUpdate, AStreamMessageWithNoPartSetIsRefusedNotTakenAsEmptyData) {
+  start(one_of_two());
+  auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port())).value();
+  const auto joined = c.join("deploy-test", participant_key(0)).value();
+  ASSERT_EQ(joined.status, TransportStatus::ok);
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(aggregator_->port()), grpc::InsecureChannelCredentials());
+  auto stub = ::flywheel::v1::Aggregator::NewStub(channel);
+  grpc::ClientContext context;
+  ::flywheel::v1::PushReply reply;
+  auto writer = stub->PushUpdate(&context, &reply);
+  ::flywheel::v1::UpdateChunk header;
+  header.set_version(kProtocolVersion);
+  header.mutable_header()->set_session(std::string(joined.session.begin(), joined.session.end()));
+  header.mutable_header()->set_total_bytes(zeros().size() * sizeof(float));  // receipt in a trailer
+  ASSERT_TRUE(writer->Write(header));
+  ::flywheel::v1::UpdateChunk nothing;
+  nothing.set_version(kProtocolVersion);
+  (void)writer->Write(nothing);
+  (void)writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(reply.status(), ::flywheel::v1::MALFORMED);
+  EXPECT_NE(reply.message().find("no part set"), std::string::npos) << reply.message();
+}
+
+// The challenge table is bounded: a participant keeps its 8 newest nonces, so asking for
+// challenges again and again cannot grow it; older nonces are refused as unknown.
+TEST_F(BadUpdate, OnlyAParticipantsNewestChallengesStayValid) {
+  start(one_of_two());
+  auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port())).value();
+  const auto key = participant_key(0);
+  std::vector<Bytes> nonces;
+  for (int k = 0; k < 100; ++k) nonces.push_back(c.challenge("deploy-test", key.address()).value().second);
+  auto sign = [&](const Bytes& nonce) { return eip712::sign_digest(key, join_digest("deploy-test", nonce)); };
+  EXPECT_EQ(c.join("deploy-test", key.address(), nonces[0], sign(nonces[0])).value().status,
+            TransportStatus::bad_challenge);
+  EXPECT_EQ(c.join("deploy-test", key.address(), nonces[91], sign(nonces[91])).value().status,
+            TransportStatus::bad_challenge);
+  EXPECT_EQ(c.join("deploy-test", key.address(), nonces[99], sign(nonces[99])).value().status, TransportStatus::ok);
 }
 
 TEST_F(BadUpdate, WrongTensorShapesOrDtypesAreRefused) {

@@ -136,6 +136,13 @@ std::optional<FixedBytes<N>> fixed(const std::string& s) {
   return out;
 }
 
+// A peer-supplied name as messages show it: at most 64 characters, so a refusal never echoes a
+// huge field back.
+std::string shown(std::string_view text) {
+  return text.size() <= 64 ? std::string(text)
+                           : std::string(text.substr(0, 64)) + "… (" + std::to_string(text.size()) + " bytes)";
+}
+
 // An accepted update and its proofs.
 struct Accepted {
   eip712::UpdateReceipt receipt;
@@ -203,6 +210,23 @@ struct Aggregator::State final : UpdateSource {
     Json doc(rejection_counts);
     // Best effort: the counters are also in every metrics line.
     (void)write_atomically(out_dir / "rejections.json", doc.dump(2) + "\n");
+  }
+
+  // Must hold mu. Bounds the challenge table before participant `index` gets a new nonce: expired
+  // nonces go, and a participant keeps at most kMaxNonces outstanding (its oldest goes first), so
+  // the table holds at most kMaxNonces per allowlisted address however many challenges are asked.
+  static constexpr std::size_t kMaxNonces = 8;
+  static constexpr std::chrono::seconds kNonceLifetime{60};
+  void prune_nonces(std::size_t index) {
+    const auto now = Steady::now();
+    std::erase_if(nonces, [&](const auto& kv) { return now - kv.second.second > kNonceLifetime; });
+    std::vector<decltype(nonces)::iterator> mine;
+    for (auto it = nonces.begin(); it != nonces.end(); ++it) {
+      if (it->second.first == index) mine.push_back(it);
+    }
+    if (mine.size() < kMaxNonces) return;
+    std::sort(mine.begin(), mine.end(), [](auto a, auto b) { return a->second.second < b->second.second; });
+    for (std::size_t k = 0; k + kMaxNonces <= mine.size(); ++k) nonces.erase(mine[k]);
   }
 
   // Must hold mu.
@@ -430,7 +454,22 @@ struct Aggregator::State final : UpdateSource {
     }
     index = *session;
     if (receipt.job_id != job.config.job.name) {
-      return {S::wrong_job, "receipt is for job \"" + receipt.job_id + "\", this is \"" + job.config.job.name + "\""};
+      return {S::wrong_job,
+              "receipt is for job \"" + shown(receipt.job_id) + "\", this is \"" + job.config.job.name + "\""};
+    }
+    // The sample count weighs the update in the merge and the valuation: none, or more than the
+    // job's participants hold together, is not a claim a real update can make.
+    if (receipt.samples == 0) return {S::malformed, "receipt.samples is 0: an update trains on at least one sample"};
+    if (receipt.samples > data.pool_indices.size()) {
+      return {S::malformed, "receipt.samples is " + std::to_string(receipt.samples) + ", more than the " +
+                                std::to_string(data.pool_indices.size()) +
+                                " training samples the job's participants hold"};
+    }
+    if (receipt.compute_units != receipt.samples * job.config.training.local_epochs) {
+      return {S::malformed, "receipt.computeUnits is " + std::to_string(receipt.compute_units) +
+                                "; it must be samples × "
+                                "training.local_epochs = " +
+                                std::to_string(receipt.samples * job.config.training.local_epochs)};
     }
     if (!job.config.measure_compute_time && receipt.compute_millis != 0) {
       return {S::malformed, "receipt.computeMillis is " + std::to_string(receipt.compute_millis) +
@@ -518,9 +557,11 @@ class Service final : public pb::Aggregator::Service {
           reply, TransportStatus::unknown_participant,
           (address ? to_checksum(*address) : std::string("a malformed address")) + " is not on the allowlist");
     }
+    const auto index = static_cast<std::size_t>(it - allow.begin());
+    s_.prune_nonces(index);
     const Hash32 nonce = keccak256(PrivateKey::random().secret());
     reply->set_nonce(bytes_string(nonce.view()));
-    s_.nonces[bytes_string(nonce.view())] = {static_cast<std::size_t>(it - allow.begin()), Steady::now()};
+    s_.nonces[bytes_string(nonce.view())] = {index, Steady::now()};
     reply->set_status(pb::OK);
     return grpc::Status::OK;
   }
@@ -531,11 +572,18 @@ class Service final : public pb::Aggregator::Service {
     if (request->version() != kProtocolVersion)
       return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
     auto it = s_.nonces.find(request->nonce());
-    if (it == s_.nonces.end() || Steady::now() - it->second.second > std::chrono::seconds(60)) {
+    if (it == s_.nonces.end() || Steady::now() - it->second.second > Aggregator::State::kNonceLifetime) {
       return refuse(reply, TransportStatus::bad_challenge, "unknown or expired nonce: ask for a new challenge");
     }
     const std::size_t index = it->second.first;
     s_.nonces.erase(it);
+    // The challenge was asked for this job; a join signed over another job's name is not a join
+    // to this one (the signature would not bind the session to this job).
+    if (request->job_id() != s_.job.config.job.name) {
+      return refuse(reply, TransportStatus::wrong_job,
+                    "the join is signed for job \"" + shown(request->job_id()) + "\", this aggregator runs \"" +
+                        s_.job.config.job.name + "\"");
+    }
     const Address& expected = s_.job.deployment.allowlist[index];
     auto signer = eip712::recover_signer(join_digest(request->job_id(), as_bytes(request->nonce())),
                                          as_bytes(request->signature()));
@@ -657,6 +705,9 @@ class Service final : public pb::Aggregator::Service {
       if (chunk.version() != kProtocolVersion)
         return push_refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
       if (chunk.has_header()) return push_refuse(reply, TransportStatus::malformed, "a second header in one stream");
+      if (chunk.part_case() == pb::UpdateChunk::PART_NOT_SET) {
+        return push_refuse(reply, TransportStatus::malformed, "a message with no part set (neither data nor trailer)");
+      }
       if (trailer) return push_refuse(reply, TransportStatus::malformed, "a message after the trailer");
       if (chunk.has_trailer()) {
         if (!receipt_follows) {
