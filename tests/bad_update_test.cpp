@@ -381,6 +381,46 @@ TEST_F(BadUpdate, OnlyAParticipantsNewestChallengesStayValid) {
   EXPECT_EQ(c.join("deploy-test", key.address(), nonces[99], sign(nonces[99])).value().status, TransportStatus::ok);
 }
 
+TEST_F(BadUpdate, ATensorMismatchNamesBothShapes) {
+  start(one_of_two());
+  auto c = client(0);
+  auto plan = open_plan(c);
+  const auto delta = zeros();
+  auto s = good(0, plan, delta);
+  s.tensors[0].shape = {8, 784};
+  const auto reply = c.push_update(s).value();
+  EXPECT_EQ(reply.status, TransportStatus::tensor_mismatch);
+  EXPECT_NE(reply.message.find("layers.0.weight [8, 784] float32, the model's is layers.0.weight [16, 784] float32"),
+            std::string::npos)
+      << reply.message;
+}
+
+// A sender that gives up half-way is not counted as having sent a malformed update.
+TEST_F(BadUpdate, AStreamTheClientCancelsIsNotCountedAsMalformed) {
+  start(one_of_two());
+  auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port())).value();
+  const auto joined = c.join("deploy-test", participant_key(0)).value();
+  ASSERT_EQ(joined.status, TransportStatus::ok);
+  auto stub = ::flywheel::v1::Aggregator::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(aggregator_->port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  ::flywheel::v1::PushReply reply;
+  auto writer = stub->PushUpdate(&context, &reply);
+  ::flywheel::v1::UpdateChunk header;
+  header.set_version(kProtocolVersion);
+  header.mutable_header()->set_session(std::string(joined.session.begin(), joined.session.end()));
+  header.mutable_header()->set_total_bytes(zeros().size() * sizeof(float));
+  ASSERT_TRUE(writer->Write(header));
+  ::flywheel::v1::UpdateChunk part;
+  part.set_version(kProtocolVersion);
+  part.set_data(std::string(1024, '\0'));
+  ASSERT_TRUE(writer->Write(part));
+  context.TryCancel();
+  EXPECT_FALSE(writer->Finish().ok());
+  std::this_thread::sleep_for(500ms);  // the handler sees the cancellation
+  EXPECT_EQ(refused("MALFORMED"), 0U);
+}
+
 TEST_F(BadUpdate, WrongTensorShapesOrDtypesAreRefused) {
   start(one_of_two());
   auto c = client(0);

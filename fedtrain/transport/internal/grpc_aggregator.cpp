@@ -143,6 +143,13 @@ std::string shown(std::string_view text) {
                            : std::string(text.substr(0, 64)) + "… (" + std::to_string(text.size()) + " bytes)";
 }
 
+// "layers.0.weight [16, 784] float32": a tensor spec as refusals show it.
+std::string describe(const TensorSpec& t) {
+  std::string shape;
+  for (auto d : t.shape) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+  return shown(t.name) + " [" + shape + "] " + shown(t.dtype);
+}
+
 // An accepted update and its proofs.
 struct Accepted {
   eip712::UpdateReceipt receipt;
@@ -503,8 +510,7 @@ struct Aggregator::State final : UpdateSource {
       std::string why = "tensors differ from the model's";
       for (std::size_t k = 0; k < std::min(sent.size(), tensors.size()); ++k) {
         if (sent[k] != tensors[k]) {
-          why = "tensor " + std::to_string(k) + " is " + sent[k].name + " (" + sent[k].dtype + "), expected " +
-                tensors[k].name + " (" + tensors[k].dtype + ") with the model's shape";
+          why = "tensor " + std::to_string(k) + " is " + describe(sent[k]) + ", the model's is " + describe(tensors[k]);
           break;
         }
       }
@@ -664,11 +670,16 @@ class Service final : public pb::Aggregator::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status PushUpdate(grpc::ServerContext*, grpc::ServerReader<pb::UpdateChunk>* reader,
+  grpc::Status PushUpdate(grpc::ServerContext* context, grpc::ServerReader<pb::UpdateChunk>* reader,
                           pb::PushReply* reply) override {
     reply->set_version(kProtocolVersion);
     pb::UpdateChunk chunk;
-    if (!reader->Read(&chunk)) return push_refuse(reply, TransportStatus::malformed, "empty stream");
+    // A stream the client cancelled is not a malformed update: nobody is there to be told, and the
+    // refusal counters count what senders sent, not what they gave up.
+    if (!reader->Read(&chunk)) {
+      if (context->IsCancelled()) return grpc::Status::CANCELLED;
+      return push_refuse(reply, TransportStatus::malformed, "empty stream");
+    }
     if (chunk.version() != kProtocolVersion)
       return push_refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
     if (!chunk.has_header())
@@ -727,6 +738,7 @@ class Service final : public pb::Aggregator::Service {
       scan.advance(delta, received / sizeof(float));
     }
     if (received != declared) {
+      if (context->IsCancelled()) return grpc::Status::CANCELLED;
       return push_refuse(
           reply, TransportStatus::malformed,
           "stream ended after " + std::to_string(received) + " of " + std::to_string(declared) + " bytes");
