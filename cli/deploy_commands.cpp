@@ -3,7 +3,7 @@
 //
 // `flywheel aggregator` and `flywheel participant`: deployment mode's two processes (wiring only;
 // the logic is fedtrain/transport/aggregator.hpp and fedtrain/transport/participant.hpp; the chain set-up is the one
-// `flywheel simulate` uses, cli/durable_sink.hpp).
+// `flywheel simulate` uses, jobs/ledger_session.hpp and jobs/durable_sink.hpp).
 #include <fstream>
 #include <iostream>
 #include <memory>
