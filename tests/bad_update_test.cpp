@@ -421,6 +421,44 @@ TEST_F(BadUpdate, AStreamTheClientCancelsIsNotCountedAsMalformed) {
   EXPECT_EQ(refused("MALFORMED"), 0U);
 }
 
+// A stream that never logs in, and a logged-in one that stops half-way, are closed after
+// deployment.stream_idle_timeout_s instead of holding a server thread; neither counts as a refusal.
+TEST_F(BadUpdate, SilentAndStalledUpdateStreamsAreClosedAfterTheIdleTimeout) {
+  json job = one_of_two();
+  job["deployment"]["stream_idle_timeout_s"] = 1;
+  start(job);
+  auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port())).value();
+  const auto joined = c.join("deploy-test", participant_key(0)).value();
+  ASSERT_EQ(joined.status, TransportStatus::ok);
+  auto stub = ::flywheel::v1::Aggregator::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(aggregator_->port()), grpc::InsecureChannelCredentials()));
+  const auto started = std::chrono::steady_clock::now();
+  grpc::ClientContext silent_context;
+  ::flywheel::v1::PushReply silent_reply;
+  auto silent = stub->PushUpdate(&silent_context, &silent_reply);  // sends nothing
+  grpc::ClientContext stalled_context;
+  ::flywheel::v1::PushReply stalled_reply;
+  auto stalled = stub->PushUpdate(&stalled_context, &stalled_reply);
+  ::flywheel::v1::UpdateChunk header;
+  header.set_version(kProtocolVersion);
+  header.mutable_header()->set_session(std::string(joined.session.begin(), joined.session.end()));
+  header.mutable_header()->set_total_bytes(zeros().size() * sizeof(float));
+  ASSERT_TRUE(stalled->Write(header));
+  ::flywheel::v1::UpdateChunk part;
+  part.set_version(kProtocolVersion);
+  part.set_data(std::string(1024, '\0'));
+  ASSERT_TRUE(stalled->Write(part));  // then nothing more
+  const auto silent_status = silent->Finish();
+  const auto stalled_status = stalled->Finish();
+  EXPECT_EQ(silent_status.error_code(), grpc::StatusCode::CANCELLED) << silent_status.error_message();
+  EXPECT_EQ(stalled_status.error_code(), grpc::StatusCode::CANCELLED) << stalled_status.error_message();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s);
+  EXPECT_EQ(refused("MALFORMED"), 0U);
+  // A real update still goes through.
+  auto plan = open_plan(c);
+  EXPECT_EQ(push(c, good(0, plan, zeros())), TransportStatus::ok);
+}
+
 TEST_F(BadUpdate, WrongTensorShapesOrDtypesAreRefused) {
   start(one_of_two());
   auto c = client(0);

@@ -52,9 +52,19 @@ Result<void> read_path(const Json& section, const char* key, std::optional<std::
 Result<DeploymentConfig> parse_section(const Json& d) {
   DeploymentConfig c;
   if (!d.is_object()) return fail(Errc::config, "\"deployment\" must be an object");
-  static const std::set<std::string> kKeys{
-      "listen",     "aggregator",      "allowlist",   "min_updates", "round_timeout_s",    "start_timeout_s",
-      "liveness_s", "max_update_norm", "chunk_bytes", "chain_id",    "verifying_contract", "tls"};
+  static const std::set<std::string> kKeys{"listen",
+                                           "aggregator",
+                                           "allowlist",
+                                           "min_updates",
+                                           "round_timeout_s",
+                                           "start_timeout_s",
+                                           "liveness_s",
+                                           "max_update_norm",
+                                           "chunk_bytes",
+                                           "chain_id",
+                                           "verifying_contract",
+                                           "tls",
+                                           "stream_idle_timeout_s"};
   for (const auto& item : d.items()) {
     if (!kKeys.contains(item.key())) {
       return fail(Errc::config, "unknown key deployment." + item.key() + " (check the spelling)");
@@ -88,6 +98,7 @@ Result<DeploymentConfig> parse_section(const Json& d) {
   FLYWHEEL_TRY(read_number(d, "round_timeout_s", c.round_timeout_s, true));
   FLYWHEEL_TRY(read_number(d, "start_timeout_s", c.start_timeout_s, true));
   FLYWHEEL_TRY(read_number(d, "liveness_s", c.liveness_s, true));
+  FLYWHEEL_TRY(read_number(d, "stream_idle_timeout_s", c.stream_idle_timeout_s, true));
   FLYWHEEL_TRY(read_number(d, "max_update_norm", c.max_update_norm, false));
   if (d.contains("chunk_bytes")) {
     if (!d.at("chunk_bytes").is_number_unsigned()) {

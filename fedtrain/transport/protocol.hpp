@@ -16,6 +16,7 @@
 //!     "round_timeout_s": 60,            // deadline of a round after it opens
 //!     "start_timeout_s": 30,            // round 1 waits this long for everyone to join
 //!     "liveness_s": 10,                 // a participant silent this long is not selected
+//!     "stream_idle_timeout_s": 30,      // an update stream idle this long is closed
 //!     "max_update_norm": 0,             // L2 bound on an update; 0 = none
 //!     "chunk_bytes": 1048576,           // model and update chunks
 //!     "chain_id": 31337,                // EIP-712 domain of receipts and acks
@@ -77,6 +78,9 @@ struct DeploymentConfig {
   double round_timeout_s = 60;
   double start_timeout_s = 30;
   double liveness_s = 10;
+  //! An update stream that brings nothing for this long is closed (CANCELLED): a sender that
+  //! never logs in or stops half-way does not hold a server thread.
+  double stream_idle_timeout_s = 30;
   double max_update_norm = 0;
   std::size_t chunk_bytes = 1 << 20;
   std::uint64_t chain_id = 31337;

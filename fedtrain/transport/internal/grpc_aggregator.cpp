@@ -203,6 +203,35 @@ struct Aggregator::State final : UpdateSource {
   double proximal_mu = 0;            // the open round's μ for local training
   std::vector<RoundRecord> records;  // closed rounds, for GetRoundResult
 
+  // Update streams in flight and when each last brought a message: the watchdog closes those idle
+  // for deployment.stream_idle_timeout_s, so a silent or stalled sender does not hold a thread.
+  std::mutex streams_mu;
+  std::map<grpc::ServerContext*, Steady::time_point> streams;
+  std::atomic<bool> watching{true};
+  std::thread watchdog;
+
+  void watch_streams() {
+    const auto idle = std::chrono::milliseconds(static_cast<std::int64_t>(job.deployment.stream_idle_timeout_s * 1000));
+    while (watching) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::size_t closed = 0;
+      {
+        std::lock_guard lock(streams_mu);
+        const auto now = Steady::now();
+        for (auto& [context, last] : streams) {
+          if (last == Steady::time_point::max() || now - last <= idle) continue;
+          context->TryCancel();
+          last = Steady::time_point::max();  // once
+          ++closed;
+        }
+      }
+      if (closed > 0) {
+        std::lock_guard lock(mu);
+        say("closed %zu update stream(s) that sent nothing for %.0f s", closed, job.deployment.stream_idle_timeout_s);
+      }
+    }
+  }
+
   template <class... Args>
   void say(const char* format, Args... args) {
     if (options.quiet) return;
@@ -544,6 +573,31 @@ struct Aggregator::State final : UpdateSource {
 
 namespace {
 
+// Registers an update stream with the watchdog for its lifetime.
+class StreamWatch {
+ public:
+  StreamWatch(Aggregator::State& s, grpc::ServerContext* context) : s_(s), context_(context) {
+    std::lock_guard lock(s_.streams_mu);
+    s_.streams[context_] = Steady::now();
+  }
+  ~StreamWatch() {
+    std::lock_guard lock(s_.streams_mu);
+    s_.streams.erase(context_);
+  }
+  StreamWatch(const StreamWatch&) = delete;
+  StreamWatch& operator=(const StreamWatch&) = delete;
+  // The stream brought a message.
+  void touch() {
+    std::lock_guard lock(s_.streams_mu);
+    auto& last = s_.streams[context_];
+    if (last != Steady::time_point::max()) last = Steady::now();
+  }
+
+ private:
+  Aggregator::State& s_;
+  grpc::ServerContext* context_;
+};
+
 class Service final : public pb::Aggregator::Service {
  public:
   explicit Service(Aggregator::State& s) : s_(s) {}
@@ -673,6 +727,7 @@ class Service final : public pb::Aggregator::Service {
   grpc::Status PushUpdate(grpc::ServerContext* context, grpc::ServerReader<pb::UpdateChunk>* reader,
                           pb::PushReply* reply) override {
     reply->set_version(kProtocolVersion);
+    StreamWatch watch(s_, context);
     pb::UpdateChunk chunk;
     // A stream the client cancelled is not a malformed update: nobody is there to be told, and the
     // refusal counters count what senders sent, not what they gave up.
@@ -713,6 +768,7 @@ class Service final : public pb::Aggregator::Service {
     UpdateScan scan(bound > 0);
     std::optional<pb::UpdateTrailer> trailer;
     while (reader->Read(&chunk)) {
+      watch.touch();
       if (chunk.version() != kProtocolVersion)
         return push_refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
       if (chunk.has_header()) return push_refuse(reply, TransportStatus::malformed, "a second header in one stream");
@@ -866,6 +922,8 @@ Aggregator::Aggregator(std::unique_ptr<State> state) : state_(std::move(state)) 
 
 Aggregator::~Aggregator() {
   stop();
+  state_->watching = false;
+  if (state_->watchdog.joinable()) state_->watchdog.join();
   if (state_->server) state_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
 }
 
@@ -937,10 +995,17 @@ Result<std::unique_ptr<Aggregator>> Aggregator::start(const DeploymentJob& job, 
   builder.AddListeningPort(job.deployment.listen, credentials, &s->port);
   builder.RegisterService(s->service.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(job.deployment.chunk_bytes + (1 << 16)));
+  // Every call in flight holds a server thread. An honest participant holds at most four at once
+  // (a plan long-poll, a heartbeat, a model fetch, an update push); past the cap gRPC answers
+  // RESOURCE_EXHAUSTED instead of starting more threads.
+  grpc::ResourceQuota quota("flywheel-aggregator");
+  quota.SetMaxThreads(static_cast<int>(8 * n + 64));
+  builder.SetResourceQuota(quota);
   s->server = builder.BuildAndStart();
   if (!s->server || s->port == 0) {
     return fail(Errc::io, "cannot listen on " + job.deployment.listen + " (address in use or invalid?)");
   }
+  s->watchdog = std::thread([state = s.get()] { state->watch_streams(); });
   const auto colon = job.deployment.listen.rfind(':');
   const std::string endpoint = job.deployment.listen.substr(0, colon) + ":" + std::to_string(s->port);
   FLYWHEEL_TRY(write_atomically(out_dir / "endpoint", endpoint + "\n"));
