@@ -210,6 +210,9 @@ struct Aggregator::State final : UpdateSource {
   std::atomic<bool> watching{true};
   std::thread watchdog;
 
+  // At most two update streams per allowlisted participant, plus a few, at once.
+  [[nodiscard]] std::size_t max_streams() const { return 2 * job.deployment.allowlist.size() + 8; }
+
   void watch_streams() {
     const auto idle = std::chrono::milliseconds(static_cast<std::int64_t>(job.deployment.stream_idle_timeout_s * 1000));
     while (watching) {
@@ -576,14 +579,18 @@ namespace {
 // Registers an update stream with the watchdog for its lifetime.
 class StreamWatch {
  public:
+  // Admitted when fewer than max_streams() are open; only an admitted stream is watched.
   StreamWatch(Aggregator::State& s, grpc::ServerContext* context) : s_(s), context_(context) {
     std::lock_guard lock(s_.streams_mu);
-    s_.streams[context_] = Steady::now();
+    admitted_ = s_.streams.size() < s_.max_streams();
+    if (admitted_) s_.streams[context_] = Steady::now();
   }
   ~StreamWatch() {
+    if (!admitted_) return;
     std::lock_guard lock(s_.streams_mu);
     s_.streams.erase(context_);
   }
+  [[nodiscard]] bool admitted() const { return admitted_; }
   StreamWatch(const StreamWatch&) = delete;
   StreamWatch& operator=(const StreamWatch&) = delete;
   // The stream brought a message.
@@ -596,6 +603,7 @@ class StreamWatch {
  private:
   Aggregator::State& s_;
   grpc::ServerContext* context_;
+  bool admitted_ = false;
 };
 
 class Service final : public pb::Aggregator::Service {
@@ -727,7 +735,14 @@ class Service final : public pb::Aggregator::Service {
   grpc::Status PushUpdate(grpc::ServerContext* context, grpc::ServerReader<pb::UpdateChunk>* reader,
                           pb::PushReply* reply) override {
     reply->set_version(kProtocolVersion);
+    // Update streams have a budget of their own, below the server's thread cap, so that streams
+    // (which may sit idle until the watchdog closes them) never take the threads the unary calls
+    // need: past it a stream is refused at once.
     StreamWatch watch(s_, context);
+    if (!watch.admitted()) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "too many update streams open (" + std::to_string(s_.max_streams()) + "); try again");
+    }
     pb::UpdateChunk chunk;
     // A stream the client cancelled is not a malformed update: nobody is there to be told, and the
     // refusal counters count what senders sent, not what they gave up.
