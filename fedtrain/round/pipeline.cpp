@@ -87,6 +87,7 @@ class Pipeline {
       if (!initial) return tl::unexpected(initial.error());
       global_ = std::make_shared<const std::vector<float>>(std::move(*initial));
     }
+    global_hash_ = hash_floats(*global_);
     rounds_ = std::move(state.rounds);
     round_details_ = std::move(state.round_details);
     total_values_ = std::move(state.total_values);
@@ -158,7 +159,7 @@ class Pipeline {
         .selected = internal::sample_sorted(std::move(*candidates), count,
                                             internal::derive_seed(config_.job.seed, {internal::kSampleStream, round})),
         .model = global_,
-        .model_hash = hash_floats(*global_),
+        .model_hash = global_hash_,
         .proximal_mu = strategy_->proximal_mu()};
     auto collected = source_.collect(opening);
     if (!collected) return tl::unexpected(collected.error());
@@ -279,6 +280,7 @@ class Pipeline {
     FLYWHEEL_TRY(folder_->append_metrics(line));
 
     global_ = std::move(next_model);
+    global_hash_ = record.model_hash;
     rounds_.push_back(record);
     round_details_.push_back(internal::estimate_details(estimate, addresses));
     FLYWHEEL_TRY(save_checkpoint(run_dir_, config_,
@@ -314,6 +316,7 @@ class Pipeline {
   std::vector<Address> addresses_;
   std::unique_ptr<RunFolder> folder_;
   std::shared_ptr<const std::vector<float>> global_;
+  Hash32 global_hash_;  // hash_floats(*global_): the last record's model hash, computed once
   std::vector<RoundRecord> rounds_;
   std::vector<Json> round_details_;
   std::vector<double> total_values_;
