@@ -65,9 +65,10 @@ std::string reset_hint(const std::string& url) {
 }
 
 // Checks that the chain still holds `ledger` (code at its address) and, when given, that job
-// `job_id` is registered there and every round the outbox confirmed has its root on-chain.
+// `job_id` is registered there and every round the session's outbox (when open) confirmed has its
+// root on-chain.
 Result<void> check_chain_holds(LedgerSession& session, const Address& ledger, const std::optional<U256>& job_id,
-                               const fs::path& outbox_file, const std::string& url) {
+                               const std::string& url) {
   auto code = session.rpc->get_code(ledger);
   if (!code) return tl::unexpected(with_context(code.error(), "reading the ledger's code at " + url));
   if (code->empty()) {
@@ -81,11 +82,8 @@ Result<void> check_chain_holds(LedgerSession& session, const Address& ledger, co
     return fail(Errc::config, "job " + job_id->to_dec() + " is not registered on the ledger " + to_checksum(ledger) +
                                   " (it holds " + count->to_dec() + " jobs)" + reset_hint(url));
   }
-  std::error_code ec;
-  if (!fs::exists(outbox_file, ec)) return {};
-  auto outbox = chain::RoundOutbox::open(outbox_file, ledger, *session.aggregator);
-  if (!outbox) return tl::unexpected(with_context(outbox.error(), "opening the outbox"));
-  auto entries = outbox->entries();
+  if (!session.outbox) return {};
+  auto entries = session.outbox->entries();
   if (!entries) return tl::unexpected(entries.error());
   for (const auto& e : *entries) {
     if (e.state != chain::OutboxState::confirmed || e.record.job_id != *job_id) continue;
@@ -179,12 +177,11 @@ Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& 
     session->ledger.emplace(*ledger, *session->aggregator);
     session->job_id = *job_id;
     session->deployment = *resumed_deployment;
-    FLYWHEEL_TRY(check_chain_holds(*session, *ledger, *job_id, out_dir / "outbox.sqlite", url));
     out << "resuming job " << job_id->to_dec() << " on ledger " << to_checksum(*ledger) << "\n";
   } else {
     if (settings.ledger) {
       session->ledger.emplace(*settings.ledger, *session->aggregator);
-      FLYWHEEL_TRY(check_chain_holds(*session, *settings.ledger, std::nullopt, {}, url));
+      FLYWHEEL_TRY(check_chain_holds(*session, *settings.ledger, std::nullopt, url));
     } else {
       const Address dao = settings.dao.value_or(aggregator);
       auto ledger = chain::AttributionLedger::deploy(*session->aggregator, chain::default_ledger_artifact_path(), dao);
@@ -215,6 +212,9 @@ Result<std::unique_ptr<LedgerSession>> open_ledger_session(const ChainSettings& 
   auto outbox = chain::RoundOutbox::open(out_dir / "outbox.sqlite", session->ledger->address(), *session->aggregator);
   if (!outbox) return tl::unexpected(with_context(outbox.error(), "opening the outbox"));
   session->outbox.emplace(std::move(*outbox));
+  if (resumed_deployment) {
+    FLYWHEEL_TRY(check_chain_holds(*session, session->ledger->address(), session->job_id, url));
+  }
   session->sink.emplace(*session->outbox, *session->ledger, session->job_id, out, sink_options);
   return session;
 }
