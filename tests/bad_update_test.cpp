@@ -83,6 +83,26 @@ class BadUpdate : public ::testing::Test {
   }
   std::vector<float> zeros() const { return std::vector<float>(parameter_count(job_.config.model), 0.0F); }
   TransportStatus push(TransportClient& c, const UpdateSubmission& s) { return c.push_update(s).value().status; }
+  // The aggregator's own gRPC stub, for streams TransportClient would never send.
+  std::unique_ptr<::flywheel::v1::Aggregator::Stub> raw_stub() {
+    return ::flywheel::v1::Aggregator::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(aggregator_->port()), grpc::InsecureChannelCredentials()));
+  }
+  // The first message of an update stream of `session` whose receipt follows in a trailer.
+  ::flywheel::v1::UpdateChunk stream_header(const Bytes& session) {
+    ::flywheel::v1::UpdateChunk header;
+    header.set_version(kProtocolVersion);
+    header.mutable_header()->set_session(std::string(session.begin(), session.end()));
+    header.mutable_header()->set_total_bytes(zeros().size() * sizeof(float));
+    return header;
+  }
+  // A body message of `bytes` zero bytes.
+  static ::flywheel::v1::UpdateChunk zero_bytes(std::size_t bytes) {
+    ::flywheel::v1::UpdateChunk part;
+    part.set_version(kProtocolVersion);
+    part.set_data(std::string(bytes, '\0'));
+    return part;
+  }
   std::uint64_t refused(std::string_view name) {
     auto r = aggregator_->rejections();
     auto it = r.find(std::string(name));
@@ -345,17 +365,11 @@ TEST_F(BadUpdate, AStreamMessageWithNoPartSetIsRefusedNotTakenAsEmptyData) {
   auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port())).value();
   const auto joined = c.join("deploy-test", participant_key(0)).value();
   ASSERT_EQ(joined.status, TransportStatus::ok);
-  auto channel =
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(aggregator_->port()), grpc::InsecureChannelCredentials());
-  auto stub = ::flywheel::v1::Aggregator::NewStub(channel);
+  auto stub = raw_stub();
   grpc::ClientContext context;
   ::flywheel::v1::PushReply reply;
   auto writer = stub->PushUpdate(&context, &reply);
-  ::flywheel::v1::UpdateChunk header;
-  header.set_version(kProtocolVersion);
-  header.mutable_header()->set_session(std::string(joined.session.begin(), joined.session.end()));
-  header.mutable_header()->set_total_bytes(zeros().size() * sizeof(float));  // receipt in a trailer
-  ASSERT_TRUE(writer->Write(header));
+  ASSERT_TRUE(writer->Write(stream_header(joined.session)));
   ::flywheel::v1::UpdateChunk nothing;
   nothing.set_version(kProtocolVersion);
   (void)writer->Write(nothing);
@@ -401,20 +415,12 @@ TEST_F(BadUpdate, AStreamTheClientCancelsIsNotCountedAsMalformed) {
   auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port())).value();
   const auto joined = c.join("deploy-test", participant_key(0)).value();
   ASSERT_EQ(joined.status, TransportStatus::ok);
-  auto stub = ::flywheel::v1::Aggregator::NewStub(
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(aggregator_->port()), grpc::InsecureChannelCredentials()));
+  auto stub = raw_stub();
   grpc::ClientContext context;
   ::flywheel::v1::PushReply reply;
   auto writer = stub->PushUpdate(&context, &reply);
-  ::flywheel::v1::UpdateChunk header;
-  header.set_version(kProtocolVersion);
-  header.mutable_header()->set_session(std::string(joined.session.begin(), joined.session.end()));
-  header.mutable_header()->set_total_bytes(zeros().size() * sizeof(float));
-  ASSERT_TRUE(writer->Write(header));
-  ::flywheel::v1::UpdateChunk part;
-  part.set_version(kProtocolVersion);
-  part.set_data(std::string(1024, '\0'));
-  ASSERT_TRUE(writer->Write(part));
+  ASSERT_TRUE(writer->Write(stream_header(joined.session)));
+  ASSERT_TRUE(writer->Write(zero_bytes(1024)));
   context.TryCancel();
   EXPECT_FALSE(writer->Finish().ok());
   std::this_thread::sleep_for(500ms);  // the handler sees the cancellation
@@ -430,8 +436,7 @@ TEST_F(BadUpdate, SilentAndStalledUpdateStreamsAreClosedAfterTheIdleTimeout) {
   auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port())).value();
   const auto joined = c.join("deploy-test", participant_key(0)).value();
   ASSERT_EQ(joined.status, TransportStatus::ok);
-  auto stub = ::flywheel::v1::Aggregator::NewStub(
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(aggregator_->port()), grpc::InsecureChannelCredentials()));
+  auto stub = raw_stub();
   const auto started = std::chrono::steady_clock::now();
   grpc::ClientContext silent_context;
   ::flywheel::v1::PushReply silent_reply;
@@ -439,15 +444,8 @@ TEST_F(BadUpdate, SilentAndStalledUpdateStreamsAreClosedAfterTheIdleTimeout) {
   grpc::ClientContext stalled_context;
   ::flywheel::v1::PushReply stalled_reply;
   auto stalled = stub->PushUpdate(&stalled_context, &stalled_reply);
-  ::flywheel::v1::UpdateChunk header;
-  header.set_version(kProtocolVersion);
-  header.mutable_header()->set_session(std::string(joined.session.begin(), joined.session.end()));
-  header.mutable_header()->set_total_bytes(zeros().size() * sizeof(float));
-  ASSERT_TRUE(stalled->Write(header));
-  ::flywheel::v1::UpdateChunk part;
-  part.set_version(kProtocolVersion);
-  part.set_data(std::string(1024, '\0'));
-  ASSERT_TRUE(stalled->Write(part));  // then nothing more
+  ASSERT_TRUE(stalled->Write(stream_header(joined.session)));
+  ASSERT_TRUE(stalled->Write(zero_bytes(1024)));  // then nothing more
   const auto silent_status = silent->Finish();
   const auto stalled_status = stalled->Finish();
   EXPECT_EQ(silent_status.error_code(), grpc::StatusCode::CANCELLED) << silent_status.error_message();
