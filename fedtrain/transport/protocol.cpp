@@ -64,7 +64,8 @@ Result<DeploymentConfig> parse_section(const Json& d) {
                                            "chain_id",
                                            "verifying_contract",
                                            "tls",
-                                           "stream_idle_timeout_s"};
+                                           "stream_idle_timeout_s",
+                                           "stream_max_s"};
   for (const auto& item : d.items()) {
     if (!kKeys.contains(item.key())) {
       return fail(Errc::config, "unknown key deployment." + item.key() + " (check the spelling)");
@@ -99,6 +100,7 @@ Result<DeploymentConfig> parse_section(const Json& d) {
   FLYWHEEL_TRY(read_number(d, "start_timeout_s", c.start_timeout_s, true));
   FLYWHEEL_TRY(read_number(d, "liveness_s", c.liveness_s, true));
   FLYWHEEL_TRY(read_number(d, "stream_idle_timeout_s", c.stream_idle_timeout_s, true));
+  FLYWHEEL_TRY(read_number(d, "stream_max_s", c.stream_max_s, true));
   FLYWHEEL_TRY(read_number(d, "max_update_norm", c.max_update_norm, false));
   if (d.contains("chunk_bytes")) {
     if (!d.at("chunk_bytes").is_number_unsigned()) {

@@ -16,7 +16,8 @@
 //!     "round_timeout_s": 60,            // deadline of a round after it opens
 //!     "start_timeout_s": 30,            // round 1 waits this long for everyone to join
 //!     "liveness_s": 10,                 // a participant silent this long is not selected
-//!     "stream_idle_timeout_s": 30,      // an update stream idle this long is closed
+//!     "stream_idle_timeout_s": 30,      // an update or model stream idle this long is closed
+//!     "stream_max_s": 900,              // any update or model stream open this long is closed
 //!     "max_update_norm": 0,             // L2 bound on an update; 0 = none
 //!     "chunk_bytes": 1048576,           // model and update chunks
 //!     "chain_id": 31337,                // EIP-712 domain of receipts and acks
@@ -52,8 +53,10 @@
 namespace flywheel::fedtrain {
 
 //! The protocol version every message carries. 2: model and update hashes are SHA-256 (1 used
-//! Keccak-256), so peers of different versions refuse each other by version, not by hash.
-inline constexpr std::uint32_t kProtocolVersion = 2;
+//! Keccak-256), so peers of different versions refuse each other by version, not by hash. 3: a
+//! refusal ends the call with a gRPC error code and carries the reply in the status details
+//! (proto/flywheel.proto), and peer-sent text fields are bytes.
+inline constexpr std::uint32_t kProtocolVersion = 3;
 
 //! TLS files. Server: cert + key (+ ca to verify client certificates when
 //! require_client_cert). Client: ca to verify the server (+ client_cert and client_key for mutual
@@ -78,9 +81,13 @@ struct DeploymentConfig {
   double round_timeout_s = 60;
   double start_timeout_s = 30;
   double liveness_s = 10;
-  //! An update stream that brings nothing for this long is closed (CANCELLED): a sender that
-  //! never logs in or stops half-way does not hold a server thread.
+  //! An update stream that brings nothing for this long, or a model stream whose reader takes
+  //! nothing, is closed (CANCELLED): a peer that never logs in or stops half-way does not hold a
+  //! server thread.
   double stream_idle_timeout_s = 30;
+  //! Any update or model stream open this long is closed (CANCELLED): a peer trickling a few bytes
+  //! at a time cannot hold a thread for ever. 900 s moves a 1 GB update at ~1.2 MB/s.
+  double stream_max_s = 900;
   double max_update_norm = 0;
   std::size_t chunk_bytes = 1 << 20;
   std::uint64_t chain_id = 31337;

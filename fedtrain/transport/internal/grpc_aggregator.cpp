@@ -30,6 +30,8 @@
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/method_handler.h>
+#include <malloc.h>
 #include <nlohmann/json.hpp>
 
 #include "attribution/estimator.hpp"
@@ -136,11 +138,56 @@ std::optional<FixedBytes<N>> fixed(const std::string& s) {
   return out;
 }
 
-// A peer-supplied name as messages show it: at most 64 characters, so a refusal never echoes a
-// huge field back.
+// A peer-supplied name as messages show it: its first 64 bytes, printable ASCII kept and every
+// other byte written \xNN, so a refusal never echoes a huge field back and is always valid UTF-8
+// (a reply's message is a proto `string`).
 std::string shown(std::string_view text) {
-  return text.size() <= 64 ? std::string(text)
-                           : std::string(text.substr(0, 64)) + "… (" + std::to_string(text.size()) + " bytes)";
+  std::string out;
+  for (const char c : text.substr(0, 64)) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b < 0x7f && b != '\\') {
+      out += c;
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += {'\\', 'x', kHex[b >> 4], kHex[b & 15]};
+    }
+  }
+  if (text.size() > 64) out += "… (" + std::to_string(text.size()) + " bytes)";
+  return out;
+}
+
+// The gRPC status code a refusal ends its call with (proto/flywheel.proto, "Refusals").
+grpc::StatusCode grpc_code(TransportStatus status) {
+  using S = TransportStatus;
+  using C = grpc::StatusCode;
+  switch (status) {
+    case S::ok:
+      return C::OK;
+    case S::unknown_participant:
+    case S::bad_challenge:
+    case S::bad_signature:
+      return C::UNAUTHENTICATED;
+    case S::wrong_signer:
+    case S::not_selected:
+      return C::PERMISSION_DENIED;
+    case S::replay:
+      return C::ALREADY_EXISTS;
+    case S::version_mismatch:
+    case S::wrong_job:
+    case S::wrong_round:
+    case S::stale_model:
+    case S::late:
+    case S::job_done:
+      return C::FAILED_PRECONDITION;
+    case S::tensor_mismatch:
+    case S::non_finite:
+    case S::norm_too_large:
+    case S::size_exceeded:
+    case S::hash_mismatch:
+    case S::malformed:
+      return C::INVALID_ARGUMENT;
+  }
+  return C::UNKNOWN;
 }
 
 // "layers.0.weight [16, 784] float32": a tensor spec as refusals show it.
@@ -189,7 +236,9 @@ struct Aggregator::State final : UpdateSource {
   std::vector<std::optional<Steady::time_point>> last_seen;
   std::vector<bool> told_done;
   std::set<std::pair<std::size_t, std::uint64_t>> accepted_history;
-  std::map<std::string, std::uint64_t> rejection_counts;
+  std::map<std::string, std::uint64_t> rejection_counts;  // refusals by Status name, and limits hit
+  std::set<std::string> limits_told;                      // limits already said in the log
+  bool rejections_dirty = false;                          // rejections.json is behind the counters
 
   std::uint64_t round = 0;  // the open round, or the last closed one
   bool open = false;
@@ -203,37 +252,93 @@ struct Aggregator::State final : UpdateSource {
   double proximal_mu = 0;            // the open round's μ for local training
   std::vector<RoundRecord> records;  // closed rounds, for GetRoundResult
 
-  // Update streams in flight and when each last brought a message: the watchdog closes those idle
-  // for deployment.stream_idle_timeout_s, so a silent or stalled sender does not hold a thread.
+  // Update and model streams in flight: the watchdog closes those idle for
+  // deployment.stream_idle_timeout_s and those open longer than deployment.stream_max_s, so a
+  // silent, stalled or trickling peer does not hold a server thread.
+  enum class StreamKind { update, model };
+  struct OpenStream {
+    StreamKind kind;
+    Steady::time_point opened;
+    Steady::time_point last;           // the last message in (update) or out (model)
+    std::optional<std::size_t> owner;  // the participant, once its session is known
+    bool closing = false;              // cancelled by the watchdog
+  };
   std::mutex streams_mu;
-  std::map<grpc::ServerContext*, Steady::time_point> streams;
+  std::map<grpc::ServerContext*, OpenStream> streams;
   std::atomic<bool> watching{true};
   std::thread watchdog;
 
-  // At most two update streams per allowlisted participant, plus a few, at once.
-  [[nodiscard]] std::size_t max_streams() const { return 2 * job.deployment.allowlist.size() + 8; }
+  // At most two streams of each kind per allowlisted participant, plus a few, at once; and at most
+  // two of each kind per participant.
+  static constexpr std::size_t kStreamsPerParticipant = 2;
+  [[nodiscard]] std::size_t max_streams() const { return kStreamsPerParticipant * job.deployment.allowlist.size() + 8; }
 
   void watch_streams() {
     const auto idle = std::chrono::milliseconds(static_cast<std::int64_t>(job.deployment.stream_idle_timeout_s * 1000));
+    const auto longest = std::chrono::milliseconds(static_cast<std::int64_t>(job.deployment.stream_max_s * 1000));
+    auto trimmed = Steady::now();
     while (watching) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      std::size_t closed = 0;
+      std::size_t idle_closed = 0;
+      std::size_t long_closed = 0;
       {
         std::lock_guard lock(streams_mu);
         const auto now = Steady::now();
-        for (auto& [context, last] : streams) {
-          if (last == Steady::time_point::max() || now - last <= idle) continue;
+        for (auto& [context, stream] : streams) {
+          if (stream.closing) continue;
+          const bool is_idle = now - stream.last > idle;
+          if (!is_idle && now - stream.opened <= longest) continue;
           context->TryCancel();
-          last = Steady::time_point::max();  // once
-          ++closed;
+          stream.closing = true;
+          ++(is_idle ? idle_closed : long_closed);
         }
       }
-      if (closed > 0) {
+      {
         std::lock_guard lock(mu);
-        say("closed %zu update stream(s) that sent nothing for %.0f s", closed, job.deployment.stream_idle_timeout_s);
+        if (idle_closed > 0) {
+          count_limit("IDLE_TIMEOUT", idle_closed,
+                      "a stream sent or read nothing for deployment.stream_idle_timeout_s (" +
+                          std::to_string(job.deployment.stream_idle_timeout_s) + " s) and was closed");
+        }
+        if (long_closed > 0) {
+          count_limit("STREAM_TOO_LONG", long_closed,
+                      "a stream stayed open longer than deployment.stream_max_s (" +
+                          std::to_string(job.deployment.stream_max_s) + " s) and was closed");
+        }
+      }
+      write_rejections(false);
+      // A flood of calls leaves freed memory in the allocator's per-thread arenas; hand it back to
+      // the system so the process returns to its working size once the flood is over.
+      if (Steady::now() - trimmed > std::chrono::seconds(10)) {
+        ::malloc_trim(0);
+        trimmed = Steady::now();
       }
     }
   }
+
+  // Must hold mu. Counts `n` hits of the limit `name` with the refusals (rejections.json and every
+  // metrics line) and says the first one in the log.
+  void count_limit(const std::string& name, std::uint64_t n, const std::string& what) {
+    rejection_counts[name] += n;
+    rejections_dirty = true;
+    if (limits_told.insert(name).second) say("limit %s: %s (counted in rejections.json)", name.c_str(), what.c_str());
+  }
+
+  // Writes rejections.json when the counters changed (at most once a second unless `now`): a flood
+  // of refused calls must not become a flood of file writes.
+  void write_rejections(bool now) {
+    static constexpr auto kEvery = std::chrono::seconds(1);
+    std::string text;
+    {
+      std::lock_guard lock(mu);
+      if (!rejections_dirty || (!now && Steady::now() - rejections_written < kEvery)) return;
+      rejections_dirty = false;
+      rejections_written = Steady::now();
+      text = Json(rejection_counts).dump(2) + "\n";
+    }
+    (void)write_atomically(out_dir / "rejections.json", text);  // best effort: also in every metrics line
+  }
+  Steady::time_point rejections_written{};
 
   template <class... Args>
   void say(const char* format, Args... args) {
@@ -246,9 +351,7 @@ struct Aggregator::State final : UpdateSource {
   // Must hold mu.
   void count_rejection(TransportStatus status) {
     ++rejection_counts[std::string(transport_status_name(status))];
-    Json doc(rejection_counts);
-    // Best effort: the counters are also in every metrics line.
-    (void)write_atomically(out_dir / "rejections.json", doc.dump(2) + "\n");
+    rejections_dirty = true;
   }
 
   // Must hold mu. Bounds the challenge table before participant `index` gets a new nonce: expired
@@ -266,6 +369,9 @@ struct Aggregator::State final : UpdateSource {
     if (mine.size() < kMaxNonces) return;
     std::sort(mine.begin(), mine.end(), [](auto a, auto b) { return a->second.second < b->second.second; });
     for (std::size_t k = 0; k + kMaxNonces <= mine.size(); ++k) nonces.erase(mine[k]);
+    count_limit("CHALLENGE_EVICTED", mine.size() + 1 - kMaxNonces,
+                "a participant asked for more than " + std::to_string(kMaxNonces) +
+                    " challenges without answering them; its oldest nonces were dropped");
   }
 
   // Must hold mu.
@@ -410,6 +516,8 @@ struct Aggregator::State final : UpdateSource {
       return true;
     });
     say("job done: %zu rounds, attribution.json written", records.size());
+    lock.unlock();
+    write_rejections(true);
   }
 
   Result<JobSummary> run() {
@@ -576,39 +684,94 @@ struct Aggregator::State final : UpdateSource {
 
 namespace {
 
-// Registers an update stream with the watchdog for its lifetime.
+using StreamKind = Aggregator::State::StreamKind;
+
+// Registers a stream with the watchdog for its lifetime.
 class StreamWatch {
  public:
-  // Admitted when fewer than max_streams() are open; only an admitted stream is watched.
-  StreamWatch(Aggregator::State& s, grpc::ServerContext* context) : s_(s), context_(context) {
+  // Admitted when fewer than max_streams() of its kind are open; only an admitted stream is watched.
+  StreamWatch(Aggregator::State& s, grpc::ServerContext* context, StreamKind kind)
+      : s_(s), context_(context), kind_(kind) {
     std::lock_guard lock(s_.streams_mu);
-    admitted_ = s_.streams.size() < s_.max_streams();
-    if (admitted_) s_.streams[context_] = Steady::now();
+    const auto open =
+        std::count_if(s_.streams.begin(), s_.streams.end(), [&](const auto& kv) { return kv.second.kind == kind; });
+    admitted_ = static_cast<std::size_t>(open) < s_.max_streams();
+    const auto now = Steady::now();
+    if (admitted_) s_.streams[context_] = {.kind = kind, .opened = now, .last = now, .owner = std::nullopt};
   }
   ~StreamWatch() {
     if (!admitted_) return;
     std::lock_guard lock(s_.streams_mu);
     s_.streams.erase(context_);
   }
-  [[nodiscard]] bool admitted() const { return admitted_; }
   StreamWatch(const StreamWatch&) = delete;
   StreamWatch& operator=(const StreamWatch&) = delete;
-  // The stream brought a message.
+
+  [[nodiscard]] bool admitted() const { return admitted_; }
+
+  // Names the participant the stream belongs to. False when that participant already has
+  // kStreamsPerParticipant streams of this kind open: then the stream is to be refused.
+  [[nodiscard]] bool claim(std::size_t participant) {
+    std::lock_guard lock(s_.streams_mu);
+    const auto theirs = std::count_if(s_.streams.begin(), s_.streams.end(), [&](const auto& kv) {
+      return kv.second.kind == kind_ && kv.second.owner == participant;
+    });
+    if (static_cast<std::size_t>(theirs) >= Aggregator::State::kStreamsPerParticipant) return false;
+    s_.streams[context_].owner = participant;
+    return true;
+  }
+
+  // The stream moved a message.
   void touch() {
     std::lock_guard lock(s_.streams_mu);
-    auto& last = s_.streams[context_];
-    if (last != Steady::time_point::max()) last = Steady::now();
+    s_.streams[context_].last = Steady::now();
   }
 
  private:
   Aggregator::State& s_;
   grpc::ServerContext* context_;
+  StreamKind kind_;
   bool admitted_ = false;
 };
 
+// The call that ends a refused request: the Status's gRPC code, "NAME: why" and the reply (with
+// its status and message) in the details, where a client reads it back (proto/flywheel.proto).
+template <class Reply>
+grpc::Status refusal(const Reply& reply) {
+  const auto status = static_cast<TransportStatus>(reply.status());
+  return grpc::Status(grpc_code(status), std::string(transport_status_name(status)) + ": " + reply.message(),
+                      reply.SerializeAsString());
+}
+
+// The Aggregator service. Every method reads its request as raw bytes and parses it here, so a
+// request that does not parse is refused with INVALID_ARGUMENT and a reason (gRPC's generated
+// handlers answer INTERNAL with no message) and counted as MALFORMED. MarkMethodStreamed is gRPC's
+// hook for replacing a method's handler (the generated WithStreamedUnaryMethod_* use it); the
+// service takes ownership of each handler, and the indices are the methods' order in the proto.
 class Service final : public pb::Aggregator::Service {
  public:
-  explicit Service(Aggregator::State& s) : s_(s) {}
+  explicit Service(Aggregator::State& s) : s_(s) {
+    unary<pb::ChallengeRequest>(0, &Service::GetChallenge);
+    unary<pb::JoinRequest>(1, &Service::Join);
+    unary<pb::PlanRequest>(2, &Service::GetRoundPlan);
+    MarkMethodStreamed(3, new grpc::internal::SplitServerStreamingHandler<grpc::ByteBuffer, pb::ModelChunk>(
+                              [this](grpc::ServerContext* context, ModelStream* stream) {
+                                grpc::ByteBuffer bytes;
+                                pb::ModelRequest request;
+                                if (!stream->Read(&bytes)) return no_request();
+                                if (auto bad = parse(bytes, request)) return *bad;
+                                return fetch_model(context, request, stream);
+                              }));
+    MarkMethodStreamed(4, new grpc::internal::TemplatedBidiStreamingHandler<UpdateStream, false>(
+                              [this](grpc::ServerContext* context, UpdateStream* stream) {
+                                pb::PushReply reply;
+                                grpc::Status status = push_update(context, stream, &reply);
+                                if (status.ok()) stream->Write(reply);
+                                return status;
+                              }));
+    unary<pb::HeartbeatRequest>(5, &Service::Heartbeat);
+    unary<pb::RoundResultRequest>(6, &Service::GetRoundResult);
+  }
 
   grpc::Status GetChallenge(grpc::ServerContext*, const pb::ChallengeRequest* request, pb::Challenge* reply) override {
     reply->set_version(kProtocolVersion);
@@ -700,27 +863,37 @@ class Service final : public pb::Aggregator::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status FetchModel(grpc::ServerContext* context, const pb::ModelRequest* request,
-                          grpc::ServerWriter<pb::ModelChunk>* writer) override {
+  using ModelStream = grpc::ServerSplitStreamer<grpc::ByteBuffer, pb::ModelChunk>;
+  using UpdateStream = grpc::ServerReaderWriter<pb::PushReply, grpc::ByteBuffer>;
+
+  // A model stream holds a server thread while the reader takes the chunks, so model streams have
+  // a budget and a watch of their own, like update streams.
+  grpc::Status fetch_model(grpc::ServerContext* context, const pb::ModelRequest& request, ModelStream* writer) {
+    StreamWatch watch(s_, context, StreamKind::model);
+    if (!watch.admitted()) return too_many_streams("model");
     std::shared_ptr<const std::vector<float>> model;
     {
       std::lock_guard lock(s_.mu);
-      if (request->version() != kProtocolVersion)
-        return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "VERSION_MISMATCH");
-      auto index = s_.session_index(request->session());
-      if (!index) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "UNKNOWN_PARTICIPANT: join first");
-      if (!s_.open || request->round() != s_.round) {
-        return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                            "WRONG_ROUND: round " + std::to_string(request->round()) + " is not open");
+      auto refuse_model = [&](TransportStatus status, const std::string& why) {
+        s_.count_rejection(status);
+        return grpc::Status(grpc_code(status), std::string(transport_status_name(status)) + ": " + why);
+      };
+      if (request.version() != kProtocolVersion)
+        return refuse_model(TransportStatus::version_mismatch, kVersionExpected);
+      auto index = s_.session_index(request.session());
+      if (!index) return refuse_model(TransportStatus::unknown_participant, "unknown session: join first");
+      if (!s_.open || request.round() != s_.round) {
+        return refuse_model(TransportStatus::wrong_round, "round " + std::to_string(request.round()) + " is not open");
       }
       model = s_.global;
+      if (!watch.claim(*index)) return too_many_streams_of(*index, "model");
     }
     // Streams from the shared snapshot without the lock: the model of an open round never changes.
     const auto* bytes = reinterpret_cast<const char*>(model->data());
     const std::uint64_t total = model->size() * sizeof(float);
     pb::ModelChunk chunk;
     chunk.set_version(kProtocolVersion);
-    chunk.set_round(request->round());
+    chunk.set_round(request.round());
     chunk.set_total_bytes(total);
     for (std::uint64_t offset = 0; offset < total; offset += s_.job.deployment.chunk_bytes) {
       if (context->IsCancelled()) return grpc::Status::CANCELLED;
@@ -728,25 +901,40 @@ class Service final : public pb::Aggregator::Service {
       chunk.set_offset(offset);
       chunk.set_data(bytes + offset, n);
       if (!writer->Write(chunk)) return grpc::Status::CANCELLED;
+      watch.touch();
     }
     return grpc::Status::OK;
   }
 
-  grpc::Status PushUpdate(grpc::ServerContext* context, grpc::ServerReader<pb::UpdateChunk>* reader,
-                          pb::PushReply* reply) override {
+  grpc::Status push_update(grpc::ServerContext* context, UpdateStream* reader, pb::PushReply* reply) {
     reply->set_version(kProtocolVersion);
     // Update streams have a budget of their own, below the server's thread cap, so that streams
     // (which may sit idle until the watchdog closes them) never take the threads the unary calls
     // need: past it a stream is refused at once.
-    StreamWatch watch(s_, context);
-    if (!watch.admitted()) {
-      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          "too many update streams open (" + std::to_string(s_.max_streams()) + "); try again");
-    }
+    StreamWatch watch(s_, context, StreamKind::update);
+    if (!watch.admitted()) return too_many_streams("update");
     pb::UpdateChunk chunk;
+    std::size_t messages = 0;
+    grpc::ByteBuffer bytes;
+    // The stream's next message into `chunk`: true, or false at the end of the stream or (with
+    // `unparseable` set) at a message that is not an UpdateChunk.
+    bool unparseable = false;
+    auto read = [&] {
+      if (!reader->Read(&bytes)) return false;
+      ++messages;
+      const std::size_t size = bytes.Length();
+      unparseable = !grpc::SerializationTraits<pb::UpdateChunk>::Deserialize(&bytes, &chunk).ok();
+      if (unparseable) {
+        push_refuse(reply, TransportStatus::malformed,
+                    "message " + std::to_string(messages) + " of the stream (" + std::to_string(size) +
+                        " bytes) is not a valid flywheel.v1.UpdateChunk");
+      }
+      return !unparseable;
+    };
     // A stream the client cancelled is not a malformed update: nobody is there to be told, and the
     // refusal counters count what senders sent, not what they gave up.
-    if (!reader->Read(&chunk)) {
+    if (!read()) {
+      if (unparseable) return refusal(*reply);
       if (context->IsCancelled()) return grpc::Status::CANCELLED;
       return push_refuse(reply, TransportStatus::malformed, "empty stream");
     }
@@ -768,6 +956,8 @@ class Service final : public pb::Aggregator::Service {
           receipt_follows ? s_.check_stream_header(header) : s_.check_header(header, index, receipt, digest);
       if (status != TransportStatus::ok) return push_refuse_locked(reply, status, why);
       round = s_.round;
+      if (auto owner = s_.session_index(header.session()); owner && !watch.claim(*owner))
+        return too_many_streams_of(*owner, "update");
     }
     // The body goes straight into one float vector of the model's size; `chunk` is reused for it.
     const std::uint64_t declared = header.total_bytes();
@@ -782,7 +972,7 @@ class Service final : public pb::Aggregator::Service {
     const double bound = s_.job.deployment.max_update_norm;
     UpdateScan scan(bound > 0);
     std::optional<pb::UpdateTrailer> trailer;
-    while (reader->Read(&chunk)) {
+    while (read()) {
       watch.touch();
       if (chunk.version() != kProtocolVersion)
         return push_refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
@@ -808,6 +998,7 @@ class Service final : public pb::Aggregator::Service {
       received += data.size();
       scan.advance(delta, received / sizeof(float));
     }
+    if (unparseable) return refusal(*reply);
     if (received != declared) {
       if (context->IsCancelled()) return grpc::Status::CANCELLED;
       return push_refuse(
@@ -906,13 +1097,67 @@ class Service final : public pb::Aggregator::Service {
   }
 
  private:
+  // Replaces method `index`'s handler with one that parses the request itself (see the class
+  // comment) and calls `handle`.
+  template <class Request, class Reply>
+  void unary(int index, grpc::Status (Service::*handle)(grpc::ServerContext*, const Request*, Reply*)) {
+    using Stream = grpc::ServerUnaryStreamer<grpc::ByteBuffer, Reply>;
+    MarkMethodStreamed(index, new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, Reply>(
+                                  [this, handle](grpc::ServerContext* context, Stream* stream) {
+                                    grpc::ByteBuffer bytes;
+                                    Request request;
+                                    if (!stream->Read(&bytes)) return no_request();
+                                    if (auto bad = parse(bytes, request)) return *bad;
+                                    Reply reply;
+                                    grpc::Status status = (this->*handle)(context, &request, &reply);
+                                    if (status.ok()) stream->Write(reply);
+                                    return status;
+                                  }));
+  }
+
+  // `bytes` parsed into `message`; or, when they are not one, the INVALID_ARGUMENT that ends the
+  // call (counted as MALFORMED).
+  template <class Message>
+  std::optional<grpc::Status> parse(grpc::ByteBuffer& bytes, Message& message) {
+    const std::size_t size = bytes.Length();
+    if (grpc::SerializationTraits<Message>::Deserialize(&bytes, &message).ok()) return std::nullopt;
+    std::lock_guard lock(s_.mu);
+    s_.count_rejection(TransportStatus::malformed);
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "MALFORMED: the request (" + std::to_string(size) +
+                                                                " bytes) is not a valid " +
+                                                                Message::descriptor()->full_name() + " message");
+  }
+
+  static grpc::Status no_request() {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "MALFORMED: the call carried no request message");
+  }
+
+  // RESOURCE_EXHAUSTED for a stream past the budget of its kind.
+  grpc::Status too_many_streams(const char* kind) {
+    std::lock_guard lock(s_.mu);
+    const std::string limit = std::to_string(s_.max_streams());
+    s_.count_limit("STREAM_LIMIT", 1, std::string("more than ") + limit + " " + kind + " streams were open at once");
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        std::string("too many ") + kind + " streams open (" + limit + "); try again later");
+  }
+
+  // Must hold s_.mu. RESOURCE_EXHAUSTED for a participant's stream past its own budget.
+  grpc::Status too_many_streams_of(std::size_t participant, const char* kind) {
+    const std::string limit = std::to_string(Aggregator::State::kStreamsPerParticipant);
+    s_.count_limit("PARTICIPANT_STREAM_LIMIT", 1,
+                   std::string("a participant opened more than ") + limit + " " + kind + " streams at once");
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "participant " + std::to_string(participant) +
+                                                                  " already has " + limit + " " + kind +
+                                                                  " streams open; finish one first");
+  }
+
   template <class Reply>
   grpc::Status refuse(Reply* reply, TransportStatus status, const std::string& message) {
     // Callers hold the lock.
     s_.count_rejection(status);
     reply->set_status(static_cast<pb::Status>(status));
     reply->set_message(message);
-    return grpc::Status::OK;
+    return refusal(*reply);
   }
 
   grpc::Status push_refuse_locked(pb::PushReply* reply, TransportStatus status, const std::string& message) {
@@ -920,7 +1165,7 @@ class Service final : public pb::Aggregator::Service {
     s_.say("refused an update: %s: %s", std::string(transport_status_name(status)).c_str(), message.c_str());
     reply->set_status(static_cast<pb::Status>(status));
     reply->set_message(message);
-    return grpc::Status::OK;
+    return refusal(*reply);
   }
 
   grpc::Status push_refuse(pb::PushReply* reply, TransportStatus status, const std::string& message) {
@@ -1016,6 +1261,15 @@ Result<std::unique_ptr<Aggregator>> Aggregator::start(const DeploymentJob& job, 
   grpc::ResourceQuota quota("flywheel-aggregator");
   quota.SetMaxThreads(static_cast<int>(8 * n + 64));
   builder.SetResourceQuota(quota);
+  // gRPC's own limits. Calls in flight per connection: an honest participant has at most four.
+  // Keepalive: the server pings a connection quiet for 30 s and drops it when no answer comes in
+  // 10 s, so the calls of a peer cut off by the network end instead of waiting for their timeouts;
+  // a client pinging more often than every 10 s without data is cut off after two strikes.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 32);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
   s->server = builder.BuildAndStart();
   if (!s->server || s->port == 0) {
     return fail(Errc::io, "cannot listen on " + job.deployment.listen + " (address in use or invalid?)");

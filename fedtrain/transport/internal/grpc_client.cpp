@@ -58,6 +58,15 @@ Error rpc_error(const grpc::Status& status, std::string_view what) {
                           std::to_string(static_cast<int>(status.error_code())) + ")"};
 }
 
+// A refused call (proto/flywheel.proto, "Refusals") ends with a gRPC error whose details carry the
+// reply: read back into `reply`, the refusal reaches the caller as a reply with its Status and
+// message, like any other answer. False for every other error.
+template <class Reply>
+bool read_refusal(const grpc::Status& status, Reply& reply) {
+  return !status.ok() && !status.error_details().empty() && reply.ParseFromString(status.error_details()) &&
+         reply.status() != pb::OK;
+}
+
 std::string lower(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -335,7 +344,8 @@ Result<std::pair<TransportStatus, Bytes>> TransportClient::challenge(std::string
   grpc::ClientContext context;
   set_deadline(context, timeout_s);
   auto status = impl_->stub->GetChallenge(&context, request, &reply);
-  if (!status.ok()) return tl::unexpected(impl_->transport_error(status, "GetChallenge"));
+  if (!status.ok() && !read_refusal(status, reply))
+    return tl::unexpected(impl_->transport_error(status, "GetChallenge"));
   return std::pair{static_cast<TransportStatus>(reply.status()), to_bytes(reply.nonce())};
 }
 
@@ -351,7 +361,7 @@ Result<JoinInfo> TransportClient::join(std::string_view job_id, const Address& a
   grpc::ClientContext context;
   set_deadline(context, timeout_s);
   auto status = impl_->stub->Join(&context, request, &reply);
-  if (!status.ok()) return tl::unexpected(impl_->transport_error(status, "Join"));
+  if (!status.ok() && !read_refusal(status, reply)) return tl::unexpected(impl_->transport_error(status, "Join"));
   JoinInfo info;
   info.status = static_cast<TransportStatus>(reply.status());
   info.message = reply.message();
@@ -392,7 +402,7 @@ Result<RoundPlanInfo> TransportClient::round_plan(std::uint32_t wait_ms) {
   grpc::ClientContext context;
   set_deadline(context, 10 + wait_ms / 1000.0);
   auto status = impl_->stub->GetRoundPlan(&context, request, &reply);
-  if (!status.ok()) return tl::unexpected(rpc_error(status, "GetRoundPlan"));
+  if (!status.ok() && !read_refusal(status, reply)) return tl::unexpected(rpc_error(status, "GetRoundPlan"));
   RoundPlanInfo plan;
   plan.status = static_cast<TransportStatus>(reply.status());
   plan.message = reply.message();
@@ -504,7 +514,7 @@ Result<PushOutcome> TransportClient::push_update(const UpdateSubmission& update)
   }
   writer->WritesDone();
   auto status = writer->Finish();
-  if (!status.ok()) return tl::unexpected(rpc_error(status, "PushUpdate"));
+  if (!status.ok() && !read_refusal(status, reply)) return tl::unexpected(rpc_error(status, "PushUpdate"));
   outcome.status = static_cast<TransportStatus>(reply.status());
   outcome.message = reply.message();
   outcome.ack.receipt_digest = fixed<32>(reply.ack().receipt_digest());
@@ -523,7 +533,7 @@ Result<TransportStatus> TransportClient::heartbeat() {
   grpc::ClientContext context;
   set_deadline(context, 5);
   auto status = impl_->stub->Heartbeat(&context, request, &reply);
-  if (!status.ok()) return tl::unexpected(rpc_error(status, "Heartbeat"));
+  if (!status.ok() && !read_refusal(status, reply)) return tl::unexpected(rpc_error(status, "Heartbeat"));
   return static_cast<TransportStatus>(reply.status());
 }
 
@@ -536,7 +546,7 @@ Result<RoundResultInfo> TransportClient::round_result(std::uint64_t round) {
   grpc::ClientContext context;
   set_deadline(context, 10);
   auto status = impl_->stub->GetRoundResult(&context, request, &reply);
-  if (!status.ok()) return tl::unexpected(rpc_error(status, "GetRoundResult"));
+  if (!status.ok() && !read_refusal(status, reply)) return tl::unexpected(rpc_error(status, "GetRoundResult"));
   RoundResultInfo info;
   info.status = static_cast<TransportStatus>(reply.status());
   info.message = reply.message();
