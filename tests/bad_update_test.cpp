@@ -293,20 +293,41 @@ TEST_F(BadUpdate, AStreamMessageWithNoPartSetIsRefusedNotTakenAsEmptyData) {
       << status.error_message();
 }
 
-// The challenge table is bounded: a participant keeps its 8 newest nonces, so asking for
-// challenges again and again cannot grow it; older nonces are refused as unknown.
-TEST_F(BadUpdate, OnlyAParticipantsNewestChallengesStayValid) {
+// Challenges store nothing: however many are asked for an address (by anyone: the address is
+// public), the participant's own nonce stays valid, and each nonce joins once.
+TEST_F(BadUpdate, ChallengesAskedByOthersForAnAddressLeaveItsOwnNonceValid) {
   start(one_of_two());
   auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port())).value();
   const auto key = participant_key(0);
-  std::vector<Bytes> nonces;
-  for (int k = 0; k < 100; ++k) nonces.push_back(c.challenge("deploy-test", key.address()).value().second);
-  auto sign = [&](const Bytes& nonce) { return eip712::sign_digest(key, join_digest("deploy-test", nonce)); };
-  EXPECT_EQ(c.join("deploy-test", key.address(), nonces[0], sign(nonces[0])).value().status,
-            TransportStatus::bad_challenge);
-  EXPECT_EQ(c.join("deploy-test", key.address(), nonces[91], sign(nonces[91])).value().status,
-            TransportStatus::bad_challenge);
-  EXPECT_EQ(c.join("deploy-test", key.address(), nonces[99], sign(nonces[99])).value().status, TransportStatus::ok);
+  const Bytes mine = c.challenge("deploy-test", key.address()).value().second;
+  for (int k = 0; k < 1000; ++k)
+    ASSERT_EQ(c.challenge("deploy-test", key.address()).value().first, TransportStatus::ok);
+  const auto signature = eip712::sign_digest(key, join_digest("deploy-test", mine));
+  EXPECT_EQ(c.join("deploy-test", key.address(), mine, signature).value().status, TransportStatus::ok);
+  const auto again = c.join("deploy-test", key.address(), mine, signature).value();
+  EXPECT_EQ(again.status, TransportStatus::bad_challenge);
+  EXPECT_EQ(again.message, "this nonce was already used: ask for a new challenge");
+}
+
+TEST_F(BadUpdate, ANonceThatIsForgedOrIssuedForAnotherAddressIsRefused) {
+  start(one_of_two());
+  auto c = TransportClient::connect("127.0.0.1:" + std::to_string(aggregator_->port())).value();
+  const auto zero = participant_key(0);
+  const auto one = participant_key(1);
+  Bytes forged = c.challenge("deploy-test", zero.address()).value().second;
+  ASSERT_EQ(forged.size(), 32U);
+  forged[31] ^= 1;
+  auto joined =
+      c.join("deploy-test", zero.address(), forged, eip712::sign_digest(zero, join_digest("deploy-test", forged)))
+          .value();
+  EXPECT_EQ(joined.status, TransportStatus::bad_challenge);
+  EXPECT_EQ(joined.message, "unknown or expired nonce for this address: ask for a new challenge");
+  // Participant 0's nonce, signed by participant 1 for its own address.
+  const Bytes others = c.challenge("deploy-test", zero.address()).value().second;
+  joined = c.join("deploy-test", one.address(), others, eip712::sign_digest(one, join_digest("deploy-test", others)))
+               .value();
+  EXPECT_EQ(joined.status, TransportStatus::bad_challenge);
+  EXPECT_EQ(c.join("deploy-test", one).value().status, TransportStatus::ok);
 }
 
 TEST_F(BadUpdate, ATensorMismatchNamesBothShapes) {

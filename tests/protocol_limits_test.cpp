@@ -42,8 +42,8 @@ class ProtocolErrors : public fedtrain::testing::InProcessAggregator {
     const std::string path = "/flywheel.v1.Aggregator/" + method;
     const grpc::internal::RpcMethod rpc(path.c_str(), grpc::internal::RpcMethod::NORMAL_RPC);
     auto ch = channel();
-    return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(ch.get(), rpc, &context,
-                                                                                buffer(bytes), &reply);
+    return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(ch.get(), rpc, &context, buffer(bytes),
+                                                                                 &reply);
   }
   // An update stream whose messages are `messages`, as they are.
   grpc::Status raw_push(const std::vector<std::string>& messages) {
@@ -172,7 +172,8 @@ TEST_F(ProtocolErrors, ARefusalEndsTheCallWithItsGrpcCodeAndCarriesTheReply) {
     pb::JoinReply reply;
     const auto status = stub->Join(&context, request, &reply);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-    EXPECT_EQ(status.error_message(), "BAD_CHALLENGE: unknown or expired nonce: ask for a new challenge");
+    EXPECT_EQ(status.error_message(),
+              "BAD_CHALLENGE: unknown or expired nonce for this address: ask for a new challenge");
   }
   {
     grpc::ClientContext context;

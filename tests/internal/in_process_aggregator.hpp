@@ -28,9 +28,9 @@
 
 namespace flywheel::fedtrain::testing {
 
-using nlohmann::json;
 using ::flywheel::testing::base_job;
 using ::flywheel::testing::participant_key;
+using nlohmann::json;
 
 class InProcessAggregator : public ::testing::Test {
  protected:

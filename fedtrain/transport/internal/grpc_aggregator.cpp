@@ -230,8 +230,9 @@ struct Aggregator::State final : UpdateSource {
 
   mutable std::mutex mu;
   std::condition_variable cv;
-  std::uint64_t epoch = 0;  // bumps on every change participants may wait for
-  std::map<std::string, std::pair<std::size_t, Steady::time_point>> nonces;
+  std::uint64_t epoch = 0;                                // bumps on every change participants may wait for
+  std::map<std::string, Steady::time_point> used_nonces;  // nonces joined with, until they expire
+  Hash32 challenge_secret;                                // random per process
   std::map<std::string, std::size_t> sessions;
   std::vector<std::optional<Steady::time_point>> last_seen;
   std::vector<bool> told_done;
@@ -354,24 +355,43 @@ struct Aggregator::State final : UpdateSource {
     rejections_dirty = true;
   }
 
-  // Must hold mu. Bounds the challenge table before participant `index` gets a new nonce: expired
-  // nonces go, and a participant keeps at most kMaxNonces outstanding (its oldest goes first), so
-  // the table holds at most kMaxNonces per allowlisted address however many challenges are asked.
-  static constexpr std::size_t kMaxNonces = 8;
+  // Challenges store nothing, so a flood of GetChallenge calls can neither fill a table nor push a
+  // participant's own nonce out of one: a nonce is the time it was issued (8 bytes, big-endian
+  // milliseconds of this process's steady clock) followed by the first 24 bytes of
+  // keccak256(challenge_secret ‖ address ‖ those 8 bytes), which Join recomputes from the
+  // request's address. Only the nonces of joins whose signature verified are kept, until they
+  // expire, so that each nonce joins once.
   static constexpr std::chrono::seconds kNonceLifetime{60};
-  void prune_nonces(std::size_t index) {
-    const auto now = Steady::now();
-    std::erase_if(nonces, [&](const auto& kv) { return now - kv.second.second > kNonceLifetime; });
-    std::vector<decltype(nonces)::iterator> mine;
-    for (auto it = nonces.begin(); it != nonces.end(); ++it) {
-      if (it->second.first == index) mine.push_back(it);
-    }
-    if (mine.size() < kMaxNonces) return;
-    std::sort(mine.begin(), mine.end(), [](auto a, auto b) { return a->second.second < b->second.second; });
-    for (std::size_t k = 0; k + kMaxNonces <= mine.size(); ++k) nonces.erase(mine[k]);
-    count_limit("CHALLENGE_EVICTED", mine.size() + 1 - kMaxNonces,
-                "a participant asked for more than " + std::to_string(kMaxNonces) +
-                    " challenges without answering them; its oldest nonces were dropped");
+  static constexpr std::size_t kNonceBytes = 32;
+
+  static std::uint64_t steady_ms() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now().time_since_epoch()).count());
+  }
+
+  [[nodiscard]] std::string nonce_for(const Address& address, std::uint64_t issued_ms) const {
+    std::string nonce(8, '\0');
+    for (int k = 0; k < 8; ++k) nonce[k] = static_cast<char>(issued_ms >> (56 - 8 * k));
+    Bytes input(challenge_secret.view().begin(), challenge_secret.view().end());
+    input.insert(input.end(), address.view().begin(), address.view().end());
+    input.insert(input.end(), nonce.begin(), nonce.end());
+    const Hash32 mac = keccak256(input);
+    nonce.append(reinterpret_cast<const char*>(mac.view().data()), kNonceBytes - 8);
+    return nonce;
+  }
+
+  // Whether `nonce` is one this process issued for `address` less than kNonceLifetime ago. The
+  // comparison takes the same time wherever the bytes differ.
+  [[nodiscard]] bool nonce_valid(const std::string& nonce, const Address& address) const {
+    if (nonce.size() != kNonceBytes) return false;
+    std::uint64_t issued = 0;
+    for (int k = 0; k < 8; ++k) issued = (issued << 8) | static_cast<std::uint8_t>(nonce[k]);
+    const std::uint64_t now = steady_ms();
+    if (issued > now || now - issued > static_cast<std::uint64_t>(kNonceLifetime.count()) * 1000) return false;
+    const std::string expected = nonce_for(address, issued);
+    unsigned char diff = 0;
+    for (std::size_t k = 0; k < kNonceBytes; ++k) diff |= static_cast<unsigned char>(nonce[k] ^ expected[k]);
+    return diff == 0;
   }
 
   // Must hold mu.
@@ -775,7 +795,7 @@ class Service final : public pb::Aggregator::Service {
 
   grpc::Status GetChallenge(grpc::ServerContext*, const pb::ChallengeRequest* request, pb::Challenge* reply) override {
     reply->set_version(kProtocolVersion);
-    std::lock_guard lock(s_.mu);
+    std::unique_lock lock(s_.mu);
     if (request->version() != kProtocolVersion)
       return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
     if (request->job_id() != s_.job.config.job.name)
@@ -788,11 +808,8 @@ class Service final : public pb::Aggregator::Service {
           reply, TransportStatus::unknown_participant,
           (address ? to_checksum(*address) : std::string("a malformed address")) + " is not on the allowlist");
     }
-    const auto index = static_cast<std::size_t>(it - allow.begin());
-    s_.prune_nonces(index);
-    const Hash32 nonce = keccak256(PrivateKey::random().secret());
-    reply->set_nonce(bytes_string(nonce.view()));
-    s_.nonces[bytes_string(nonce.view())] = {index, Steady::now()};
+    lock.unlock();  // a nonce needs no state
+    reply->set_nonce(s_.nonce_for(*address, Aggregator::State::steady_ms()));
     reply->set_status(pb::OK);
     return grpc::Status::OK;
   }
@@ -802,12 +819,17 @@ class Service final : public pb::Aggregator::Service {
     std::lock_guard lock(s_.mu);
     if (request->version() != kProtocolVersion)
       return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
-    auto it = s_.nonces.find(request->nonce());
-    if (it == s_.nonces.end() || Steady::now() - it->second.second > Aggregator::State::kNonceLifetime) {
-      return refuse(reply, TransportStatus::bad_challenge, "unknown or expired nonce: ask for a new challenge");
+    const auto address = fixed<20>(request->address());
+    const auto& allow = s_.job.deployment.allowlist;
+    const auto it = address ? std::find(allow.begin(), allow.end(), *address) : allow.end();
+    if (it == allow.end() || !s_.nonce_valid(request->nonce(), *address)) {
+      return refuse(reply, TransportStatus::bad_challenge,
+                    "unknown or expired nonce for this address: ask for a new challenge");
     }
-    const std::size_t index = it->second.first;
-    s_.nonces.erase(it);
+    if (s_.used_nonces.contains(request->nonce())) {
+      return refuse(reply, TransportStatus::bad_challenge, "this nonce was already used: ask for a new challenge");
+    }
+    const auto index = static_cast<std::size_t>(it - allow.begin());
     // The challenge was asked for this job; a join signed over another job's name is not a join
     // to this one (the signature would not bind the session to this job).
     if (request->job_id() != s_.job.config.job.name) {
@@ -823,6 +845,10 @@ class Service final : public pb::Aggregator::Service {
       return refuse(reply, TransportStatus::wrong_signer,
                     "challenge signed by " + to_checksum(*signer) + ", expected " + to_checksum(expected));
     }
+    // The nonce joined: it may not join again while it would still be valid.
+    const auto now = Steady::now();
+    std::erase_if(s_.used_nonces, [&](const auto& kv) { return now - kv.second > Aggregator::State::kNonceLifetime; });
+    s_.used_nonces[request->nonce()] = now;
     const Hash32 session = keccak256(PrivateKey::random().secret());
     // One session per participant: a rejoin (e.g. after a restart) replaces the old one.
     std::erase_if(s_.sessions, [&](const auto& kv) { return kv.second == index; });
@@ -1213,6 +1239,11 @@ Result<std::unique_ptr<Aggregator>> Aggregator::start(const DeploymentJob& job, 
   s->options = options;
   s->progress = options.progress ? options.progress : &std::cerr;
   s->domain = job.deployment.domain();
+  s->challenge_secret = keccak256(PrivateKey::random().secret());
+  // Calls run on up to 8n + 64 gRPC threads, and glibc gives threads arenas of their own (up to 8
+  // per core): what a flood of calls leaves freed would stay spread over them. Four arenas keep the
+  // process within ~16 MB of its working size once a flood is over (docs/security.md).
+  ::mallopt(M_ARENA_MAX, 4);
   s->tensors = tensor_specs(job.config.model);
   s->parameters = parameter_count(job.config.model);
   const std::size_t n = job.deployment.allowlist.size();
