@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include <google/protobuf/unknown_field_set.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/client_unary_call.h>
 #include <gtest/gtest.h>
@@ -115,6 +116,28 @@ TEST_F(ProtocolErrors, AModelRequestThatDoesNotParseIsInvalidArgument) {
   const auto status = reader->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "MALFORMED: the request (2 bytes) is not a valid flywheel.v1.ModelRequest message");
+}
+
+// A field the protocol does not define, in a request or in a message inside a stream message, is
+// refused: protobuf would keep it aside silently.
+TEST_F(ProtocolErrors, AFieldTheProtocolDoesNotDefineIsRefusedNamingIt) {
+  start(one_of_two());
+  pb::ChallengeRequest request;
+  request.set_version(kProtocolVersion);
+  request.set_job_id("deploy-test");
+  const Address address = participant_key(0).address();
+  request.set_address(std::string(address.view().begin(), address.view().end()));
+  ASSERT_TRUE(raw_unary("GetChallenge", request.SerializeAsString()).ok());
+  const auto status = raw_unary("GetChallenge", request.SerializeAsString() + "\x98\x06\x01");  // field 99 = 1
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "MALFORMED: flywheel.v1.ChallengeRequest field 99 is not part of the protocol");
+  auto header = stream_header(session_of(0));
+  header.mutable_header()->GetReflection()->MutableUnknownFields(header.mutable_header())->AddVarint(77, 1);
+  const auto pushed = raw_push({header.SerializeAsString()});
+  EXPECT_EQ(pushed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(pushed.error_message(),
+            "MALFORMED: message 1 of the stream: flywheel.v1.UpdateHeader field 77 is not part of the protocol");
+  EXPECT_EQ(refused("MALFORMED"), 2U);
 }
 
 // An update stream is read message by message: one that does not parse is named by its place in

@@ -29,6 +29,8 @@
 #include <sstream>
 #include <thread>
 
+#include <google/protobuf/message.h>
+#include <google/protobuf/unknown_field_set.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/method_handler.h>
 #include <malloc.h>
@@ -154,6 +156,29 @@ std::string shown(std::string_view text) {
   }
   if (text.size() > 64) out += "… (" + std::to_string(text.size()) + " bytes)";
   return out;
+}
+
+// The first field of `message`, or of a message inside it, that its type does not define, as
+// "flywheel.v1.UpdateHeader field 17"; none when every field is the protocol's. Protobuf keeps
+// such fields aside silently: a peer of this protocol version never sends one.
+std::optional<std::string> unknown_field(const google::protobuf::Message& message) {
+  const auto* reflection = message.GetReflection();
+  if (const auto& unknown = reflection->GetUnknownFields(message); !unknown.empty()) {
+    return message.GetDescriptor()->full_name() + " field " + std::to_string(unknown.field(0).number());
+  }
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const auto* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (!field->is_repeated()) {
+      if (auto inner = unknown_field(reflection->GetMessage(message, field))) return inner;
+      continue;
+    }
+    for (int k = 0; k < reflection->FieldSize(message, field); ++k) {
+      if (auto inner = unknown_field(reflection->GetRepeatedMessage(message, field, k))) return inner;
+    }
+  }
+  return std::nullopt;
 }
 
 // The gRPC status code a refusal ends its call with (proto/flywheel.proto, "Refusals").
@@ -954,6 +979,11 @@ class Service final : public pb::Aggregator::Service {
         push_refuse(reply, TransportStatus::malformed,
                     "message " + std::to_string(messages) + " of the stream (" + std::to_string(size) +
                         " bytes) is not a valid flywheel.v1.UpdateChunk");
+      } else if (auto field = unknown_field(chunk)) {
+        unparseable = true;
+        push_refuse(
+            reply, TransportStatus::malformed,
+            "message " + std::to_string(messages) + " of the stream: " + *field + " is not part of the protocol");
       }
       return !unparseable;
     };
@@ -1146,9 +1176,14 @@ class Service final : public pb::Aggregator::Service {
   template <class Message>
   std::optional<grpc::Status> parse(grpc::ByteBuffer& bytes, Message& message) {
     const std::size_t size = bytes.Length();
-    if (grpc::SerializationTraits<Message>::Deserialize(&bytes, &message).ok()) return std::nullopt;
+    const bool parsed = grpc::SerializationTraits<Message>::Deserialize(&bytes, &message).ok();
+    const auto field = parsed ? unknown_field(message) : std::nullopt;
+    if (parsed && !field) return std::nullopt;
     std::lock_guard lock(s_.mu);
     s_.count_rejection(TransportStatus::malformed);
+    if (field) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "MALFORMED: " + *field + " is not part of the protocol");
+    }
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "MALFORMED: the request (" + std::to_string(size) +
                                                                 " bytes) is not a valid " +
                                                                 Message::descriptor()->full_name() + " message");
