@@ -37,15 +37,28 @@ struct LocalData {
 };
 
 // This participant's rows and labels: the job's one split (fedtrain/data/job_data.hpp), as the
-// simulation and the aggregator make it; the test set is not needed here.
+// simulation and the aggregator make it; the test set is not needed here. The split needs every
+// row's label, but the participant keeps only its own rows, copied in its order: train_local draws
+// batches by position in `indices`, so the batches and the update are the same, and a participant
+// holds its share instead of the whole job's training set (with 200 participants of 20 samples,
+// 63 kB instead of 12.9 MB each).
 Result<LocalData> load_local_data(const SimulationConfig& config, std::size_t index) {
   auto data = load_job_data(config, /*with_test_set=*/false);
   if (!data) return tl::unexpected(data.error());
   auto shares = split_among_participants(config, data->train, data->pool_indices);
   if (!shares) return tl::unexpected(shares.error());
-  return LocalData{.train = std::move(data->train),
-                   .indices = std::move((*shares)[index].indices),
-                   .labels = std::move((*shares)[index].labels)};
+  ParticipantData& mine = (*shares)[index];
+  LocalData local{.train = {}, .indices = {}, .labels = std::move(mine.labels)};
+  local.train.images.reserve(mine.indices.size() * Dataset::kFeatures);
+  local.train.labels.reserve(mine.indices.size());
+  for (const std::size_t row : mine.indices) {
+    const auto pixels = data->train.row(row);
+    local.train.images.insert(local.train.images.end(), pixels.begin(), pixels.end());
+    local.train.labels.push_back(data->train.labels[row]);
+  }
+  local.indices.resize(mine.indices.size());
+  std::iota(local.indices.begin(), local.indices.end(), std::size_t{0});
+  return local;
 }
 
 // What rank 0 of a data-parallel participant broadcasts before each round it trains (then the
