@@ -161,19 +161,24 @@ class Participant {
         if (next_line != start) say("participant %zu: joined the aggregator", index_);
         return {};
       }
-      if (joined) {
+      // BAD_CHALLENGE: our nonce expired or was pushed out of the aggregator's bounded challenge
+      // table before our signed join arrived; anyone can ask challenges for our (public) address,
+      // so a flood of them does this on purpose. A fresh challenge cures it: retried like an
+      // outage. Every other refusal is final.
+      const bool stale_nonce = joined && joined->status == TransportStatus::bad_challenge;
+      if (joined && !stale_nonce) {
         return fail(Errc::crypto, "the aggregator refused the join: " +
                                       std::string(transport_status_name(joined->status)) + ": " + joined->message);
       }
-      if (joined.error().code != Errc::rpc) return tl::unexpected(joined.error());
+      if (!joined && joined.error().code != Errc::rpc) return tl::unexpected(joined.error());
+      const std::string why = joined ? "the aggregator no longer holds our join challenge (" + joined->message + ")"
+                                     : "cannot reach the aggregator (" + joined.error().message + ")";
       const double waited = std::chrono::duration<double>(Steady::now() - start).count();
       if (waited > options_.give_up_s) {
-        return fail(Errc::rpc, "gave up after " + std::to_string(static_cast<long long>(waited)) +
-                                   " s: cannot reach the aggregator: " + joined.error().message);
+        return fail(Errc::rpc, "gave up after " + std::to_string(static_cast<long long>(waited)) + " s: " + why);
       }
       if (Steady::now() >= next_line) {
-        say("participant %zu: cannot reach the aggregator (%s); retrying for up to %.0f s more", index_,
-            joined.error().message.c_str(), options_.give_up_s - waited);
+        say("participant %zu: %s; retrying for up to %.0f s more", index_, why.c_str(), options_.give_up_s - waited);
         next_line = Steady::now() + std::chrono::seconds(10);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(backoff * 1000)));
