@@ -186,10 +186,12 @@ class Participant {
     }
   }
 
-  Result<void> rejoin() {
+  // `why`: what made us rejoin, said so that a log tells an aggregator that forgot our session
+  // (it restarted) from one that stopped answering (a network fault, an overloaded machine).
+  Result<void> rejoin(const std::string& why) {
     ++report_.rejoins;
     last_pushed_ = 0;  // a restarted aggregator may reopen a round we pushed to: push again
-    say("participant %zu: lost the aggregator's session; rejoining", index_);
+    say("participant %zu: %s; rejoining", index_, why.c_str());
     return join_with_backoff();
   }
 
@@ -197,12 +199,12 @@ class Participant {
     while (true) {
       auto plan = client_->round_plan(2000);
       if (!plan) {
-        FLYWHEEL_TRY(rejoin());
+        FLYWHEEL_TRY(rejoin("the aggregator did not answer (" + plan.error().message + ")"));
         continue;
       }
       if (plan->status == TransportStatus::job_done) return {};
       if (plan->status == TransportStatus::unknown_participant) {
-        FLYWHEEL_TRY(rejoin());
+        FLYWHEEL_TRY(rejoin("lost the aggregator's session"));
         continue;
       }
       if (plan->round == 0 || !plan->selected || plan->submitted || plan->round == last_pushed_) continue;
@@ -210,7 +212,7 @@ class Participant {
       if (!outcome) {
         say("participant %zu: round %llu: %s", index_, static_cast<unsigned long long>(plan->round),
             outcome.error().message.c_str());
-        if (outcome.error().code == Errc::rpc) FLYWHEEL_TRY(rejoin());
+        if (outcome.error().code == Errc::rpc) FLYWHEEL_TRY(rejoin("the push did not reach the aggregator"));
         if (outcome.error().code == Errc::crypto) return tl::unexpected(outcome.error());
       }
     }
