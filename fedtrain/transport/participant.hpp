@@ -54,7 +54,8 @@ struct ParticipantReport {
 
 //! Runs until the aggregator says the job is done. While the aggregator cannot be reached it
 //! retries, saying so ("cannot reach the aggregator (why); retrying for up to N s more") at once
-//! and every 10 s. Errc::config when the key is not on the allowlist, or at once when the
+//! and every 10 s; a join refused with BAD_CHALLENGE (the nonce expired, or other challenges for
+//! this address pushed it out of the aggregator's table) is retried the same way with a new one. Errc::config when the key is not on the allowlist, or at once when the
 //! aggregator's address does not resolve or answers but is not a Flywheel aggregator (e.g. an HTTP
 //! server); Errc::data when the data cannot be loaded or split; Errc::rpc after give_up_s without
 //! reaching the aggregator; Errc::crypto when the aggregator refuses the join (status and message

@@ -29,6 +29,8 @@ class ChildProcess {
   void kill_now();
   //! What it printed so far.
   [[nodiscard]] std::string log() const;
+  //! Its process id (for reading /proc/<pid>); -1 when fork failed.
+  [[nodiscard]] pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

@@ -548,18 +548,28 @@ struct Aggregator::State final : UpdateSource {
 
   std::optional<Address> aggregator() const override { return key.address(); }
 
-  // Tells everyone the job ended: JOB_DONE until each joined participant heard it or a grace
-  // period passed.
+  // Tells everyone the job ended: JOB_DONE until each participant alive (seen within liveness_s)
+  // heard it, or a grace period passed: twice the liveness window plus the longest plan poll and
+  // its reply (12 s), at least 5 s, so that a participant busy or slowed down (200 processes on
+  // two cores) still asks once more. One that comes back later hears JOB_DONE at its join.
   void job_done(const JobSummary&) override {
     std::unique_lock lock(mu);
     done = true;
     bump();
-    cv.wait_for(lock, std::chrono::seconds(5), [&] {
+    const auto window = std::chrono::milliseconds(static_cast<std::int64_t>(job.deployment.liveness_s * 1000));
+    const auto grace = std::max(std::chrono::milliseconds(5000), 2 * window + std::chrono::milliseconds(12000));
+    auto everyone_told = [&] {
+      const auto now = Steady::now();
       for (std::size_t i = 0; i < told_done.size(); ++i) {
-        if (last_seen[i] && !told_done[i]) return false;
+        if (last_seen[i] && now - *last_seen[i] <= window && !told_done[i]) return false;
       }
       return true;
-    });
+    };
+    // Re-checked every 200 ms as well as on every change: a participant drops out of the liveness
+    // window without anything happening.
+    for (const auto until = Steady::now() + grace; !everyone_told() && Steady::now() < until;) {
+      cv.wait_for(lock, std::chrono::milliseconds(200));
+    }
     say("job done: %zu rounds, attribution.json written", records.size());
     lock.unlock();
     write_rejections(true);
@@ -833,6 +843,7 @@ class Service final : public pb::Aggregator::Service {
           reply, TransportStatus::unknown_participant,
           (address ? to_checksum(*address) : std::string("a malformed address")) + " is not on the allowlist");
     }
+    if (s_.done) return refuse(reply, TransportStatus::job_done, "the job finished");
     lock.unlock();  // a nonce needs no state
     reply->set_nonce(s_.nonce_for(*address, Aggregator::State::steady_ms()));
     reply->set_status(pb::OK);
@@ -847,6 +858,7 @@ class Service final : public pb::Aggregator::Service {
     const auto address = fixed<20>(request->address());
     const auto& allow = s_.job.deployment.allowlist;
     const auto it = address ? std::find(allow.begin(), allow.end(), *address) : allow.end();
+    if (s_.done) return refuse(reply, TransportStatus::job_done, "the job finished");
     if (it == allow.end() || !s_.nonce_valid(request->nonce(), *address)) {
       return refuse(reply, TransportStatus::bad_challenge,
                     "unknown or expired nonce for this address: ask for a new challenge");
@@ -1330,11 +1342,13 @@ Result<std::unique_ptr<Aggregator>> Aggregator::start(const DeploymentJob& job, 
   // gRPC's own limits. Calls in flight per connection: an honest participant has at most four.
   // Keepalive: the server pings a connection quiet for 30 s and drops it when no answer comes in
   // 10 s, so the calls of a peer cut off by the network end instead of waiting for their timeouts;
-  // a client pinging more often than every 10 s without data is cut off after two strikes.
+  // a client pinging more often than every 5 s without data is cut off after two strikes
+  // (participants ping every 10 s, grpc_client.cpp).
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 32);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
   s->server = builder.BuildAndStart();
   if (!s->server || s->port == 0) {
