@@ -291,6 +291,23 @@ TEST_F(ProtocolLimits, UpdateStreamsPastTheBudgetAreRefusedAtOnce) {
   for (auto& s : silent) (void)s->writer->Finish();
 }
 
+// Streams nobody has logged in (an outsider's) fill only their own budget: a participant names its
+// session when it opens its stream, and its update goes through.
+TEST_F(ProtocolLimits, SilentStreamsFillingTheBudgetDoNotKeepAParticipantsUpdateOut) {
+  start(one_of_two());  // 2 participants: 12 streams whose sender is not known
+  auto stub = raw_stub();
+  std::vector<std::unique_ptr<OpenStream>> silent;
+  for (int k = 0; k < 12; ++k) silent.push_back(open_stream(*stub, std::nullopt));
+  std::this_thread::sleep_for(1s);  // every handler started
+  auto extra = open_stream(*stub, std::nullopt);
+  EXPECT_EQ(extra->writer->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  auto c = client(0);
+  auto plan = open_plan(c);
+  EXPECT_EQ(push(c, good(0, plan, zeros())), TransportStatus::ok);
+  for (auto& s : silent) s->context.TryCancel();
+  for (auto& s : silent) (void)s->writer->Finish();
+}
+
 // A stream that keeps sending a few bytes is never idle; deployment.stream_max_s closes it
 // anyway, counted as STREAM_TOO_LONG.
 TEST_F(ProtocolLimits, ATricklingStreamIsClosedAfterStreamMaxS) {

@@ -58,6 +58,11 @@ namespace flywheel::fedtrain {
 //! (proto/flywheel.proto), and peer-sent text fields are bytes.
 inline constexpr std::uint32_t kProtocolVersion = 3;
 
+//! The gRPC metadata key under which a participant names its session when it opens an update
+//! stream (binary metadata: the raw session bytes), so that the stream counts against that
+//! participant's stream budget from the start (docs/security.md, "Limits").
+inline constexpr const char* kSessionMetadata = "flywheel-session-bin";
+
 //! TLS files. Server: cert + key (+ ca to verify client certificates when
 //! require_client_cert). Client: ca to verify the server (+ client_cert and client_key for mutual
 //! TLS). All PEM. No file set = plaintext.

@@ -744,15 +744,20 @@ using StreamKind = Aggregator::State::StreamKind;
 // Registers a stream with the watchdog for its lifetime.
 class StreamWatch {
  public:
-  // Admitted when fewer than max_streams() of its kind are open; only an admitted stream is watched.
-  StreamWatch(Aggregator::State& s, grpc::ServerContext* context, StreamKind kind)
+  // A stream of participant `owner` is admitted when it has fewer than kStreamsPerParticipant of
+  // this kind open; a stream whose sender is not known yet when fewer than max_streams() such
+  // streams of its kind are open, so that streams nobody has logged in cannot crowd out the
+  // participants' own. Only an admitted stream is watched.
+  StreamWatch(Aggregator::State& s, grpc::ServerContext* context, StreamKind kind,
+              std::optional<std::size_t> owner = std::nullopt)
       : s_(s), context_(context), kind_(kind) {
     std::lock_guard lock(s_.streams_mu);
-    const auto open =
-        std::count_if(s_.streams.begin(), s_.streams.end(), [&](const auto& kv) { return kv.second.kind == kind; });
-    admitted_ = static_cast<std::size_t>(open) < s_.max_streams();
+    const auto open = std::count_if(s_.streams.begin(), s_.streams.end(),
+                                    [&](const auto& kv) { return kv.second.kind == kind && kv.second.owner == owner; });
+    const std::size_t cap = owner ? Aggregator::State::kStreamsPerParticipant : s_.max_streams();
+    admitted_ = static_cast<std::size_t>(open) < cap;
     const auto now = Steady::now();
-    if (admitted_) s_.streams[context_] = {.kind = kind, .opened = now, .last = now, .owner = std::nullopt};
+    if (admitted_) s_.streams[context_] = {.kind = kind, .opened = now, .last = now, .owner = owner};
   }
   ~StreamWatch() {
     if (!admitted_) return;
@@ -768,6 +773,7 @@ class StreamWatch {
   // kStreamsPerParticipant streams of this kind open: then the stream is to be refused.
   [[nodiscard]] bool claim(std::size_t participant) {
     std::lock_guard lock(s_.streams_mu);
+    if (s_.streams[context_].owner == participant) return true;
     const auto theirs = std::count_if(s_.streams.begin(), s_.streams.end(), [&](const auto& kv) {
       return kv.second.kind == kind_ && kv.second.owner == participant;
     });
@@ -932,9 +938,8 @@ class Service final : public pb::Aggregator::Service {
   // A model stream holds a server thread while the reader takes the chunks, so model streams have
   // a budget and a watch of their own, like update streams.
   grpc::Status fetch_model(grpc::ServerContext* context, const pb::ModelRequest& request, ModelStream* writer) {
-    StreamWatch watch(s_, context, StreamKind::model);
-    if (!watch.admitted()) return too_many_streams("model");
     std::shared_ptr<const std::vector<float>> model;
+    std::size_t owner = 0;
     {
       std::lock_guard lock(s_.mu);
       auto refuse_model = [&](TransportStatus status, const std::string& why) {
@@ -949,7 +954,13 @@ class Service final : public pb::Aggregator::Service {
         return refuse_model(TransportStatus::wrong_round, "round " + std::to_string(request.round()) + " is not open");
       }
       model = s_.global;
-      if (!watch.claim(*index)) return too_many_streams_of(*index, "model");
+      owner = *index;
+    }
+    // Every model stream is a known participant's (the request carries the session).
+    StreamWatch watch(s_, context, StreamKind::model, owner);
+    if (!watch.admitted()) {
+      std::lock_guard lock(s_.mu);
+      return too_many_streams_of(owner, "model");
     }
     // Streams from the shared snapshot without the lock: the model of an open round never changes.
     const auto* bytes = reinterpret_cast<const char*>(model->data());
@@ -974,8 +985,20 @@ class Service final : public pb::Aggregator::Service {
     // Update streams have a budget of their own, below the server's thread cap, so that streams
     // (which may sit idle until the watchdog closes them) never take the threads the unary calls
     // need: past it a stream is refused at once.
-    StreamWatch watch(s_, context, StreamKind::update);
-    if (!watch.admitted()) return too_many_streams("update");
+    // A participant names its session when it opens the stream (metadata kSessionMetadata), so its
+    // stream counts against its own budget from the start, not against the one for streams whose
+    // sender is not known yet.
+    std::optional<std::size_t> caller;
+    if (auto it = context->client_metadata().find(kSessionMetadata); it != context->client_metadata().end()) {
+      std::lock_guard lock(s_.mu);
+      caller = s_.session_index(std::string(it->second.data(), it->second.size()));
+    }
+    StreamWatch watch(s_, context, StreamKind::update, caller);
+    if (!watch.admitted()) {
+      if (!caller) return too_many_streams("update");
+      std::lock_guard lock(s_.mu);
+      return too_many_streams_of(*caller, "update");
+    }
     pb::UpdateChunk chunk;
     std::size_t messages = 0;
     grpc::ByteBuffer bytes;
@@ -1024,8 +1047,13 @@ class Service final : public pb::Aggregator::Service {
           receipt_follows ? s_.check_stream_header(header) : s_.check_header(header, index, receipt, digest);
       if (status != TransportStatus::ok) return push_refuse_locked(reply, status, why);
       round = s_.round;
-      if (auto owner = s_.session_index(header.session()); owner && !watch.claim(*owner))
-        return too_many_streams_of(*owner, "update");
+      if (auto owner = s_.session_index(header.session()); owner) {
+        if (caller && *owner != *caller) {
+          return push_refuse_locked(reply, TransportStatus::malformed,
+                                    "the header's session is not the one the stream was opened with");
+        }
+        if (!watch.claim(*owner)) return too_many_streams_of(*owner, "update");
+      }
     }
     // The body goes straight into one float vector of the model's size; `chunk` is reused for it.
     const std::uint64_t declared = header.total_bytes();

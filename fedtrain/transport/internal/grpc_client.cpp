@@ -478,12 +478,14 @@ Result<PushOutcome> TransportClient::push_update(const UpdateSubmission& update)
   }
   grpc::ClientContext context;
   set_deadline(context, 600);
+  const std::string session = to_string_bytes(update.session ? *update.session : impl_->current_session());
+  context.AddMetadata(kSessionMetadata, session);
   pb::PushReply reply;
   auto writer = impl_->stub->PushUpdate(&context, &reply);
   pb::UpdateChunk first;
   first.set_version(kProtocolVersion);
   auto* header = first.mutable_header();
-  header->set_session(to_string_bytes(update.session ? *update.session : impl_->current_session()));
+  header->set_session(session);
   if (signer == nullptr) {
     *header->mutable_receipt() = to_proto(update.receipt);
     header->set_signature(to_string_bytes(update.signature));
