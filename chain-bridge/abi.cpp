@@ -517,7 +517,8 @@ Result<std::vector<AbiValue>> abi_decode(std::string_view types, ByteView data) 
 }
 
 std::string RevertReason::to_string() const {
-  if (message) return *message;
+  // require(cond, "") reverts with Error(""): still a reason, which must not read as no text.
+  if (message) return message->empty() ? "Error(\"\") (an empty revert message)" : *message;
   if (panic_code) return "panic " + panic_code->to_hex_quantity();
   if (!error_signature.empty()) {
     std::string out = error_signature.substr(0, error_signature.find('(')) + "(";

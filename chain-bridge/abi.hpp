@@ -114,8 +114,8 @@ struct RevertReason {
   std::string error_signature;         //!< the matching known custom error, e.g. "Foo(uint256)"
   std::vector<AbiValue> error_args;    //!< its decoded arguments
 
-  //! Human-readable summary: the message, "panic 0x11", "Foo(7)", "custom error
-  //! 0x12345678" or "no revert data".
+  //! Human-readable summary, never empty: the message (`Error("") (an empty revert message)` for
+  //! an empty one), "panic 0x11", "Foo(7)", "custom error 0x12345678" or "no revert data".
   [[nodiscard]] std::string to_string() const;
 };
 

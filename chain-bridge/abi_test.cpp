@@ -201,6 +201,15 @@ TEST(AbiRevert, ErrorStringIsDecodedToItsMessage) {
   EXPECT_EQ(r.to_string(), "flywheel says no");
 }
 
+// Found by fuzz/abi_fuzz.cpp: require(cond, "") gave an empty summary, an error with no text.
+TEST(AbiRevert, AnEmptyErrorStringStillGivesANonEmptySummary) {
+  const Bytes data = encode_call("Error(string)", {AbiValue::of_string("")}).value();
+  const RevertReason r = decode_revert(data);
+  ASSERT_TRUE(r.message);
+  EXPECT_EQ(*r.message, "");
+  EXPECT_EQ(r.to_string(), "Error(\"\") (an empty revert message)");
+}
+
 TEST(AbiRevert, PanicIsDecodedToItsCode) {
   const Bytes data = encode_call("Panic(uint256)", {AbiValue::of_uint(0x11)}).value();
   EXPECT_EQ(decode_revert(data).to_string(), "panic 0x11");

@@ -323,6 +323,14 @@ Result<SimulationConfig> parse_object(const Json& root) {
   FLYWHEEL_TRY(participants->only({"count", "profiles", "private_keys"}));
   std::size_t count = 6;
   FLYWHEEL_TRY(participants->read_size("count", count, 1));
+  // Before anything is sized by it: a count of 2^62 threw std::length_error out of the parser.
+  // The limit is far above any job run so far (examples/scale_1000) and low enough that resolving
+  // the config, a profile and a key per participant, takes seconds (docs/configuration.md).
+  constexpr std::size_t kMaxJobParticipants = 100'000;
+  if (count > kMaxJobParticipants) {
+    return fail(Errc::config, "participants.count (" + std::to_string(count) + ") is above the limit of " +
+                                  std::to_string(kMaxJobParticipants) + " participants in a job");
+  }
   if (config.strategy.min_fit_clients > count) {
     return fail(Errc::config, "strategy.min_fit_clients (" + std::to_string(config.strategy.min_fit_clients) +
                                   ") exceeds participants.count (" + std::to_string(count) + ")");

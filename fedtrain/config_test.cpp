@@ -162,6 +162,16 @@ TEST(SimulationConfig, ZeroShardsPerParticipantIsRejected) {
                       "data.shards_per_participant");
 }
 
+// Found by fuzz/job_config_fuzz.cpp: 2^62 participants threw std::length_error out of the parser.
+TEST(SimulationConfig, AParticipantCountAboveTheLimitIsAConfigErrorNotAThrow) {
+  expect_config_error(R"({"participants": {"count": 4611686018427387904},
+                          "attribution": {"method": "gtg"}, "strategy": {"fraction_fit": 1e-30}})",
+                      "participants.count");
+  expect_config_error(R"({"participants": {"count": 100001}, "attribution": {"method": "gtg"},
+                          "strategy": {"fraction_fit": 0.001}})",
+                      "above the limit of 100000");
+}
+
 TEST(SimulationConfig, MoreParticipantsThanSamplesIsRejected) {
   expect_config_error(R"({"data": {"train_limit": 110, "validation_size": 100},
                           "participants": {"count": 11}})",

@@ -28,6 +28,7 @@
 #include "fedtrain/model/math_kernels.hpp"
 #include "fedtrain/model/model.hpp"
 #include "fedtrain/strategy/strategy.hpp"
+#include "fedtrain/valuation/internal/round_inputs.hpp"
 #include "fedtrain/valuation/round_game.hpp"
 
 namespace flywheel::fedtrain {
@@ -54,6 +55,18 @@ Result<Json> read_json(const std::filesystem::path& path, const char* what) {
   } catch (const Json::exception& e) {
     return fail(Errc::data, path.string() + " is not valid JSON: " + e.what());
   }
+}
+
+// The file a manifest names in round folder `dir`: a plain file name, as write_round_artifacts
+// writes them. A path would let a hostile manifest make the replay read any file: "/dev/zero"
+// never ends (the read grows until memory runs out), a FIFO blocks. Throws std::invalid_argument
+// (load_round reports the manifest as malformed).
+std::filesystem::path artifact_path(const std::filesystem::path& dir, const Json& name) {
+  const std::string file = name.get<std::string>();
+  if (file.empty() || file == "." || file == ".." || file.find('/') != std::string::npos) {
+    throw std::invalid_argument("artifact \"" + file + "\" is not a file name in " + dir.string());
+  }
+  return dir / file;
 }
 
 // An artifact file's bytes and their SHA-256, read and hashed once.
@@ -165,23 +178,16 @@ tl::unexpected<Error> receipt_mismatch(std::uint64_t round, const Address& parti
                               " does not match its update (" + why + ")");
 }
 
-struct Checked {
-  std::vector<Address> addresses;
-  std::vector<std::uint64_t> samples;
-  std::vector<float> start;
-  std::vector<float> server_state;
-  std::vector<std::vector<float>> updates;
-  std::vector<Hash32> receipt_digests;
-};
+}  // namespace
 
-// Loads round `round`'s artifacts, checking them against the manifest, attribution.json's round
-// record `recorded` and the expected start model hash.
-Result<Checked> load_round(const std::filesystem::path& run_dir, std::uint64_t round, const Json& recorded,
-                           const Hash32& expected_start, std::size_t parameters) {
+namespace internal {
+
+Result<RoundInputs> load_round(const std::filesystem::path& run_dir, std::uint64_t round, const Json& recorded,
+                               const Hash32& expected_start, std::size_t parameters) {
   const auto dir = run_dir / "artifacts" / round_folder(round);
   auto manifest = read_json(dir / "manifest.json", "artifact manifest");
   if (!manifest) return tl::unexpected(manifest.error());
-  Checked out;
+  RoundInputs out;
   try {
     if (manifest->at("round").get<std::uint64_t>() != round) {
       return fail(Errc::data, (dir / "manifest.json").string() + " is for another round");
@@ -199,12 +205,12 @@ Result<Checked> load_round(const std::filesystem::path& run_dir, std::uint64_t r
                                   " but the job's model chain says " + expected_start.hex() +
                                   " (the initial model for round 1, else the previous round's model_hash)");
     }
-    auto start = read_floats(dir / manifest->at("start_model").at("file").get<std::string>(), start_hash, parameters);
+    auto start = read_floats(artifact_path(dir, manifest->at("start_model").at("file")), start_hash, parameters);
     if (!start) return tl::unexpected(start.error());
     out.start = std::move(*start);
     const Json& state = manifest->at("server_state");
     if (!state.is_null()) {
-      auto server = read_floats(dir / state.at("file").get<std::string>(), state.at("hash").get<std::string>(), 0);
+      auto server = read_floats(artifact_path(dir, state.at("file")), state.at("hash").get<std::string>(), 0);
       if (!server) return tl::unexpected(server.error());
       out.server_state = std::move(*server);
     }
@@ -250,7 +256,7 @@ Result<Checked> load_round(const std::filesystem::path& run_dir, std::uint64_t r
                                     receipt.start_model_hash.hex() + " and " + std::to_string(receipt.samples) +
                                     " samples");
       }
-      const auto file = dir / updates[k].at("file").get<std::string>();
+      const auto file = artifact_path(dir, updates[k].at("file"));
       auto artifact = read_artifact(file);
       if (!artifact) return tl::unexpected(artifact.error());
       if (artifact->hash != receipt.update_hash) {
@@ -269,10 +275,14 @@ Result<Checked> load_round(const std::filesystem::path& run_dir, std::uint64_t r
   return out;
 }
 
+}  // namespace internal
+
+namespace {
+
 // When attribution.json lists the round's receipts, they must be the kept ones; with its samples
 // as well, its leaves (docs/onchain.md) must give its root, the one that went on-chain.
 Result<void> check_recorded_leaves(std::uint64_t round, const Json& report, const Json& recorded,
-                                   const Checked& inputs) {
+                                   const internal::RoundInputs& inputs) {
   try {
     if (!recorded.contains("receipts")) return {};
     const Json& receipts = recorded.at("receipts");
@@ -434,7 +444,7 @@ Result<ReplayReport> recompute_attribution(const SimulationConfig& config, const
   for (std::size_t t = 0; t < round_numbers.size(); ++t) {
     const std::uint64_t round = round_numbers[t];
     const Json& recorded_round = recorded->at("rounds")[t];
-    auto inputs = load_round(run_dir, round, recorded_round, expected_start, parameters);
+    auto inputs = internal::load_round(run_dir, round, recorded_round, expected_start, parameters);
     if (!inputs) return tl::unexpected(inputs.error());
     FLYWHEEL_TRY(check_recorded_leaves(round, *recorded, recorded_round, *inputs));
     if (auto restored = (*strategy)->set_state(inputs->server_state); !restored) {

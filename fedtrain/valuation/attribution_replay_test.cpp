@@ -190,6 +190,23 @@ TEST_F(AttributionReplay, MissingArtifactsAreAnIoErrorThatNamesKeepArtifacts) {
   EXPECT_NE(report.error().message.find("keep_artifacts"), std::string::npos) << report.error().message;
 }
 
+// A manifest names its files; a path there would make the replay read any file, and "/dev/zero"
+// never ends. Here the file outside the round folder even holds the right bytes, so only the
+// name rule refuses it.
+TEST_F(AttributionReplay, AManifestNamingAFileOutsideItsRoundFolderIsMalformed) {
+  const auto run = copy_of_run("escaping-path");
+  const auto round = run / "artifacts" / "round-000001";
+  Json manifest = read_json(round / "manifest.json");
+  std::filesystem::copy_file(round / manifest["start_model"]["file"].get<std::string>(), run / "elsewhere.bin");
+  manifest["start_model"]["file"] = "../../elsewhere.bin";
+  std::ofstream(round / "manifest.json") << manifest.dump(2);
+  auto report = recompute_attribution(*config_, run, attribution::Method::loo);
+  ASSERT_FALSE(report);
+  EXPECT_EQ(report.error().code, Errc::data);
+  EXPECT_NE(report.error().message.find("\"../../elsewhere.bin\" is not a file name"), std::string::npos)
+      << report.error().message;
+}
+
 TEST_F(AttributionReplay, ExportWritesOneLinePerCoalitionEachRound) {
   const auto path = *dir_ / "utilities.jsonl";
   auto report =
