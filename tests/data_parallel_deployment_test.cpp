@@ -105,8 +105,13 @@ Outcome run_job(const std::filesystem::path& root, bool data_parallel) {
   }
   testing::ChildProcess second(FLYWHEEL_BINARY, participant_args(1), root / "participant1.log");
   EXPECT_EQ(aggregator.wait(300s), 0) << aggregator.log();
-  EXPECT_EQ(first->wait(60s), 0) << first->log();
-  EXPECT_EQ(second.wait(60s), 0) << second.log();
+  // The participants end once the aggregator has told them the job is done: wait for that, with a
+  // bound that only catches one that never ends. How long ending takes is not this test's
+  // business: under the sanitizers (docs/sanitizers.md) each MPI rank finalises OpenMPI and then
+  // LeakSanitizer checks its heap; the two-rank participant ended 85 s after the aggregator there
+  // (0.4 s for the one-process participant), past the 60 s this test used to allow.
+  EXPECT_EQ(first->wait(300s), 0) << first->log();
+  EXPECT_EQ(second.wait(300s), 0) << second.log();
   return {metrics(root / "run"), first->log()};
 }
 

@@ -77,6 +77,20 @@ TEST_F(CheckpointFile, ASavedCheckpointLoadsBackFieldForField) {
   EXPECT_EQ(c.metrics_csv_bytes, 9U);
 }
 
+// FedAvg keeps no server state: its checkpoints hold an empty float block, whose zero-length copy
+// once handed memcpy a null pointer (UBSan, scripts/sanitize address) when a job resumed.
+TEST_F(CheckpointFile, AnEmptyServerStateLoadsBackEmpty) {
+  const auto config = two_participants();
+  auto saved = after_round_one(config);
+  saved.server_state.clear();
+  ASSERT_TRUE(save_checkpoint(dir_, config, saved));
+  auto loaded = load_checkpoint(dir_, config);
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_TRUE((*loaded)->server_state.empty());
+  EXPECT_EQ((*loaded)->model, saved.model);
+}
+
 TEST_F(CheckpointFile, NoCheckpointIsNotAnError) {
   auto loaded = load_checkpoint(dir_, two_participants());
   ASSERT_TRUE(loaded) << loaded.error().to_string();
