@@ -319,7 +319,7 @@ struct Aggregator::State final : UpdateSource {
           ++(is_idle ? idle_closed : long_closed);
         }
       }
-      {
+      if (idle_closed > 0 || long_closed > 0) {
         std::lock_guard lock(mu);
         if (idle_closed > 0) {
           count_limit("IDLE_TIMEOUT", idle_closed,
