@@ -20,15 +20,15 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <type_traits>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -79,9 +79,8 @@ Server& server() {
     FLYWHEEL_FUZZ_CHECK(started.has_value(), "the aggregator starts");
     std::atexit([] {
       std::error_code ignored;
-      std::filesystem::remove_all(std::filesystem::temp_directory_path() /
-                                      ("flywheel-aggregator-fuzz-" + std::to_string(::getpid())),
-                                  ignored);
+      std::filesystem::remove_all(
+          std::filesystem::temp_directory_path() / ("flywheel-aggregator-fuzz-" + std::to_string(::getpid())), ignored);
     });
     made->aggregator = std::move(*started);
     const std::string target = "127.0.0.1:" + std::to_string(made->aggregator->port());
@@ -143,8 +142,8 @@ void unary(const char* method, const std::string& request) {
   grpc::ByteBuffer reply;
   const std::string path = std::string("/flywheel.v1.Aggregator/") + method;
   const grpc::internal::RpcMethod rpc(path.c_str(), grpc::internal::RpcMethod::NORMAL_RPC);
-  check_ending(grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(server().channel.get(), rpc,
-                                                                                      &context, buffer(request), &reply));
+  check_ending(grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+      server().channel.get(), rpc, &context, buffer(request), &reply));
 }
 
 void fetch(const std::string& request) {
@@ -154,7 +153,7 @@ void fetch(const std::string& request) {
                                       grpc::internal::RpcMethod::SERVER_STREAMING);
   std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
       grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(server().channel.get(), rpc, &context,
-                                                                     buffer(request)));
+                                                                    buffer(request)));
   grpc::ByteBuffer chunk;
   while (reader->Read(&chunk)) {
   }
