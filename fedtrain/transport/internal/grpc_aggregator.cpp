@@ -419,6 +419,14 @@ struct Aggregator::State final : UpdateSource {
     return diff == 0;
   }
 
+  // The position of `address` on the job's allowlist (its participant index), if it is there.
+  [[nodiscard]] std::optional<std::size_t> allowlist_index(const Address& address) const {
+    const auto& allow = job.deployment.allowlist;
+    const auto it = std::find(allow.begin(), allow.end(), address);
+    if (it == allow.end()) return std::nullopt;
+    return static_cast<std::size_t>(it - allow.begin());
+  }
+
   // Must hold mu.
   std::optional<std::size_t> session_index(const std::string& session) {
     auto it = sessions.find(session);
@@ -629,7 +637,7 @@ struct Aggregator::State final : UpdateSource {
     auto participant = fixed<20>(r.participant());
     if (!participant) return {S::malformed, "receipt.participant must be 20 bytes"};
     const auto& allow = job.deployment.allowlist;
-    if (std::find(allow.begin(), allow.end(), *participant) == allow.end()) {
+    if (!allowlist_index(*participant)) {
       return {S::unknown_participant, to_checksum(*participant) + " is not on the job's allowlist"};
     }
     if (*participant != allow[*session]) {
@@ -841,10 +849,8 @@ class Service final : public pb::Aggregator::Service {
       return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
     if (request->job_id() != s_.job.config.job.name)
       return refuse(reply, TransportStatus::wrong_job, "this aggregator runs job \"" + s_.job.config.job.name + "\"");
-    auto address = fixed<20>(request->address());
-    const auto& allow = s_.job.deployment.allowlist;
-    auto it = address ? std::find(allow.begin(), allow.end(), *address) : allow.end();
-    if (it == allow.end()) {
+    const auto address = fixed<20>(request->address());
+    if (!address || !s_.allowlist_index(*address)) {
       return refuse(
           reply, TransportStatus::unknown_participant,
           (address ? to_checksum(*address) : std::string("a malformed address")) + " is not on the allowlist");
@@ -862,17 +868,16 @@ class Service final : public pb::Aggregator::Service {
     if (request->version() != kProtocolVersion)
       return refuse(reply, TransportStatus::version_mismatch, kVersionExpected);
     const auto address = fixed<20>(request->address());
-    const auto& allow = s_.job.deployment.allowlist;
-    const auto it = address ? std::find(allow.begin(), allow.end(), *address) : allow.end();
+    const auto listed = address ? s_.allowlist_index(*address) : std::nullopt;
     if (s_.done) return refuse(reply, TransportStatus::job_done, "the job finished");
-    if (it == allow.end() || !s_.nonce_valid(request->nonce(), *address)) {
+    if (!listed || !s_.nonce_valid(request->nonce(), *address)) {
       return refuse(reply, TransportStatus::bad_challenge,
                     "unknown or expired nonce for this address: ask for a new challenge");
     }
     if (s_.used_nonces.contains(request->nonce())) {
       return refuse(reply, TransportStatus::bad_challenge, "this nonce was already used: ask for a new challenge");
     }
-    const auto index = static_cast<std::size_t>(it - allow.begin());
+    const std::size_t index = *listed;
     // The challenge was asked for this job; a join signed over another job's name is not a join
     // to this one (the signature would not bind the session to this job).
     if (request->job_id() != s_.job.config.job.name) {
